@@ -1,0 +1,88 @@
+# etsmgr top-level Makefile: the module (Kbuild), userspace, selftests, and
+# the test and lint entry points. See README.md and DESIGN section 6.
+#
+#   make              module/etsmgr.ko, userspace, selftests
+#   make check        deps, build, lint, host unit tests, selftests in a VM
+#   make lint         checkpatch --strict, sparse, W=1
+#   make shell        a VM shell with the module loaded
+#   make load/unload  on a host that can load modules
+
+KDIR ?= $(shell scripts/kdir)
+CC ?= gcc
+MAKEFLAGS += --no-print-directory
+
+UAPI_CFLAGS := -Iinclude/uapi
+USER_CFLAGS := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE $(UAPI_CFLAGS)
+HARNESS_DIR := build/kernel-files/tools/testing/selftests
+KERNEL_FILES := build/kernel-files/.stamp
+SELFTEST_CFLAGS := $(USER_CFLAGS) -isystem $(HARNESS_DIR)
+SELFTEST_LIBS := -lcap -lpthread
+
+SELFTESTS := $(patsubst %.c,%,$(wildcard selftests/*_test.c))
+HOST_TESTS := $(patsubst %.c,%,$(wildcard selftests/host/*_test.c))
+SELFTEST_HEADERS := $(wildcard selftests/*.h) include/uapi/linux/etsmgr.h
+
+.PHONY: all module userspace selftests host-tests unit check lint shell \
+	load unload clean deps kernel-files
+
+all: module userspace selftests
+
+module:
+	@test -n "$(KDIR)" || { echo "make: no kernel headers found (run scripts/deps)" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+userspace:
+
+$(KERNEL_FILES):
+	scripts/kernel-files
+
+kernel-files: $(KERNEL_FILES)
+
+selftests: $(SELFTESTS)
+
+$(SELFTESTS): %: %.c $(SELFTEST_HEADERS) $(KERNEL_FILES)
+	$(CC) $(SELFTEST_CFLAGS) -o $@ $< $(SELFTEST_LIBS)
+
+host-tests: $(HOST_TESTS)
+
+$(HOST_TESTS): %: %.c $(SELFTEST_HEADERS) $(KERNEL_FILES)
+	$(CC) $(SELFTEST_CFLAGS) -fsanitize=address,undefined -o $@ $<
+
+# Host-side unit tests: no module needed.
+unit: host-tests
+	@for t in $(HOST_TESTS); do echo "unit: $$t"; ./$$t || exit 1; done
+
+deps:
+	scripts/deps
+
+check:
+	scripts/deps
+	$(MAKE) all
+	$(MAKE) lint
+	$(MAKE) unit
+	@scripts/run-selftests
+
+lint: $(KERNEL_FILES)
+	scripts/lint
+
+shell: deps all
+	scripts/vm-run --interactive
+
+load: module
+	insmod module/etsmgr.ko
+
+unload:
+	rmmod etsmgr
+
+clean:
+	@if [ -n "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
+	rm -f $(SELFTESTS) $(HOST_TESTS)
+	rm -rf build
+
+# The uAPI header must stand alone, in C99 and C++ as well.
+unit: header-check
+.PHONY: header-check
+header-check:
+	@echo '#include <linux/etsmgr.h>' | $(CC) -std=c99 -Wall -Wextra -Werror -pedantic $(UAPI_CFLAGS) -x c -fsyntax-only -
+	@echo '#include <linux/etsmgr.h>' | g++ -Wall -Wextra -Werror $(UAPI_CFLAGS) -x c++ -fsyntax-only -
+	@echo "unit: include/uapi/linux/etsmgr.h stands alone (C99, C++)"

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * etsmgr internals shared by the module's files: the table and session
+ * objects, the registry that holds tables, and the counters.
+ *
+ * Locking: one mutex, etsmgr_lock, protects the registry (name hash and id
+ * xarray), every field of a table except the constant ones (id, name,
+ * ipc_ns, shmem, size, uid, create_time_ns), every session's list of
+ * owned tables, and the counters. It is a mutex because creating a table
+ * sleeps (shmem_file_setup). It nests inside mmap_lock (->mmap takes it),
+ * so no code may fault on user memory or take mmap_lock while holding it:
+ * ioctls copy their argument in before locking and out after unlocking.
+ */
+#ifndef ETSMGR_INTERNAL_H
+#define ETSMGR_INTERNAL_H
+
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/types.h>
+#include <linux/uidgid.h>
+#include <uapi/linux/etsmgr.h>
+
+struct file;
+struct ipc_namespace;
+struct pid;
+
+/**
+ * struct etsmgr_session - one open file description of /dev/etsmgr
+ * @tables: the tables this session owns (etsmgr_table.owner_node).
+ */
+struct etsmgr_session {
+	struct list_head tables;
+};
+
+/**
+ * struct etsmgr_table - a named shmem region in the registry
+ * @id: unique id, never reused while the machine is up.
+ * @name: NUL-terminated name, unique within @ipc_ns.
+ * @ipc_ns: IPC namespace the table lives in; compared, never dereferenced.
+ * @shmem: the backing shmem file; mappings hold their own references.
+ * @size: size in bytes, a multiple of PAGE_SIZE.
+ * @uid: euid of the creator.
+ * @access: enum etsmgr_access.
+ * @create_time_ns: CLOCK_REALTIME at creation.
+ * @owner: the owning session, or NULL while held by the manager.
+ * @owner_pid: thread-group pid of the process that attached, or NULL.
+ * @owner_node: entry in @owner's list of tables.
+ * @name_node: entry in the registry's name hash.
+ * @generation: 1 at creation, + 1 per change of owner.
+ * @exit_reason: enum etsmgr_exit_reason of the last owner that let go.
+ * @exit_status: exit status or signal number, per @exit_reason.
+ * @transfer_time_ns: CLOCK_REALTIME of the last change of owner.
+ */
+struct etsmgr_table {
+	u64 id;
+	char name[ETSMGR_NAME_MAX];
+	const struct ipc_namespace *ipc_ns;
+	struct file *shmem;
+	u64 size;
+	kuid_t uid;
+	u32 access;
+	u64 create_time_ns;
+
+	struct etsmgr_session *owner;
+	struct pid *owner_pid;
+	struct list_head owner_node;
+	struct hlist_node name_node;
+	u64 generation;
+	u32 exit_reason;
+	s32 exit_status;
+	u64 transfer_time_ns;
+};
+
+/* Module-wide counters, under etsmgr_lock; shown in debugfs. */
+struct etsmgr_counters {
+	u64 sessions;
+	u64 tables;
+	u64 held;
+	u64 bytes;
+	u64 created;
+	u64 reclaimed;
+	u64 deleted;
+};
+
+/* Limits, module parameters (main.c); read with READ_ONCE(). */
+extern unsigned int etsmgr_max_tables;
+extern unsigned long long etsmgr_max_table_size;
+extern unsigned long long etsmgr_max_total_size;
+
+extern struct mutex etsmgr_lock;
+extern struct etsmgr_counters etsmgr_counters;
+
+/* registry.c */
+int etsmgr_check_name(const char *name);
+struct etsmgr_table *etsmgr_table_find_name(const struct ipc_namespace *ns,
+					    const char *name);
+struct etsmgr_table *etsmgr_table_find_id(const struct ipc_namespace *ns,
+					  u64 id);
+struct etsmgr_table *etsmgr_table_create(const struct ipc_namespace *ns,
+					 const char *name, u64 size,
+					 u32 access);
+void etsmgr_table_destroy(struct etsmgr_table *table);
+void etsmgr_table_set_owner(struct etsmgr_table *table,
+			    struct etsmgr_session *session);
+void etsmgr_table_release(struct etsmgr_table *table, u32 reason,
+			  s32 status);
+bool etsmgr_may_admin(void);
+bool etsmgr_may_use(const struct etsmgr_table *table);
+void etsmgr_registry_exit(void);
+
+/* session.c */
+int etsmgr_open(struct inode *inode, struct file *file);
+int etsmgr_release(struct inode *inode, struct file *file);
+long etsmgr_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+
+/* mmap.c */
+int etsmgr_mmap(struct file *file, struct vm_area_struct *vma);
+
+static inline u64 etsmgr_mmap_offset(const struct etsmgr_table *table)
+{
+	return table->id << PAGE_SHIFT;
+}
+
+#endif /* ETSMGR_INTERNAL_H */

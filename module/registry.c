@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The registry of tables: creation and destruction of table objects, their
+ * lookup by (IPC namespace, name) and by id, id allocation, ownership
+ * changes, limits and counters.
+ *
+ * Locking: everything here runs under etsmgr_lock (see etsmgr.h); each
+ * function that needs it says so with lockdep_assert_held().
+ *
+ * Ids come from CLOCK_BOOTTIME in microseconds, bumped past the last id
+ * handed out: creation is serialized by etsmgr_lock and takes far longer
+ * than a microsecond, so ids never run ahead of the clock, and a module
+ * loaded again later starts above every id its predecessor issued.
+ */
+
+#include <linux/cred.h>
+#include <linux/capability.h>
+#include <linux/dcache.h>
+#include <linux/err.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/hashtable.h>
+#include <linux/ipc_namespace.h>
+#include <linux/module.h>
+#include <linux/pid.h>
+#include <linux/sched.h>
+#include <linux/shmem_fs.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/stringhash.h>
+#include <linux/timekeeping.h>
+#include <linux/xarray.h>
+
+#include "etsmgr.h"
+
+/* Guards the registry, tables, session lists and counters (etsmgr.h). */
+DEFINE_MUTEX(etsmgr_lock);
+struct etsmgr_counters etsmgr_counters;
+
+#define ETSMGR_NAME_HASH_BITS	10
+static DEFINE_HASHTABLE(etsmgr_names, ETSMGR_NAME_HASH_BITS);
+static DEFINE_XARRAY(etsmgr_ids);
+static u64 etsmgr_last_id;
+
+/* "etsmgr:" + 20 digits + ":" + name + NUL */
+#define ETSMGR_SHMEM_NAME_MAX	(8 + 20 + 1 + ETSMGR_NAME_MAX)
+
+/*
+ * Ids double as mmap page offsets (etsmgr_mmap_offset()), so they must fit
+ * in an loff_t once shifted by PAGE_SHIFT: 2^51 us is some 71 years.
+ */
+#define ETSMGR_ID_MAX		((u64)LLONG_MAX >> PAGE_SHIFT)
+
+static bool etsmgr_name_char_ok(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' ||
+	       c == '-';
+}
+
+/**
+ * etsmgr_check_name() - validate a table name copied from userspace
+ * @name: ETSMGR_NAME_MAX bytes
+ *
+ * Return: 0, -ENAMETOOLONG without a NUL, -EINVAL if empty or a byte is
+ * outside [A-Za-z0-9._:-].
+ */
+int etsmgr_check_name(const char *name)
+{
+	size_t len = strnlen(name, ETSMGR_NAME_MAX);
+	size_t i;
+
+	if (len == ETSMGR_NAME_MAX)
+		return -ENAMETOOLONG;
+	if (!len)
+		return -EINVAL;
+	for (i = 0; i < len; i++)
+		if (!etsmgr_name_char_ok(name[i]))
+			return -EINVAL;
+	return 0;
+}
+
+static u32 etsmgr_name_hash(const struct ipc_namespace *ns, const char *name)
+{
+	return full_name_hash(ns, name, strlen(name));
+}
+
+struct etsmgr_table *etsmgr_table_find_name(const struct ipc_namespace *ns,
+					    const char *name)
+{
+	struct etsmgr_table *table;
+
+	lockdep_assert_held(&etsmgr_lock);
+	hash_for_each_possible(etsmgr_names, table, name_node,
+			       etsmgr_name_hash(ns, name))
+		if (table->ipc_ns == ns && !strcmp(table->name, name))
+			return table;
+	return NULL;
+}
+
+struct etsmgr_table *etsmgr_table_find_id(const struct ipc_namespace *ns,
+					  u64 id)
+{
+	struct etsmgr_table *table;
+
+	lockdep_assert_held(&etsmgr_lock);
+	if (!id || id > ETSMGR_ID_MAX)
+		return NULL;
+	table = xa_load(&etsmgr_ids, id);
+	if (table && table->ipc_ns != ns)
+		return NULL;
+	return table;
+}
+
+static u64 etsmgr_next_id(void)
+{
+	u64 now = div_u64(ktime_get_boottime_ns(), NSEC_PER_USEC);
+
+	lockdep_assert_held(&etsmgr_lock);
+	etsmgr_last_id = max(etsmgr_last_id + 1, now);
+	return etsmgr_last_id;
+}
+
+static int etsmgr_check_limits(u64 size)
+{
+	u64 max_total = READ_ONCE(etsmgr_max_total_size);
+
+	lockdep_assert_held(&etsmgr_lock);
+	if (size > READ_ONCE(etsmgr_max_table_size))
+		return -EFBIG;
+	if (etsmgr_counters.tables >= READ_ONCE(etsmgr_max_tables))
+		return -ENOSPC;
+	if (etsmgr_counters.bytes > max_total ||
+	    size > max_total - etsmgr_counters.bytes)
+		return -ENOSPC;
+	return 0;
+}
+
+/**
+ * etsmgr_table_create() - create a table and add it to the registry
+ * @ns: the creator's IPC namespace
+ * @name: a name checked by etsmgr_check_name(), not in use in @ns
+ * @size: requested size in bytes, rounded up to whole pages
+ * @access: a valid enum etsmgr_access
+ *
+ * The table has no owner yet: the caller gives it one with
+ * etsmgr_table_set_owner() before dropping etsmgr_lock.
+ *
+ * Return: the table, or ERR_PTR(-EINVAL) for a size of 0 or one that
+ * cannot be represented, -EFBIG, -ENOSPC, -ENOMEM.
+ */
+struct etsmgr_table *etsmgr_table_create(const struct ipc_namespace *ns,
+					 const char *name, u64 size,
+					 u32 access)
+{
+	char shmem_name[ETSMGR_SHMEM_NAME_MAX];
+	struct etsmgr_table *table;
+	struct file *shmem;
+	int err;
+
+	lockdep_assert_held(&etsmgr_lock);
+	if (!size || size > MAX_LFS_FILESIZE - PAGE_SIZE)
+		return ERR_PTR(-EINVAL);
+	size = PAGE_ALIGN(size);
+	err = etsmgr_check_limits(size);
+	if (err)
+		return ERR_PTR(err);
+
+	table = kzalloc(sizeof(*table), GFP_KERNEL);
+	if (!table)
+		return ERR_PTR(-ENOMEM);
+	table->id = etsmgr_next_id();
+	if (table->id > ETSMGR_ID_MAX) {
+		err = -EOVERFLOW;
+		goto err_id;
+	}
+	strscpy(table->name, name, sizeof(table->name));
+	table->ipc_ns = ns;
+	table->size = size;
+	table->uid = current_euid();
+	table->access = access;
+	table->create_time_ns = ktime_get_real_ns();
+	INIT_LIST_HEAD(&table->owner_node);
+
+	/* The dentry name lets a later module find the table again. */
+	snprintf(shmem_name, sizeof(shmem_name), "etsmgr:%llu:%s",
+		 table->id, name);
+	shmem = shmem_file_setup(shmem_name, size, VM_NORESERVE);
+	if (IS_ERR(shmem)) {
+		err = PTR_ERR(shmem);
+		goto err_id;
+	}
+	table->shmem = shmem;
+
+	err = xa_insert(&etsmgr_ids, table->id, table, GFP_KERNEL);
+	if (err)
+		goto err_insert_id;
+	hash_add(etsmgr_names, &table->name_node, etsmgr_name_hash(ns, name));
+
+	/* A table in the registry pins the module: rmmod must not lose it. */
+	if (!etsmgr_counters.tables)
+		__module_get(THIS_MODULE);
+	etsmgr_counters.tables++;
+	etsmgr_counters.bytes += size;
+	etsmgr_counters.created++;
+	return table;
+
+err_insert_id:
+	fput(shmem);
+err_id:
+	kfree(table);
+	return ERR_PTR(err);
+}
+
+/**
+ * etsmgr_table_destroy() - remove a table from the registry and free it
+ * @table: the table
+ *
+ * The name and id are gone at once; the shmem file, and so the memory,
+ * lives on until the last mapping of it goes.
+ */
+void etsmgr_table_destroy(struct etsmgr_table *table)
+{
+	lockdep_assert_held(&etsmgr_lock);
+	hash_del(&table->name_node);
+	xa_erase(&etsmgr_ids, table->id);
+	if (table->owner) {
+		list_del(&table->owner_node);
+		put_pid(table->owner_pid);
+	} else {
+		etsmgr_counters.held--;
+	}
+	etsmgr_counters.tables--;
+	etsmgr_counters.bytes -= table->size;
+	etsmgr_counters.deleted++;
+	fput(table->shmem);
+	kfree(table);
+	if (!etsmgr_counters.tables)
+		module_put(THIS_MODULE);
+}
+
+/**
+ * etsmgr_table_set_owner() - make @session the owner of a new or held table
+ * @table: a table without an owner
+ * @session: the calling process's session
+ */
+void etsmgr_table_set_owner(struct etsmgr_table *table,
+			    struct etsmgr_session *session)
+{
+	lockdep_assert_held(&etsmgr_lock);
+	if (table->generation)
+		etsmgr_counters.held--;
+	table->owner = session;
+	table->owner_pid = get_pid(task_tgid(current));
+	list_add_tail(&table->owner_node, &session->tables);
+	table->generation++;
+	table->transfer_time_ns = ktime_get_real_ns();
+}
+
+/**
+ * etsmgr_table_release() - the owner lets go; the manager holds the table
+ * @table: an owned table
+ * @reason: enum etsmgr_exit_reason
+ * @status: exit status or signal number
+ */
+void etsmgr_table_release(struct etsmgr_table *table, u32 reason, s32 status)
+{
+	lockdep_assert_held(&etsmgr_lock);
+	list_del_init(&table->owner_node);
+	table->owner = NULL;
+	put_pid(table->owner_pid);
+	table->owner_pid = NULL;
+	table->exit_reason = reason;
+	table->exit_status = status;
+	table->transfer_time_ns = ktime_get_real_ns();
+	etsmgr_counters.held++;
+}
+
+/* CAP_SYS_ADMIN over the caller's IPC namespace, where its tables live. */
+bool etsmgr_may_admin(void)
+{
+	return ns_capable(current->nsproxy->ipc_ns->user_ns, CAP_SYS_ADMIN);
+}
+
+/* May the caller reclaim, inspect or (per access mode) map @table? */
+bool etsmgr_may_use(const struct etsmgr_table *table)
+{
+	return uid_eq(current_euid(), table->uid) || etsmgr_may_admin();
+}
+
+/* Called at module exit, when no table can be left (they pin the module). */
+void etsmgr_registry_exit(void)
+{
+	WARN_ON(!xa_empty(&etsmgr_ids));
+	xa_destroy(&etsmgr_ids);
+}

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Sessions of /dev/etsmgr: open, release (the owner goes away and its
+ * tables become held, with the reason), and the ioctls ATTACH, DELETE and
+ * INFO.
+ *
+ * Locking: see etsmgr.h. Each ioctl copies its argument in and checks it
+ * without the lock, does its work under etsmgr_lock, and copies the answer
+ * out after unlocking. An ATTACH whose answer cannot be copied out is
+ * undone, so a caller never owns a table it was not told about.
+ */
+
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/ipc_namespace.h>
+#include <linux/nsproxy.h>
+#include <linux/pid.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "etsmgr.h"
+
+int etsmgr_open(struct inode *inode, struct file *file)
+{
+	struct etsmgr_session *session;
+
+	session = kzalloc(sizeof(*session), GFP_KERNEL);
+	if (!session)
+		return -ENOMEM;
+	INIT_LIST_HEAD(&session->tables);
+	file->private_data = session;
+
+	mutex_lock(&etsmgr_lock);
+	etsmgr_counters.sessions++;
+	mutex_unlock(&etsmgr_lock);
+	return 0;
+}
+
+/*
+ * The last reference to a session goes away. When the owning process is
+ * exiting, ->release runs in it (from exit_task_work) with PF_EXITING set
+ * and exit_code holding the wait status: the signal in the low 7 bits, or
+ * the exit status shifted left by 8. Otherwise it was a plain close().
+ */
+static void etsmgr_exit_reason(u32 *reason, s32 *status)
+{
+	int code = current->exit_code;
+
+	if (!(current->flags & PF_EXITING)) {
+		*reason = ETSMGR_EXIT_CLOSED;
+		*status = 0;
+	} else if (code & 0x7f) {
+		*reason = ETSMGR_EXIT_SIGNALED;
+		*status = code & 0x7f;
+	} else {
+		*reason = ETSMGR_EXIT_EXITED;
+		*status = (code >> 8) & 0xff;
+	}
+}
+
+int etsmgr_release(struct inode *inode, struct file *file)
+{
+	struct etsmgr_session *session = file->private_data;
+	struct etsmgr_table *table, *next;
+	s32 status;
+	u32 reason;
+
+	etsmgr_exit_reason(&reason, &status);
+
+	mutex_lock(&etsmgr_lock);
+	list_for_each_entry_safe(table, next, &session->tables, owner_node)
+		etsmgr_table_release(table, reason, status);
+	etsmgr_counters.sessions--;
+	mutex_unlock(&etsmgr_lock);
+
+	kfree(session);
+	return 0;
+}
+
+static const struct ipc_namespace *etsmgr_current_ns(void)
+{
+	return current->nsproxy->ipc_ns;
+}
+
+/* The answer of an ATTACH, and what undoing it needs. */
+struct etsmgr_attach_done {
+	struct etsmgr_table *table;
+	u32 result;
+	u32 prev_reason;
+	s32 prev_status;
+	u64 prev_transfer_time_ns;
+};
+
+static void etsmgr_attach_fill(struct etsmgr_attach *arg,
+			       const struct etsmgr_table *table, u32 result)
+{
+	arg->access = table->access;
+	arg->size = table->size;
+	arg->id = table->id;
+	arg->generation = table->generation;
+	arg->mmap_offset = etsmgr_mmap_offset(table);
+	arg->result = result;
+	arg->exit_reason = table->exit_reason;
+	arg->exit_status = table->exit_status;
+}
+
+static int etsmgr_attach_locked(struct etsmgr_session *session,
+				struct etsmgr_attach *arg,
+				struct etsmgr_attach_done *done)
+{
+	const struct ipc_namespace *ns = etsmgr_current_ns();
+	struct etsmgr_table *table;
+
+	lockdep_assert_held(&etsmgr_lock);
+	table = etsmgr_table_find_name(ns, arg->name);
+	if (table) {
+		if (arg->flags & ETSMGR_ATTACH_EXCL)
+			return -EEXIST;
+		if (!etsmgr_may_use(table))
+			return -EPERM;
+		if (table->owner && table->owner != session)
+			return -EBUSY;
+		if (table->owner) {
+			done->result = ETSMGR_RESULT_ALREADY_OWNED;
+		} else {
+			done->prev_reason = table->exit_reason;
+			done->prev_status = table->exit_status;
+			done->prev_transfer_time_ns = table->transfer_time_ns;
+			etsmgr_table_set_owner(table, session);
+			etsmgr_counters.reclaimed++;
+			done->result = ETSMGR_RESULT_RECLAIMED;
+		}
+	} else {
+		if (!(arg->flags & ETSMGR_ATTACH_CREATE))
+			return -ENOENT;
+		table = etsmgr_table_create(ns, arg->name, arg->size,
+					    arg->access);
+		if (IS_ERR(table))
+			return PTR_ERR(table);
+		etsmgr_table_set_owner(table, session);
+		done->result = ETSMGR_RESULT_CREATED;
+	}
+	done->table = table;
+	etsmgr_attach_fill(arg, table, done->result);
+	return 0;
+}
+
+/*
+ * The caller could not be told: put things back as they were. A table
+ * that was deleted or changed owner meanwhile is left alone.
+ */
+static void etsmgr_attach_undo(struct etsmgr_session *session,
+			       const struct etsmgr_attach_done *done)
+{
+	const struct ipc_namespace *ns = etsmgr_current_ns();
+	struct etsmgr_table *table;
+
+	mutex_lock(&etsmgr_lock);
+	table = etsmgr_table_find_id(ns, done->table->id);
+	if (table != done->table || table->owner != session)
+		goto out;
+	if (done->result == ETSMGR_RESULT_CREATED) {
+		etsmgr_table_destroy(table);
+		etsmgr_counters.created--;
+		etsmgr_counters.deleted--;
+	} else if (done->result == ETSMGR_RESULT_RECLAIMED) {
+		etsmgr_table_release(table, done->prev_reason,
+				     done->prev_status);
+		table->transfer_time_ns = done->prev_transfer_time_ns;
+		table->generation--;
+		etsmgr_counters.reclaimed--;
+	}
+out:
+	mutex_unlock(&etsmgr_lock);
+}
+
+static int etsmgr_ioctl_attach(struct etsmgr_session *session,
+			       struct etsmgr_attach __user *uarg)
+{
+	struct etsmgr_attach_done done = {};
+	struct etsmgr_attach arg;
+	int err;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.flags & ~ETSMGR_ATTACH_VALID)
+		return -EINVAL;
+	if ((arg.flags & ETSMGR_ATTACH_EXCL) &&
+	    !(arg.flags & ETSMGR_ATTACH_CREATE))
+		return -EINVAL;
+	if (arg.access > ETSMGR_ACCESS_PUBLIC)
+		return -EINVAL;
+	if (arg.__pad || memchr_inv(arg.__reserved, 0, sizeof(arg.__reserved)))
+		return -EINVAL;
+	err = etsmgr_check_name(arg.name);
+	if (err)
+		return err;
+
+	mutex_lock(&etsmgr_lock);
+	err = etsmgr_attach_locked(session, &arg, &done);
+	mutex_unlock(&etsmgr_lock);
+	if (err)
+		return err;
+
+	if (copy_to_user(uarg, &arg, sizeof(arg))) {
+		etsmgr_attach_undo(session, &done);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+/* Check a table reference copied from userspace: by id xor by name. */
+static int etsmgr_check_ref(const struct etsmgr_ref *ref)
+{
+	if (ref->flags || ref->__pad ||
+	    memchr_inv(ref->__reserved, 0, sizeof(ref->__reserved)))
+		return -EINVAL;
+	if (ref->id)
+		return ref->name[0] ? -EINVAL : 0;
+	return etsmgr_check_name(ref->name);
+}
+
+static struct etsmgr_table *etsmgr_find_ref(const struct etsmgr_ref *ref)
+{
+	const struct ipc_namespace *ns = etsmgr_current_ns();
+
+	if (ref->id)
+		return etsmgr_table_find_id(ns, ref->id);
+	return etsmgr_table_find_name(ns, ref->name);
+}
+
+static int etsmgr_ioctl_delete(struct etsmgr_session *session,
+			       const struct etsmgr_ref __user *uref)
+{
+	struct etsmgr_table *table;
+	struct etsmgr_ref ref;
+	int err;
+
+	if (copy_from_user(&ref, uref, sizeof(ref)))
+		return -EFAULT;
+	err = etsmgr_check_ref(&ref);
+	if (err)
+		return err;
+
+	mutex_lock(&etsmgr_lock);
+	table = etsmgr_find_ref(&ref);
+	if (!table)
+		err = -ENOENT;
+	else if (table->owner != session && !etsmgr_may_admin())
+		err = -EPERM;
+	else
+		etsmgr_table_destroy(table);
+	mutex_unlock(&etsmgr_lock);
+	return err;
+}
+
+static void etsmgr_info_fill(struct etsmgr_info *info,
+			     const struct etsmgr_table *table,
+			     const struct etsmgr_session *session)
+{
+	info->id = table->id;
+	memcpy(info->name, table->name, sizeof(info->name));
+	info->size = table->size;
+	info->generation = table->generation;
+	info->mmap_offset = etsmgr_mmap_offset(table);
+	info->create_time_ns = table->create_time_ns;
+	info->transfer_time_ns = table->transfer_time_ns;
+	info->state = table->owner ? ETSMGR_STATE_OWNED : ETSMGR_STATE_HELD;
+	info->access = table->access;
+	info->uid = from_kuid_munged(current_user_ns(), table->uid);
+	info->owner_pid = table->owner_pid ? pid_vnr(table->owner_pid) : 0;
+	info->exit_reason = table->exit_reason;
+	info->exit_status = table->exit_status;
+	info->owned_by_caller = table->owner == session;
+}
+
+static int etsmgr_ioctl_info(struct etsmgr_session *session,
+			     struct etsmgr_info __user *uinfo)
+{
+	struct etsmgr_table *table;
+	struct etsmgr_info info;
+	struct etsmgr_ref ref;
+	int err;
+
+	if (copy_from_user(&ref, &uinfo->ref, sizeof(ref)))
+		return -EFAULT;
+	err = etsmgr_check_ref(&ref);
+	if (err)
+		return err;
+
+	memset(&info, 0, sizeof(info));
+	info.ref = ref;
+	mutex_lock(&etsmgr_lock);
+	table = etsmgr_find_ref(&ref);
+	if (!table)
+		err = -ENOENT;
+	else if (!etsmgr_may_use(table))
+		err = -EPERM;
+	else
+		etsmgr_info_fill(&info, table, session);
+	mutex_unlock(&etsmgr_lock);
+	if (err)
+		return err;
+
+	if (copy_to_user(uinfo, &info, sizeof(info)))
+		return -EFAULT;
+	return 0;
+}
+
+long etsmgr_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct etsmgr_session *session = file->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case ETSMGR_IOC_ATTACH:
+		return etsmgr_ioctl_attach(session, uarg);
+	case ETSMGR_IOC_DELETE:
+		return etsmgr_ioctl_delete(session, uarg);
+	case ETSMGR_IOC_INFO:
+		return etsmgr_ioctl_info(session, uarg);
+	default:
+		return -ENOTTY;
+	}
+}
