@@ -3,11 +3,12 @@
  * etsmgr internals shared by the module's files: the table and session
  * objects, the registry that holds tables, and the counters.
  *
- * Locking: one mutex, etsmgr_lock, protects the registry (name hash and id
- * xarray), every field of a table except the constant ones (id, name,
- * ipc_ns, shmem, size, uid, create_time_ns), every session's list of
- * owned tables, and the counters. It is a mutex because creating a table
- * sleeps (shmem_file_setup). It nests inside mmap_lock (->mmap takes it),
+ * Locking: one mutex, etsmgr_lock, protects the registry (name hash, id
+ * xarray and namespace records), every field of a table except the
+ * constant ones (id, name, ns, shmem, size, uid, create_time_ns), every
+ * session's list of owned tables, and the counters. It is a mutex because
+ * creating a table sleeps (shmem_file_setup, filp_open of the namespace
+ * pin). It nests inside mmap_lock (->mmap takes it),
  * so no code may fault on user memory or take mmap_lock while holding it:
  * ioctls copy their argument in before locking and out after unlocking.
  */
@@ -33,10 +34,24 @@ struct etsmgr_session {
 };
 
 /**
+ * struct etsmgr_ns - an IPC namespace that has tables (namespace.c)
+ * @ipc_ns: the namespace; compared, never dereferenced.
+ * @pin: an nsfs file of @ipc_ns, so that it outlives its tables.
+ * @tables: tables in the registry that live in @ipc_ns.
+ * @node: entry in the list of namespaces with tables.
+ */
+struct etsmgr_ns {
+	const struct ipc_namespace *ipc_ns;
+	struct file *pin;
+	unsigned int tables;
+	struct list_head node;
+};
+
+/**
  * struct etsmgr_table - a named shmem region in the registry
  * @id: unique id, never reused while the machine is up.
- * @name: NUL-terminated name, unique within @ipc_ns.
- * @ipc_ns: IPC namespace the table lives in; compared, never dereferenced.
+ * @name: NUL-terminated name, unique within its namespace.
+ * @ns: the IPC namespace the table lives in.
  * @shmem: the backing shmem file; mappings hold their own references.
  * @size: size in bytes, a multiple of PAGE_SIZE.
  * @uid: euid of the creator.
@@ -54,7 +69,7 @@ struct etsmgr_session {
 struct etsmgr_table {
 	u64 id;
 	char name[ETSMGR_NAME_MAX];
-	const struct ipc_namespace *ipc_ns;
+	struct etsmgr_ns *ns;
 	struct file *shmem;
 	u64 size;
 	kuid_t uid;
@@ -89,6 +104,10 @@ extern unsigned long long etsmgr_max_total_size;
 
 extern struct mutex etsmgr_lock;
 extern struct etsmgr_counters etsmgr_counters;
+
+/* namespace.c */
+struct etsmgr_ns *etsmgr_ns_get(const struct ipc_namespace *ns);
+void etsmgr_ns_put(struct etsmgr_ns *ens);
 
 /* registry.c */
 int etsmgr_check_name(const char *name);

@@ -93,7 +93,7 @@ struct etsmgr_table *etsmgr_table_find_name(const struct ipc_namespace *ns,
 	lockdep_assert_held(&etsmgr_lock);
 	hash_for_each_possible(etsmgr_names, table, name_node,
 			       etsmgr_name_hash(ns, name))
-		if (table->ipc_ns == ns && !strcmp(table->name, name))
+		if (table->ns->ipc_ns == ns && !strcmp(table->name, name))
 			return table;
 	return NULL;
 }
@@ -107,7 +107,7 @@ struct etsmgr_table *etsmgr_table_find_id(const struct ipc_namespace *ns,
 	if (!id || id > ETSMGR_ID_MAX)
 		return NULL;
 	table = xa_load(&etsmgr_ids, id);
-	if (table && table->ipc_ns != ns)
+	if (table && table->ns->ipc_ns != ns)
 		return NULL;
 	return table;
 }
@@ -175,7 +175,6 @@ struct etsmgr_table *etsmgr_table_create(const struct ipc_namespace *ns,
 		goto err_id;
 	}
 	strscpy(table->name, name, sizeof(table->name));
-	table->ipc_ns = ns;
 	table->size = size;
 	table->uid = current_euid();
 	table->access = access;
@@ -192,6 +191,11 @@ struct etsmgr_table *etsmgr_table_create(const struct ipc_namespace *ns,
 	}
 	table->shmem = shmem;
 
+	table->ns = etsmgr_ns_get(ns);
+	if (IS_ERR(table->ns)) {
+		err = PTR_ERR(table->ns);
+		goto err_ns;
+	}
 	err = xa_insert(&etsmgr_ids, table->id, table, GFP_KERNEL);
 	if (err)
 		goto err_insert_id;
@@ -206,6 +210,8 @@ struct etsmgr_table *etsmgr_table_create(const struct ipc_namespace *ns,
 	return table;
 
 err_insert_id:
+	etsmgr_ns_put(table->ns);
+err_ns:
 	fput(shmem);
 err_id:
 	kfree(table);
@@ -233,6 +239,7 @@ void etsmgr_table_destroy(struct etsmgr_table *table)
 	etsmgr_counters.tables--;
 	etsmgr_counters.bytes -= table->size;
 	etsmgr_counters.deleted++;
+	etsmgr_ns_put(table->ns);
 	fput(table->shmem);
 	kfree(table);
 	if (!etsmgr_counters.tables)
