@@ -65,7 +65,9 @@ check:
 lint: $(KERNEL_FILES)
 	scripts/lint
 
-shell: deps all
+shell:
+	scripts/deps
+	$(MAKE) all
 	scripts/vm-run --interactive
 
 load: module
