@@ -95,6 +95,7 @@ struct etsmgr_counters {
 	u64 created;
 	u64 reclaimed;
 	u64 deleted;
+	u64 events;
 };
 
 /* Limits, module parameters (main.c); read with READ_ONCE(). */
@@ -104,6 +105,8 @@ extern unsigned long long etsmgr_max_total_size;
 
 extern struct mutex etsmgr_lock;
 extern struct etsmgr_counters etsmgr_counters;
+/* Bumped by every change of the registry; marks racing netlink dumps. */
+extern unsigned int etsmgr_registry_seq;
 
 /* namespace.c */
 struct etsmgr_ns *etsmgr_ns_get(const struct ipc_namespace *ns);
@@ -115,6 +118,8 @@ struct etsmgr_table *etsmgr_table_find_name(const struct ipc_namespace *ns,
 					    const char *name);
 struct etsmgr_table *etsmgr_table_find_id(const struct ipc_namespace *ns,
 					  u64 id);
+struct etsmgr_table *etsmgr_table_next(const struct ipc_namespace *ns,
+				       unsigned long *id);
 struct etsmgr_table *etsmgr_table_create(const struct ipc_namespace *ns,
 					 const char *name, u64 size,
 					 u32 access);
@@ -131,6 +136,12 @@ void etsmgr_registry_exit(void);
 int etsmgr_open(struct inode *inode, struct file *file);
 int etsmgr_release(struct inode *inode, struct file *file);
 long etsmgr_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+
+/* netlink.c */
+void etsmgr_event(u32 event, const struct etsmgr_table *table,
+		  struct pid *pid);
+int etsmgr_genl_init(void);
+void etsmgr_genl_exit(void);
 
 /* mmap.c */
 int etsmgr_mmap(struct file *file, struct vm_area_struct *vma);

@@ -2,9 +2,10 @@
 /*
  * etsmgr: named memory tables that survive the death of their owner.
  *
- * Module entry: the limits (module parameters), the debugfs counters and
- * the misc device /dev/etsmgr. The device, the user-facing entry, is
- * registered last and removed first. See Documentation/etsmgr.rst.
+ * Module entry: the limits (module parameters), the debugfs counters, the
+ * misc device /dev/etsmgr and the generic netlink family. The netlink
+ * family, which only describes what the device holds, is registered after
+ * the device and removed before it. See Documentation/etsmgr.rst.
  */
 
 #include <linux/debugfs.h>
@@ -14,6 +15,7 @@
 #include <linux/moduleparam.h>
 #include <linux/seq_file.h>
 #include <linux/sizes.h>
+#include <net/genetlink.h>
 
 #include "etsmgr.h"
 
@@ -45,6 +47,7 @@ static int etsmgr_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "created %llu\n", c.created);
 	seq_printf(m, "reclaimed %llu\n", c.reclaimed);
 	seq_printf(m, "deleted %llu\n", c.deleted);
+	seq_printf(m, "events %llu\n", c.events);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(etsmgr_stats);
@@ -81,8 +84,13 @@ static int __init etsmgr_init(void)
 	err = misc_register(&etsmgr_miscdev);
 	if (err)
 		goto err_misc_register;
+	err = etsmgr_genl_init();
+	if (err)
+		goto err_genl_init;
 	return 0;
 
+err_genl_init:
+	misc_deregister(&etsmgr_miscdev);
 err_misc_register:
 	debugfs_remove_recursive(etsmgr_debugfs);
 	return err;
@@ -90,6 +98,7 @@ err_misc_register:
 
 static void __exit etsmgr_exit(void)
 {
+	etsmgr_genl_exit();
 	misc_deregister(&etsmgr_miscdev);
 	debugfs_remove_recursive(etsmgr_debugfs);
 	etsmgr_registry_exit();
@@ -101,3 +110,4 @@ module_exit(etsmgr_exit);
 MODULE_DESCRIPTION("Named memory tables that survive the death of their owner");
 MODULE_AUTHOR("The etsmgr authors");
 MODULE_LICENSE("GPL");
+MODULE_ALIAS_GENL_FAMILY(ETSMGR_GENL_NAME);

@@ -36,6 +36,7 @@
 /* Guards the registry, tables, session lists and counters (etsmgr.h). */
 DEFINE_MUTEX(etsmgr_lock);
 struct etsmgr_counters etsmgr_counters;
+unsigned int etsmgr_registry_seq = 1;
 
 #define ETSMGR_NAME_HASH_BITS	10
 static DEFINE_HASHTABLE(etsmgr_names, ETSMGR_NAME_HASH_BITS);
@@ -110,6 +111,25 @@ struct etsmgr_table *etsmgr_table_find_id(const struct ipc_namespace *ns,
 	if (table && table->ns->ipc_ns != ns)
 		return NULL;
 	return table;
+}
+
+/**
+ * etsmgr_table_next() - the table of @ns with the lowest id >= *@id
+ * @ns: IPC namespace
+ * @id: in: where to start; out: the id of the table returned
+ *
+ * Return: the table, or NULL when there is none.
+ */
+struct etsmgr_table *etsmgr_table_next(const struct ipc_namespace *ns,
+				       unsigned long *id)
+{
+	struct etsmgr_table *table;
+
+	lockdep_assert_held(&etsmgr_lock);
+	xa_for_each_start(&etsmgr_ids, *id, table, *id)
+		if (table->ns->ipc_ns == ns)
+			return table;
+	return NULL;
 }
 
 static u64 etsmgr_next_id(void)
@@ -207,6 +227,7 @@ struct etsmgr_table *etsmgr_table_create(const struct ipc_namespace *ns,
 	etsmgr_counters.tables++;
 	etsmgr_counters.bytes += size;
 	etsmgr_counters.created++;
+	etsmgr_registry_seq++;
 	return table;
 
 err_insert_id:
@@ -230,6 +251,7 @@ void etsmgr_table_destroy(struct etsmgr_table *table)
 	lockdep_assert_held(&etsmgr_lock);
 	hash_del(&table->name_node);
 	xa_erase(&etsmgr_ids, table->id);
+	etsmgr_event(ETSMGR_EVENT_DELETED, table, task_tgid(current));
 	if (table->owner) {
 		list_del(&table->owner_node);
 		put_pid(table->owner_pid);
@@ -239,6 +261,7 @@ void etsmgr_table_destroy(struct etsmgr_table *table)
 	etsmgr_counters.tables--;
 	etsmgr_counters.bytes -= table->size;
 	etsmgr_counters.deleted++;
+	etsmgr_registry_seq++;
 	etsmgr_ns_put(table->ns);
 	fput(table->shmem);
 	kfree(table);
@@ -250,18 +273,25 @@ void etsmgr_table_destroy(struct etsmgr_table *table)
  * etsmgr_table_set_owner() - make @session the owner of a new or held table
  * @table: a table without an owner
  * @session: the calling process's session
+ *
+ * Sends ETSMGR_EVENT_CREATED for a new table, else ETSMGR_EVENT_RECLAIMED.
  */
 void etsmgr_table_set_owner(struct etsmgr_table *table,
 			    struct etsmgr_session *session)
 {
+	bool created = !table->generation;
+
 	lockdep_assert_held(&etsmgr_lock);
-	if (table->generation)
+	if (!created)
 		etsmgr_counters.held--;
 	table->owner = session;
 	table->owner_pid = get_pid(task_tgid(current));
 	list_add_tail(&table->owner_node, &session->tables);
 	table->generation++;
 	table->transfer_time_ns = ktime_get_real_ns();
+	etsmgr_registry_seq++;
+	etsmgr_event(created ? ETSMGR_EVENT_CREATED : ETSMGR_EVENT_RECLAIMED,
+		     table, table->owner_pid);
 }
 
 /**
@@ -272,15 +302,19 @@ void etsmgr_table_set_owner(struct etsmgr_table *table,
  */
 void etsmgr_table_release(struct etsmgr_table *table, u32 reason, s32 status)
 {
+	struct pid *old_owner = table->owner_pid;
+
 	lockdep_assert_held(&etsmgr_lock);
 	list_del_init(&table->owner_node);
 	table->owner = NULL;
-	put_pid(table->owner_pid);
 	table->owner_pid = NULL;
 	table->exit_reason = reason;
 	table->exit_status = status;
 	table->transfer_time_ns = ktime_get_real_ns();
 	etsmgr_counters.held++;
+	etsmgr_registry_seq++;
+	etsmgr_event(ETSMGR_EVENT_OWNER_EXITED, table, old_owner);
+	put_pid(old_owner);
 }
 
 /* CAP_SYS_ADMIN over the caller's IPC namespace, where its tables live. */

@@ -219,4 +219,132 @@ struct etsmgr_info {
  * valid after the session closes, the table changes owner or is deleted.
  */
 
+/*
+ * Generic netlink family "etsmgr": introspection, admin and events.
+ *
+ * Every message is a genlmsghdr (version ETSMGR_GENL_VERSION) followed by
+ * flat attributes. Requests are validated strictly: unknown attributes,
+ * wrong types and oversized strings are rejected with an extack message.
+ * The calling process's IPC namespace decides which tables exist; a
+ * caller without CAP_SYS_ADMIN (in the user namespace owning that IPC
+ * namespace) sees only the tables of its own effective uid.
+ */
+#define ETSMGR_GENL_NAME		"etsmgr"
+#define ETSMGR_GENL_VERSION		1
+/* Multicast group of ETSMGR_CMD_EVENT; joining it needs CAP_SYS_ADMIN. */
+#define ETSMGR_GENL_MCGRP_EVENTS	"events"
+
+/**
+ * enum etsmgr_genl_cmd - commands of the etsmgr family
+ * @ETSMGR_CMD_UNSPEC: unused.
+ * @ETSMGR_CMD_GET_TABLE: request: ETSMGR_A_TABLE_ID or ETSMGR_A_TABLE_NAME
+ *	names one table; the reply describes it (table attributes). With
+ *	NLM_F_DUMP and no attributes: every visible table, in id order, one
+ *	message each; a dump that raced with a change is flagged
+ *	NLM_F_DUMP_INTR. Errors: EINVAL (neither or both named, bad name),
+ *	ENOENT (no such visible table).
+ * @ETSMGR_CMD_GET_STATS: request: no attributes; reply: ETSMGR_A_STATS_*.
+ * @ETSMGR_CMD_DELETE_TABLE: request: ETSMGR_A_TABLE_ID or _NAME. Deletes
+ *	the table whoever owns it, as ETSMGR_IOC_DELETE would. Errors: EPERM
+ *	without CAP_SYS_ADMIN, EINVAL, ENOENT.
+ * @ETSMGR_CMD_EVENT: notification on the "events" group: ETSMGR_A_EVENT,
+ *	ETSMGR_A_EVENT_PID and the table attributes after the event.
+ */
+enum etsmgr_genl_cmd {
+	ETSMGR_CMD_UNSPEC,
+	ETSMGR_CMD_GET_TABLE,
+	ETSMGR_CMD_GET_STATS,
+	ETSMGR_CMD_DELETE_TABLE,
+	ETSMGR_CMD_EVENT,
+
+	__ETSMGR_CMD_MAX,
+	ETSMGR_CMD_MAX = __ETSMGR_CMD_MAX - 1,
+};
+
+/**
+ * enum etsmgr_event - ETSMGR_A_EVENT: what happened to a table
+ * @ETSMGR_EVENT_CREATED: created; ETSMGR_A_EVENT_PID is the creator.
+ * @ETSMGR_EVENT_OWNER_EXITED: the owner let go and the manager holds it;
+ *	ETSMGR_A_EVENT_PID is the old owner, ETSMGR_A_TABLE_EXIT_* say why.
+ * @ETSMGR_EVENT_RECLAIMED: a held table has a new owner, ETSMGR_A_EVENT_PID.
+ * @ETSMGR_EVENT_DELETED: deleted; ETSMGR_A_EVENT_PID is the deleter.
+ *
+ * Every change of a table's owner sends exactly one event.
+ */
+enum etsmgr_event {
+	ETSMGR_EVENT_CREATED = 1,
+	ETSMGR_EVENT_OWNER_EXITED = 2,
+	ETSMGR_EVENT_RECLAIMED = 3,
+	ETSMGR_EVENT_DELETED = 4,
+};
+
+/**
+ * enum etsmgr_genl_attr - attributes of the etsmgr family
+ * @ETSMGR_A_UNSPEC: unused.
+ * @ETSMGR_A_PAD: padding for 64-bit attributes.
+ * @ETSMGR_A_TABLE_ID: u64, the table's id (non-zero).
+ * @ETSMGR_A_TABLE_NAME: NUL-terminated string, at most 63 bytes + NUL.
+ * @ETSMGR_A_TABLE_SIZE: u64, bytes.
+ * @ETSMGR_A_TABLE_STATE: u32, enum etsmgr_state.
+ * @ETSMGR_A_TABLE_ACCESS: u32, enum etsmgr_access.
+ * @ETSMGR_A_TABLE_UID: u32, the table's uid in the reader's user namespace
+ *	(the sender's, for events).
+ * @ETSMGR_A_TABLE_OWNER_PID: u32, the owner's pid in the reader's pid
+ *	namespace; 0 when held or not visible (global pid in events).
+ * @ETSMGR_A_TABLE_GENERATION: u64, 1 at creation, + 1 per owner change.
+ * @ETSMGR_A_TABLE_CREATE_TIME: u64, CLOCK_REALTIME ns of creation.
+ * @ETSMGR_A_TABLE_TRANSFER_TIME: u64, CLOCK_REALTIME ns of the last change
+ *	of owner.
+ * @ETSMGR_A_TABLE_EXIT_REASON: u32, enum etsmgr_exit_reason of the last
+ *	owner that let go.
+ * @ETSMGR_A_TABLE_EXIT_STATUS: u32, its exit status or signal number.
+ * @ETSMGR_A_EVENT: u32, enum etsmgr_event.
+ * @ETSMGR_A_EVENT_PID: u32, global pid of the process the event is about.
+ * @ETSMGR_A_STATS_SESSIONS: u64, open sessions.
+ * @ETSMGR_A_STATS_TABLES: u64, tables in the registry.
+ * @ETSMGR_A_STATS_HELD: u64, tables held by the manager.
+ * @ETSMGR_A_STATS_BYTES: u64, sum of the sizes of the tables.
+ * @ETSMGR_A_STATS_CREATED: u64, tables created since load.
+ * @ETSMGR_A_STATS_RECLAIMED: u64, reclaims since load.
+ * @ETSMGR_A_STATS_DELETED: u64, tables deleted since load.
+ * @ETSMGR_A_STATS_EVENTS: u64, events sent since load.
+ * @ETSMGR_A_STATS_MAX_TABLES: u64, the max_tables parameter.
+ * @ETSMGR_A_STATS_MAX_TABLE_SIZE: u64, the max_table_size parameter.
+ * @ETSMGR_A_STATS_MAX_TOTAL_SIZE: u64, the max_total_size parameter.
+ * @ETSMGR_A_STATS_LOAD_TIME: u64, CLOCK_REALTIME ns of the module load.
+ */
+enum etsmgr_genl_attr {
+	ETSMGR_A_UNSPEC,
+	ETSMGR_A_PAD,
+	ETSMGR_A_TABLE_ID,
+	ETSMGR_A_TABLE_NAME,
+	ETSMGR_A_TABLE_SIZE,
+	ETSMGR_A_TABLE_STATE,
+	ETSMGR_A_TABLE_ACCESS,
+	ETSMGR_A_TABLE_UID,
+	ETSMGR_A_TABLE_OWNER_PID,
+	ETSMGR_A_TABLE_GENERATION,
+	ETSMGR_A_TABLE_CREATE_TIME,
+	ETSMGR_A_TABLE_TRANSFER_TIME,
+	ETSMGR_A_TABLE_EXIT_REASON,
+	ETSMGR_A_TABLE_EXIT_STATUS,
+	ETSMGR_A_EVENT,
+	ETSMGR_A_EVENT_PID,
+	ETSMGR_A_STATS_SESSIONS,
+	ETSMGR_A_STATS_TABLES,
+	ETSMGR_A_STATS_HELD,
+	ETSMGR_A_STATS_BYTES,
+	ETSMGR_A_STATS_CREATED,
+	ETSMGR_A_STATS_RECLAIMED,
+	ETSMGR_A_STATS_DELETED,
+	ETSMGR_A_STATS_EVENTS,
+	ETSMGR_A_STATS_MAX_TABLES,
+	ETSMGR_A_STATS_MAX_TABLE_SIZE,
+	ETSMGR_A_STATS_MAX_TOTAL_SIZE,
+	ETSMGR_A_STATS_LOAD_TIME,
+
+	__ETSMGR_A_MAX,
+	ETSMGR_A_MAX = __ETSMGR_A_MAX - 1,
+};
+
 #endif /* _UAPI_LINUX_ETSMGR_H */
