@@ -24,6 +24,13 @@
 struct file;
 struct ipc_namespace;
 struct pid;
+struct poll_table_struct;
+
+/*
+ * Ids double as mmap page offsets (etsmgr_mmap_offset()), so they must fit
+ * in an loff_t once shifted by PAGE_SHIFT: 2^51 us is some 71 years.
+ */
+#define ETSMGR_ID_MAX		((u64)LLONG_MAX >> PAGE_SHIFT)
 
 /**
  * struct etsmgr_session - one open file description of /dev/etsmgr
@@ -86,6 +93,13 @@ struct etsmgr_table {
 	u64 transfer_time_ns;
 };
 
+/*
+ * The manager's state (enum etsmgr_manager_state), under etsmgr_lock:
+ * while draining or drained for an unload it refuses new sessions,
+ * attaches and adoptions, and sessions poll as hung up.
+ */
+extern u32 etsmgr_manager_state;
+
 /* Module-wide counters, under etsmgr_lock; shown in debugfs. */
 struct etsmgr_counters {
 	u64 sessions;
@@ -95,6 +109,7 @@ struct etsmgr_counters {
 	u64 created;
 	u64 reclaimed;
 	u64 deleted;
+	u64 adopted;
 	u64 events;
 };
 
@@ -123,16 +138,34 @@ struct etsmgr_table *etsmgr_table_next(const struct ipc_namespace *ns,
 struct etsmgr_table *etsmgr_table_create(const struct ipc_namespace *ns,
 					 const char *name, u64 size,
 					 u32 access);
+struct etsmgr_table *etsmgr_table_adopt(const struct ipc_namespace *ns,
+					struct file *shmem, u64 id,
+					const char *name, u32 access,
+					u64 generation);
 void etsmgr_table_destroy(struct etsmgr_table *table);
+bool etsmgr_table_mapped(const struct etsmgr_table *table);
+int etsmgr_registry_release(bool discard);
 void etsmgr_table_set_owner(struct etsmgr_table *table,
-			    struct etsmgr_session *session);
+			    struct etsmgr_session *session, u32 event);
 void etsmgr_table_release(struct etsmgr_table *table, u32 reason,
 			  s32 status);
 bool etsmgr_may_admin(void);
 bool etsmgr_may_use(const struct etsmgr_table *table);
 void etsmgr_registry_exit(void);
 
+/* drain.c */
+struct netlink_ext_ack;
+void etsmgr_drain_start(void);
+int etsmgr_drain_finish(bool discard, struct netlink_ext_ack *extack);
+void etsmgr_drain_abort(void);
+
+/* adopt.c */
+int etsmgr_ioctl_adopt(struct etsmgr_session *session,
+		       struct etsmgr_adopt __user *uarg);
+
 /* session.c */
+__poll_t etsmgr_poll(struct file *file, struct poll_table_struct *wait);
+void etsmgr_sessions_wake(void);
 int etsmgr_open(struct inode *inode, struct file *file);
 int etsmgr_release(struct inode *inode, struct file *file);
 long etsmgr_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

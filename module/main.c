@@ -47,6 +47,7 @@ static int etsmgr_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "created %llu\n", c.created);
 	seq_printf(m, "reclaimed %llu\n", c.reclaimed);
 	seq_printf(m, "deleted %llu\n", c.deleted);
+	seq_printf(m, "adopted %llu\n", c.adopted);
 	seq_printf(m, "events %llu\n", c.events);
 	return 0;
 }
@@ -59,6 +60,7 @@ static const struct file_operations etsmgr_fops = {
 	.unlocked_ioctl = etsmgr_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.mmap = etsmgr_mmap,
+	.poll = etsmgr_poll,
 	.llseek = noop_llseek,
 };
 

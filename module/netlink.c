@@ -40,6 +40,7 @@ static const struct nla_policy etsmgr_genl_policy[ETSMGR_A_MAX + 1] = {
 	[ETSMGR_A_TABLE_ID] = NLA_POLICY_MIN(NLA_U64, 1),
 	[ETSMGR_A_TABLE_NAME] = { .type = NLA_NUL_STRING,
 				  .len = ETSMGR_NAME_MAX - 1 },
+	[ETSMGR_A_DRAIN_DISCARD] = { .type = NLA_FLAG },
 };
 
 static struct genl_family etsmgr_genl_family;
@@ -100,7 +101,9 @@ static int etsmgr_genl_put_table(struct sk_buff *skb,
 	    etsmgr_put_u64(skb, ETSMGR_A_TABLE_TRANSFER_TIME,
 			   table->transfer_time_ns) ||
 	    nla_put_u32(skb, ETSMGR_A_TABLE_EXIT_REASON, table->exit_reason) ||
-	    nla_put_u32(skb, ETSMGR_A_TABLE_EXIT_STATUS, table->exit_status))
+	    nla_put_u32(skb, ETSMGR_A_TABLE_EXIT_STATUS, table->exit_status) ||
+	    nla_put_u32(skb, ETSMGR_A_TABLE_MAPPED,
+			etsmgr_table_mapped(table)))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -222,9 +225,11 @@ static int etsmgr_genl_dump_tables(struct sk_buff *skb,
 static int etsmgr_genl_put_stats(struct sk_buff *skb)
 {
 	struct etsmgr_counters c;
+	u32 state;
 
 	mutex_lock(&etsmgr_lock);
 	c = etsmgr_counters;
+	state = etsmgr_manager_state;
 	mutex_unlock(&etsmgr_lock);
 
 	if (etsmgr_put_u64(skb, ETSMGR_A_STATS_SESSIONS, c.sessions) ||
@@ -234,6 +239,7 @@ static int etsmgr_genl_put_stats(struct sk_buff *skb)
 	    etsmgr_put_u64(skb, ETSMGR_A_STATS_CREATED, c.created) ||
 	    etsmgr_put_u64(skb, ETSMGR_A_STATS_RECLAIMED, c.reclaimed) ||
 	    etsmgr_put_u64(skb, ETSMGR_A_STATS_DELETED, c.deleted) ||
+	    etsmgr_put_u64(skb, ETSMGR_A_STATS_ADOPTED, c.adopted) ||
 	    etsmgr_put_u64(skb, ETSMGR_A_STATS_EVENTS, c.events) ||
 	    etsmgr_put_u64(skb, ETSMGR_A_STATS_MAX_TABLES,
 			   READ_ONCE(etsmgr_max_tables)) ||
@@ -241,7 +247,9 @@ static int etsmgr_genl_put_stats(struct sk_buff *skb)
 			   READ_ONCE(etsmgr_max_table_size)) ||
 	    etsmgr_put_u64(skb, ETSMGR_A_STATS_MAX_TOTAL_SIZE,
 			   READ_ONCE(etsmgr_max_total_size)) ||
-	    etsmgr_put_u64(skb, ETSMGR_A_STATS_LOAD_TIME, etsmgr_load_time_ns))
+	    etsmgr_put_u64(skb, ETSMGR_A_STATS_LOAD_TIME,
+			   etsmgr_load_time_ns) ||
+	    nla_put_u32(skb, ETSMGR_A_STATS_STATE, state))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -294,6 +302,43 @@ static int etsmgr_genl_delete_table(struct sk_buff *skb,
 	return err;
 }
 
+static bool etsmgr_genl_require_admin(struct sk_buff *skb,
+				      struct genl_info *info)
+{
+	if (etsmgr_genl_admin(skb))
+		return true;
+	NL_SET_ERR_MSG_MOD(info->extack, "this command needs CAP_SYS_ADMIN");
+	return false;
+}
+
+static int etsmgr_genl_drain_start(struct sk_buff *skb,
+				   struct genl_info *info)
+{
+	if (!etsmgr_genl_require_admin(skb, info))
+		return -EPERM;
+	etsmgr_drain_start();
+	return 0;
+}
+
+static int etsmgr_genl_drain_finish(struct sk_buff *skb,
+				    struct genl_info *info)
+{
+	bool discard = nla_get_flag(info->attrs[ETSMGR_A_DRAIN_DISCARD]);
+
+	if (!etsmgr_genl_require_admin(skb, info))
+		return -EPERM;
+	return etsmgr_drain_finish(discard, info->extack);
+}
+
+static int etsmgr_genl_drain_abort(struct sk_buff *skb,
+				   struct genl_info *info)
+{
+	if (!etsmgr_genl_require_admin(skb, info))
+		return -EPERM;
+	etsmgr_drain_abort();
+	return 0;
+}
+
 static const struct genl_small_ops etsmgr_genl_ops[] = {
 	{
 		.cmd = ETSMGR_CMD_GET_TABLE,
@@ -307,6 +352,18 @@ static const struct genl_small_ops etsmgr_genl_ops[] = {
 	{
 		.cmd = ETSMGR_CMD_DELETE_TABLE,
 		.doit = etsmgr_genl_delete_table,
+	},
+	{
+		.cmd = ETSMGR_CMD_DRAIN_START,
+		.doit = etsmgr_genl_drain_start,
+	},
+	{
+		.cmd = ETSMGR_CMD_DRAIN_FINISH,
+		.doit = etsmgr_genl_drain_finish,
+	},
+	{
+		.cmd = ETSMGR_CMD_DRAIN_ABORT,
+		.doit = etsmgr_genl_drain_abort,
 	},
 };
 
@@ -328,7 +385,7 @@ static struct genl_family etsmgr_genl_family __ro_after_init = {
 /**
  * etsmgr_event() - tell the "events" group what happened to a table
  * @event: enum etsmgr_event
- * @table: the table, in its state after the event
+ * @table: the table, in its state after the event; NULL for the manager
  * @pid: the process the event is about (see enum etsmgr_event)
  *
  * Runs in the process that caused the event, which may be exiting (its
@@ -354,7 +411,7 @@ void etsmgr_event(u32 event, const struct etsmgr_table *table,
 		goto err_free;
 	if (nla_put_u32(skb, ETSMGR_A_EVENT, event) ||
 	    nla_put_u32(skb, ETSMGR_A_EVENT_PID, pid_nr(pid)) ||
-	    etsmgr_genl_put_table(skb, table, true))
+	    (table && etsmgr_genl_put_table(skb, table, true)))
 		goto err_free;
 	genlmsg_end(skb, hdr);
 	genlmsg_multicast_allns(&etsmgr_genl_family, skb, 0,

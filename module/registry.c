@@ -46,12 +46,6 @@ static u64 etsmgr_last_id;
 /* "etsmgr:" + 20 digits + ":" + name + NUL */
 #define ETSMGR_SHMEM_NAME_MAX	(8 + 20 + 1 + ETSMGR_NAME_MAX)
 
-/*
- * Ids double as mmap page offsets (etsmgr_mmap_offset()), so they must fit
- * in an loff_t once shifted by PAGE_SHIFT: 2^51 us is some 71 years.
- */
-#define ETSMGR_ID_MAX		((u64)LLONG_MAX >> PAGE_SHIFT)
-
 static bool etsmgr_name_char_ok(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -156,6 +150,58 @@ static int etsmgr_check_limits(u64 size)
 	return 0;
 }
 
+/*
+ * Add @table, whose fields and shmem file are set, to the registry of
+ * namespace @ns. A table in the registry pins the module: rmmod must not
+ * lose it.
+ */
+static int etsmgr_table_insert(struct etsmgr_table *table,
+			       const struct ipc_namespace *ns)
+{
+	int err;
+
+	lockdep_assert_held(&etsmgr_lock);
+	table->ns = etsmgr_ns_get(ns);
+	if (IS_ERR(table->ns))
+		return PTR_ERR(table->ns);
+	err = xa_insert(&etsmgr_ids, table->id, table, GFP_KERNEL);
+	if (err) {
+		etsmgr_ns_put(table->ns);
+		return err;
+	}
+	hash_add(etsmgr_names, &table->name_node,
+		 etsmgr_name_hash(ns, table->name));
+
+	if (!etsmgr_counters.tables)
+		__module_get(THIS_MODULE);
+	etsmgr_counters.tables++;
+	etsmgr_counters.bytes += table->size;
+	etsmgr_registry_seq++;
+	return 0;
+}
+
+/* Undo etsmgr_table_insert() and free @table; its shmem file goes too. */
+static void etsmgr_table_remove(struct etsmgr_table *table)
+{
+	lockdep_assert_held(&etsmgr_lock);
+	hash_del(&table->name_node);
+	xa_erase(&etsmgr_ids, table->id);
+	if (table->owner) {
+		list_del(&table->owner_node);
+		put_pid(table->owner_pid);
+	} else {
+		etsmgr_counters.held--;
+	}
+	etsmgr_counters.tables--;
+	etsmgr_counters.bytes -= table->size;
+	etsmgr_registry_seq++;
+	etsmgr_ns_put(table->ns);
+	fput(table->shmem);
+	kfree(table);
+	if (!etsmgr_counters.tables)
+		module_put(THIS_MODULE);
+}
+
 /**
  * etsmgr_table_create() - create a table and add it to the registry
  * @ns: the creator's IPC namespace
@@ -196,7 +242,6 @@ struct etsmgr_table *etsmgr_table_create(const struct ipc_namespace *ns,
 	}
 	strscpy(table->name, name, sizeof(table->name));
 	table->size = size;
-	table->uid = current_euid();
 	table->access = access;
 	table->create_time_ns = ktime_get_real_ns();
 	INIT_LIST_HEAD(&table->owner_node);
@@ -210,29 +255,15 @@ struct etsmgr_table *etsmgr_table_create(const struct ipc_namespace *ns,
 		goto err_id;
 	}
 	table->shmem = shmem;
+	table->uid = file_inode(shmem)->i_uid;
 
-	table->ns = etsmgr_ns_get(ns);
-	if (IS_ERR(table->ns)) {
-		err = PTR_ERR(table->ns);
-		goto err_ns;
-	}
-	err = xa_insert(&etsmgr_ids, table->id, table, GFP_KERNEL);
+	err = etsmgr_table_insert(table, ns);
 	if (err)
-		goto err_insert_id;
-	hash_add(etsmgr_names, &table->name_node, etsmgr_name_hash(ns, name));
-
-	/* A table in the registry pins the module: rmmod must not lose it. */
-	if (!etsmgr_counters.tables)
-		__module_get(THIS_MODULE);
-	etsmgr_counters.tables++;
-	etsmgr_counters.bytes += size;
+		goto err_insert;
 	etsmgr_counters.created++;
-	etsmgr_registry_seq++;
 	return table;
 
-err_insert_id:
-	etsmgr_ns_put(table->ns);
-err_ns:
+err_insert:
 	fput(shmem);
 err_id:
 	kfree(table);
@@ -240,7 +271,63 @@ err_id:
 }
 
 /**
- * etsmgr_table_destroy() - remove a table from the registry and free it
+ * etsmgr_table_adopt() - register again a table a process still maps
+ * @ns: the adopter's IPC namespace
+ * @shmem: the table's shmem file (etsmgr_adopt_parse() vouched for it);
+ *	the reference passes to the table on success
+ * @id: its id, from the file's name
+ * @name: its name, from the file's name, checked by etsmgr_check_name()
+ * @access: the access mode the adopter asks for
+ * @generation: the generation the adopter last knew
+ *
+ * The table has no owner yet: the caller gives it one with
+ * etsmgr_table_set_owner() before dropping etsmgr_lock.
+ *
+ * Return: the table, or ERR_PTR(-EEXIST) when its name or id is taken,
+ * -ENOSPC, -EFBIG, -ENOMEM.
+ */
+struct etsmgr_table *etsmgr_table_adopt(const struct ipc_namespace *ns,
+					struct file *shmem, u64 id,
+					const char *name, u32 access,
+					u64 generation)
+{
+	u64 size = i_size_read(file_inode(shmem));
+	struct etsmgr_table *table;
+	int err;
+
+	lockdep_assert_held(&etsmgr_lock);
+	if (etsmgr_table_find_name(ns, name) || xa_load(&etsmgr_ids, id))
+		return ERR_PTR(-EEXIST);
+	err = etsmgr_check_limits(size);
+	if (err)
+		return ERR_PTR(err);
+
+	table = kzalloc(sizeof(*table), GFP_KERNEL);
+	if (!table)
+		return ERR_PTR(-ENOMEM);
+	table->id = id;
+	strscpy(table->name, name, sizeof(table->name));
+	table->size = size;
+	table->uid = file_inode(shmem)->i_uid;
+	table->access = access;
+	table->create_time_ns = ktime_get_real_ns();
+	table->generation = generation;
+	INIT_LIST_HEAD(&table->owner_node);
+	table->shmem = shmem;
+
+	err = etsmgr_table_insert(table, ns);
+	if (err) {
+		kfree(table);
+		return ERR_PTR(err);
+	}
+	/* Ids handed out from now on stay above the adopted one. */
+	etsmgr_last_id = max(etsmgr_last_id, id);
+	etsmgr_counters.adopted++;
+	return table;
+}
+
+/**
+ * etsmgr_table_destroy() - delete a table: remove it from the registry
  * @table: the table
  *
  * The name and id are gone at once; the shmem file, and so the memory,
@@ -249,40 +336,57 @@ err_id:
 void etsmgr_table_destroy(struct etsmgr_table *table)
 {
 	lockdep_assert_held(&etsmgr_lock);
-	hash_del(&table->name_node);
-	xa_erase(&etsmgr_ids, table->id);
 	etsmgr_event(ETSMGR_EVENT_DELETED, table, task_tgid(current));
-	if (table->owner) {
-		list_del(&table->owner_node);
-		put_pid(table->owner_pid);
-	} else {
-		etsmgr_counters.held--;
-	}
-	etsmgr_counters.tables--;
-	etsmgr_counters.bytes -= table->size;
 	etsmgr_counters.deleted++;
-	etsmgr_registry_seq++;
-	etsmgr_ns_put(table->ns);
-	fput(table->shmem);
-	kfree(table);
-	if (!etsmgr_counters.tables)
-		module_put(THIS_MODULE);
+	etsmgr_table_remove(table);
+}
+
+/* Is the table's memory mapped by a process (not only held by us)? */
+bool etsmgr_table_mapped(const struct etsmgr_table *table)
+{
+	return file_count(table->shmem) > 1;
 }
 
 /**
- * etsmgr_table_set_owner() - make @session the owner of a new or held table
- * @table: a table without an owner
- * @session: the calling process's session
+ * etsmgr_registry_release() - let go of every table for a module unload
+ * @discard: delete held tables that no process maps instead of failing
  *
- * Sends ETSMGR_EVENT_CREATED for a new table, else ETSMGR_EVENT_RECLAIMED.
+ * Called once every session is closed, so each table is held. Tables that
+ * a process maps stay safe in its mapping and are adopted after the
+ * reload; the others would be lost, so they fail the call unless
+ * @discard.
+ *
+ * Return: 0 with the registry empty, or -EBUSY with nothing changed.
  */
-void etsmgr_table_set_owner(struct etsmgr_table *table,
-			    struct etsmgr_session *session)
+int etsmgr_registry_release(bool discard)
 {
-	bool created = !table->generation;
+	struct etsmgr_table *table;
+	unsigned long id;
 
 	lockdep_assert_held(&etsmgr_lock);
-	if (!created)
+	xa_for_each(&etsmgr_ids, id, table)
+		if (!etsmgr_table_mapped(table) && !discard)
+			return -EBUSY;
+	xa_for_each(&etsmgr_ids, id, table) {
+		if (etsmgr_table_mapped(table))
+			etsmgr_table_remove(table);
+		else
+			etsmgr_table_destroy(table);
+	}
+	return 0;
+}
+
+/**
+ * etsmgr_table_set_owner() - make @session the owner of a table
+ * @table: a table without an owner: new, held, or adopted
+ * @session: the calling process's session
+ * @event: ETSMGR_EVENT_CREATED, _RECLAIMED (of a held table) or _ADOPTED
+ */
+void etsmgr_table_set_owner(struct etsmgr_table *table,
+			    struct etsmgr_session *session, u32 event)
+{
+	lockdep_assert_held(&etsmgr_lock);
+	if (event == ETSMGR_EVENT_RECLAIMED)
 		etsmgr_counters.held--;
 	table->owner = session;
 	table->owner_pid = get_pid(task_tgid(current));
@@ -290,8 +394,7 @@ void etsmgr_table_set_owner(struct etsmgr_table *table,
 	table->generation++;
 	table->transfer_time_ns = ktime_get_real_ns();
 	etsmgr_registry_seq++;
-	etsmgr_event(created ? ETSMGR_EVENT_CREATED : ETSMGR_EVENT_RECLAIMED,
-		     table, table->owner_pid);
+	etsmgr_event(event, table, table->owner_pid);
 }
 
 /**

@@ -12,6 +12,7 @@
 
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/poll.h>
 #include <linux/ipc_namespace.h>
 #include <linux/nsproxy.h>
 #include <linux/pid.h>
@@ -22,19 +23,44 @@
 
 #include "etsmgr.h"
 
+/* Sessions poll on it for a change of the manager's state. */
+static DECLARE_WAIT_QUEUE_HEAD(etsmgr_session_wq);
+
 int etsmgr_open(struct inode *inode, struct file *file)
 {
 	struct etsmgr_session *session;
+	int err = 0;
 
 	session = kzalloc(sizeof(*session), GFP_KERNEL);
 	if (!session)
 		return -ENOMEM;
 	INIT_LIST_HEAD(&session->tables);
-	file->private_data = session;
 
 	mutex_lock(&etsmgr_lock);
-	etsmgr_counters.sessions++;
+	if (etsmgr_manager_state == ETSMGR_MANAGER_RUNNING)
+		etsmgr_counters.sessions++;
+	else
+		err = -ESHUTDOWN;
 	mutex_unlock(&etsmgr_lock);
+	if (err) {
+		kfree(session);
+		return err;
+	}
+	file->private_data = session;
+	return 0;
+}
+
+void etsmgr_sessions_wake(void)
+{
+	wake_up_all(&etsmgr_session_wq);
+}
+
+/* A session hangs up when the manager stops (a drain started). */
+__poll_t etsmgr_poll(struct file *file, struct poll_table_struct *wait)
+{
+	poll_wait(file, &etsmgr_session_wq, wait);
+	if (READ_ONCE(etsmgr_manager_state) != ETSMGR_MANAGER_RUNNING)
+		return EPOLLPRI | EPOLLHUP;
 	return 0;
 }
 
@@ -114,6 +140,8 @@ static int etsmgr_attach_locked(struct etsmgr_session *session,
 	struct etsmgr_table *table;
 
 	lockdep_assert_held(&etsmgr_lock);
+	if (etsmgr_manager_state != ETSMGR_MANAGER_RUNNING)
+		return -ESHUTDOWN;
 	table = etsmgr_table_find_name(ns, arg->name);
 	if (table) {
 		if (arg->flags & ETSMGR_ATTACH_EXCL)
@@ -128,7 +156,8 @@ static int etsmgr_attach_locked(struct etsmgr_session *session,
 			done->prev_reason = table->exit_reason;
 			done->prev_status = table->exit_status;
 			done->prev_transfer_time_ns = table->transfer_time_ns;
-			etsmgr_table_set_owner(table, session);
+			etsmgr_table_set_owner(table, session,
+					       ETSMGR_EVENT_RECLAIMED);
 			etsmgr_counters.reclaimed++;
 			done->result = ETSMGR_RESULT_RECLAIMED;
 		}
@@ -139,7 +168,7 @@ static int etsmgr_attach_locked(struct etsmgr_session *session,
 					    arg->access);
 		if (IS_ERR(table))
 			return PTR_ERR(table);
-		etsmgr_table_set_owner(table, session);
+		etsmgr_table_set_owner(table, session, ETSMGR_EVENT_CREATED);
 		done->result = ETSMGR_RESULT_CREATED;
 	}
 	done->table = table;
@@ -321,6 +350,8 @@ long etsmgr_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return etsmgr_ioctl_delete(session, uarg);
 	case ETSMGR_IOC_INFO:
 		return etsmgr_ioctl_info(session, uarg);
+	case ETSMGR_IOC_ADOPT:
+		return etsmgr_ioctl_adopt(session, uarg);
 	default:
 		return -ENOTTY;
 	}

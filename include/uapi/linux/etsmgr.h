@@ -184,6 +184,40 @@ struct etsmgr_info {
 	__u64 __reserved[4];
 };
 
+/**
+ * struct etsmgr_adopt - argument of ETSMGR_IOC_ADOPT
+ * @addr: in: an address inside the caller's mapping of the table.
+ * @flags: in: must be zero.
+ * @access: in: enum etsmgr_access the table gets again.
+ * @generation: in: the generation the caller last knew (0 if unknown);
+ *	out: the table's generation, that + 1.
+ * @id: out: the table's id, as before the reload.
+ * @name: out: the table's name, as before the reload.
+ * @size: out: size in bytes.
+ * @mmap_offset: out: as in struct etsmgr_attach.
+ * @__reserved: must be zero.
+ *
+ * After the module was unloaded (see ETSMGR_CMD_DRAIN_START) and loaded
+ * again, a process that still maps a table registers it again under its
+ * old name and id, and its session owns it. Errors: EINVAL (flags,
+ * access, reserved, or the mapping at @addr is not an etsmgr table: a
+ * memfd, a tmpfs file, anonymous memory), EFAULT (nothing mapped at
+ * @addr, bad pointer), EPERM (another uid's table, no CAP_SYS_ADMIN),
+ * EEXIST (its name or id is in use), ESHUTDOWN (the manager is draining),
+ * ENOSPC, EFBIG, ENOMEM.
+ */
+struct etsmgr_adopt {
+	__u64 addr;
+	__u32 flags;
+	__u32 access;
+	__u64 generation;
+	__u64 id;
+	char name[ETSMGR_NAME_MAX];
+	__u64 size;
+	__u64 mmap_offset;
+	__u64 __reserved[4];
+};
+
 /* The ioctl type letter of etsmgr (free in ioctl-number.rst). */
 #define ETSMGR_IOC_MAGIC	0xE7
 
@@ -206,6 +240,23 @@ struct etsmgr_info {
 /* ETSMGR_IOC_INFO - describe one table (struct etsmgr_info). */
 #define ETSMGR_IOC_INFO \
 	_IOWR(ETSMGR_IOC_MAGIC, 0x03, struct etsmgr_info)
+
+/* ETSMGR_IOC_ADOPT - register a mapped table again (struct etsmgr_adopt). */
+#define ETSMGR_IOC_ADOPT \
+	_IOWR(ETSMGR_IOC_MAGIC, 0x04, struct etsmgr_adopt)
+
+/*
+ * The manager stops: poll(2) on a session fd reports EPOLLPRI | EPOLLHUP
+ * once a drain started. The client then closes its session, keeping its
+ * mappings, waits for /dev/etsmgr to come back, and adopts its tables.
+ * While draining, open(2) of the device, ATTACH and ADOPT fail with
+ * ESHUTDOWN.
+ */
+enum etsmgr_manager_state {
+	ETSMGR_MANAGER_RUNNING = 0,
+	ETSMGR_MANAGER_DRAINING = 1,
+	ETSMGR_MANAGER_DRAINED = 2,
+};
 
 /*
  * mmap(2) of a session fd maps a whole table or a prefix of it: offset is
@@ -249,6 +300,17 @@ struct etsmgr_info {
  *	without CAP_SYS_ADMIN, EINVAL, ENOENT.
  * @ETSMGR_CMD_EVENT: notification on the "events" group: ETSMGR_A_EVENT,
  *	ETSMGR_A_EVENT_PID and the table attributes after the event.
+ * @ETSMGR_CMD_DRAIN_START: CAP_SYS_ADMIN. Prepare an unload: refuse new
+ *	sessions, attaches and adoptions (ESHUTDOWN), send
+ *	ETSMGR_EVENT_MANAGER_STOPPING and wake every session's poll.
+ * @ETSMGR_CMD_DRAIN_FINISH: CAP_SYS_ADMIN; once every session is closed,
+ *	let go of every table so that rmmod succeeds. Tables that a process
+ *	maps live on in its mapping (and are adopted after the reload); held
+ *	tables that nothing maps (ETSMGR_A_TABLE_MAPPED 0) make it fail with
+ *	EBUSY, unless ETSMGR_A_DRAIN_DISCARD deletes them. Errors: EINVAL
+ *	(no drain started), EBUSY (sessions still open, or unmapped held
+ *	tables).
+ * @ETSMGR_CMD_DRAIN_ABORT: CAP_SYS_ADMIN; serve again as before the drain.
  */
 enum etsmgr_genl_cmd {
 	ETSMGR_CMD_UNSPEC,
@@ -256,6 +318,9 @@ enum etsmgr_genl_cmd {
 	ETSMGR_CMD_GET_STATS,
 	ETSMGR_CMD_DELETE_TABLE,
 	ETSMGR_CMD_EVENT,
+	ETSMGR_CMD_DRAIN_START,
+	ETSMGR_CMD_DRAIN_FINISH,
+	ETSMGR_CMD_DRAIN_ABORT,
 
 	__ETSMGR_CMD_MAX,
 	ETSMGR_CMD_MAX = __ETSMGR_CMD_MAX - 1,
@@ -268,6 +333,10 @@ enum etsmgr_genl_cmd {
  *	ETSMGR_A_EVENT_PID is the old owner, ETSMGR_A_TABLE_EXIT_* say why.
  * @ETSMGR_EVENT_RECLAIMED: a held table has a new owner, ETSMGR_A_EVENT_PID.
  * @ETSMGR_EVENT_DELETED: deleted; ETSMGR_A_EVENT_PID is the deleter.
+ * @ETSMGR_EVENT_ADOPTED: registered again after a reload by the process
+ *	that maps it, ETSMGR_A_EVENT_PID, its new owner.
+ * @ETSMGR_EVENT_MANAGER_STOPPING: a drain started (no table attributes;
+ *	ETSMGR_A_EVENT_PID is the administrator).
  *
  * Every change of a table's owner sends exactly one event.
  */
@@ -276,6 +345,8 @@ enum etsmgr_event {
 	ETSMGR_EVENT_OWNER_EXITED = 2,
 	ETSMGR_EVENT_RECLAIMED = 3,
 	ETSMGR_EVENT_DELETED = 4,
+	ETSMGR_EVENT_ADOPTED = 5,
+	ETSMGR_EVENT_MANAGER_STOPPING = 6,
 };
 
 /**
@@ -312,6 +383,11 @@ enum etsmgr_event {
  * @ETSMGR_A_STATS_MAX_TABLE_SIZE: u64, the max_table_size parameter.
  * @ETSMGR_A_STATS_MAX_TOTAL_SIZE: u64, the max_total_size parameter.
  * @ETSMGR_A_STATS_LOAD_TIME: u64, CLOCK_REALTIME ns of the module load.
+ * @ETSMGR_A_TABLE_MAPPED: u32, 1 if a process maps the table's memory.
+ * @ETSMGR_A_STATS_STATE: u32, enum etsmgr_manager_state.
+ * @ETSMGR_A_STATS_ADOPTED: u64, tables adopted since load.
+ * @ETSMGR_A_DRAIN_DISCARD: flag, in ETSMGR_CMD_DRAIN_FINISH: delete held
+ *	tables that no process maps.
  */
 enum etsmgr_genl_attr {
 	ETSMGR_A_UNSPEC,
@@ -342,6 +418,10 @@ enum etsmgr_genl_attr {
 	ETSMGR_A_STATS_MAX_TABLE_SIZE,
 	ETSMGR_A_STATS_MAX_TOTAL_SIZE,
 	ETSMGR_A_STATS_LOAD_TIME,
+	ETSMGR_A_TABLE_MAPPED,
+	ETSMGR_A_STATS_STATE,
+	ETSMGR_A_STATS_ADOPTED,
+	ETSMGR_A_DRAIN_DISCARD,
 
 	__ETSMGR_A_MAX,
 	ETSMGR_A_MAX = __ETSMGR_A_MAX - 1,
