@@ -17,6 +17,12 @@ HARNESS_DIR := build/kernel-files/tools/testing/selftests
 KERNEL_FILES := build/kernel-files/.stamp
 SELFTEST_CFLAGS := $(USER_CFLAGS) -isystem $(HARNESS_DIR)
 SELFTEST_LIBS := -lcap -lpthread
+# Tests that speak generic netlink do it through libnl-genl-3.
+NL_CFLAGS = $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
+NL_LIBS = $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
+NETLINK_SELFTESTS := selftests/netlink_test selftests/reload_test
+$(NETLINK_SELFTESTS): SELFTEST_CFLAGS += $(NL_CFLAGS)
+$(NETLINK_SELFTESTS): SELFTEST_LIBS += $(NL_LIBS)
 
 SELFTESTS := $(patsubst %.c,%,$(wildcard selftests/*_test.c))
 HOST_TESTS := $(patsubst %.c,%,$(wildcard selftests/host/*_test.c))

@@ -717,6 +717,7 @@ struct ets_owner {
 #define ETS_CMD_THREADS	't'	/* start 4 threads writing the table */
 #define ETS_CMD_THREAD_EXIT 'x'	/* a second thread calls _exit(arg) */
 #define ETS_CMD_EXEC	'X'	/* exec sleep: close-on-exec ends the session */
+#define ETS_CMD_CHECK	'k'	/* the owner's mapping still holds the pattern */
 
 #define ETS_OWNER_THREADS	4
 
@@ -811,6 +812,14 @@ static inline void ets_owner_child(struct ets_owner_shm *shm, int cmd_fd,
 				shm->err = -EAGAIN;
 			else
 				pause();
+			break;
+		case ETS_CMD_CHECK:
+			/* 0: readable, pattern intact; -EIO: bytes differ. */
+			if (!m)
+				shm->err = -EINVAL;
+			else
+				shm->err = ets_check(m, shm->a.size, seed) < 0 ?
+					   0 : -EIO;
 			break;
 		case ETS_CMD_EXEC:
 			/* The session fd is O_CLOEXEC; so are the pipes. */
