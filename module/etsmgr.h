@@ -110,6 +110,7 @@ struct etsmgr_counters {
 	u64 reclaimed;
 	u64 deleted;
 	u64 adopted;
+	u64 ns_reaped;
 	u64 events;
 };
 
@@ -126,6 +127,7 @@ extern unsigned int etsmgr_registry_seq;
 /* namespace.c */
 struct etsmgr_ns *etsmgr_ns_get(const struct ipc_namespace *ns);
 void etsmgr_ns_put(struct etsmgr_ns *ens);
+void etsmgr_ns_exit(void);
 
 /* registry.c */
 int etsmgr_check_name(const char *name);
@@ -145,6 +147,7 @@ struct etsmgr_table *etsmgr_table_adopt(const struct ipc_namespace *ns,
 void etsmgr_table_destroy(struct etsmgr_table *table);
 bool etsmgr_table_mapped(const struct etsmgr_table *table);
 int etsmgr_registry_release(bool discard);
+void etsmgr_registry_reap_ns(struct etsmgr_ns *ens);
 void etsmgr_table_set_owner(struct etsmgr_table *table,
 			    struct etsmgr_session *session, u32 event);
 void etsmgr_table_release(struct etsmgr_table *table, u32 reason,

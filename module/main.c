@@ -48,6 +48,7 @@ static int etsmgr_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "reclaimed %llu\n", c.reclaimed);
 	seq_printf(m, "deleted %llu\n", c.deleted);
 	seq_printf(m, "adopted %llu\n", c.adopted);
+	seq_printf(m, "ns_reaped %llu\n", c.ns_reaped);
 	seq_printf(m, "events %llu\n", c.events);
 	return 0;
 }
@@ -103,6 +104,7 @@ static void __exit etsmgr_exit(void)
 	etsmgr_genl_exit();
 	misc_deregister(&etsmgr_miscdev);
 	debugfs_remove_recursive(etsmgr_debugfs);
+	etsmgr_ns_exit();
 	etsmgr_registry_exit();
 }
 

@@ -8,7 +8,11 @@
  * it with an open nsfs file of it (/proc/thread-self/ns/ipc of the
  * creator), which keeps the namespace, and so its address, alive.
  *
- * Locking: under etsmgr_lock (see etsmgr.h).
+ * A pinned namespace that nothing else refers to any more is dead: no
+ * process can ever reach its tables again. A reaper, run every second
+ * while any namespace is pinned, deletes their tables and so unpins it.
+ *
+ * Locking: under etsmgr_lock (see etsmgr.h); the reaper takes it.
  */
 
 #include <linux/err.h>
@@ -21,10 +25,15 @@
 #include <linux/proc_ns.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 
 #include "etsmgr.h"
 
 static LIST_HEAD(etsmgr_namespaces);
+
+static void etsmgr_ns_reap(struct work_struct *work);
+static DECLARE_DELAYED_WORK(etsmgr_ns_reaper, etsmgr_ns_reap);
+#define ETSMGR_NS_REAP_INTERVAL	HZ
 
 /* Open the calling thread's own IPC namespace file, and make sure it is. */
 static struct file *etsmgr_ns_pin(const struct ipc_namespace *ns)
@@ -78,7 +87,41 @@ struct etsmgr_ns *etsmgr_ns_get(const struct ipc_namespace *ns)
 	ens->pin = pin;
 	ens->tables = 1;
 	list_add(&ens->node, &etsmgr_namespaces);
+	schedule_delayed_work(&etsmgr_ns_reaper, ETSMGR_NS_REAP_INTERVAL);
 	return ens;
+}
+
+/*
+ * Dead: no task's nsproxy refers to the namespace any more (its count is
+ * down to the one the nsfs inode holds), and nothing but our pin holds its
+ * nsfs dentry (a bind mount or an open ns file would let a process setns()
+ * back into it). Nothing can revive a namespace in that state.
+ */
+static bool etsmgr_ns_dead(const struct etsmgr_ns *ens)
+{
+	return refcount_read(&ens->ipc_ns->ns.count) == 1 &&
+	       d_count(ens->pin->f_path.dentry) == 1;
+}
+
+static void etsmgr_ns_reap(struct work_struct *work)
+{
+	struct etsmgr_ns *ens, *next;
+
+	mutex_lock(&etsmgr_lock);
+	list_for_each_entry_safe(ens, next, &etsmgr_namespaces, node)
+		if (etsmgr_ns_dead(ens))
+			etsmgr_registry_reap_ns(ens);
+	if (!list_empty(&etsmgr_namespaces))
+		schedule_delayed_work(&etsmgr_ns_reaper,
+				      ETSMGR_NS_REAP_INTERVAL);
+	mutex_unlock(&etsmgr_lock);
+}
+
+/* At module exit, with no table left. */
+void etsmgr_ns_exit(void)
+{
+	cancel_delayed_work_sync(&etsmgr_ns_reaper);
+	WARN_ON(!list_empty(&etsmgr_namespaces));
 }
 
 /* One table fewer in @ens: unpin the namespace after its last table. */

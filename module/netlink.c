@@ -240,6 +240,7 @@ static int etsmgr_genl_put_stats(struct sk_buff *skb)
 	    etsmgr_put_u64(skb, ETSMGR_A_STATS_RECLAIMED, c.reclaimed) ||
 	    etsmgr_put_u64(skb, ETSMGR_A_STATS_DELETED, c.deleted) ||
 	    etsmgr_put_u64(skb, ETSMGR_A_STATS_ADOPTED, c.adopted) ||
+	    etsmgr_put_u64(skb, ETSMGR_A_STATS_NS_REAPED, c.ns_reaped) ||
 	    etsmgr_put_u64(skb, ETSMGR_A_STATS_EVENTS, c.events) ||
 	    etsmgr_put_u64(skb, ETSMGR_A_STATS_MAX_TABLES,
 			   READ_ONCE(etsmgr_max_tables)) ||

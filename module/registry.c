@@ -341,6 +341,24 @@ void etsmgr_table_destroy(struct etsmgr_table *table)
 	etsmgr_table_remove(table);
 }
 
+/**
+ * etsmgr_registry_reap_ns() - delete the tables of a dead IPC namespace
+ * @ens: the namespace; freed with its last table
+ */
+void etsmgr_registry_reap_ns(struct etsmgr_ns *ens)
+{
+	struct etsmgr_table *table;
+	unsigned long id;
+
+	lockdep_assert_held(&etsmgr_lock);
+	xa_for_each(&etsmgr_ids, id, table) {
+		if (table->ns != ens)
+			continue;
+		etsmgr_counters.ns_reaped++;
+		etsmgr_table_destroy(table);
+	}
+}
+
 /* Is the table's memory mapped by a process (not only held by us)? */
 bool etsmgr_table_mapped(const struct etsmgr_table *table)
 {

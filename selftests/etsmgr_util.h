@@ -27,9 +27,11 @@
 #include <signal.h>
 #include <sys/capability.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <time.h>
 
 #include <linux/etsmgr.h>
@@ -1021,6 +1023,133 @@ static inline __u64 ets_now_ns(void)
 static const char *const ets_param_names[3] = {
 	"max_tables", "max_table_size", "max_total_size",
 };
+
+/* Read a small sysfs file into @buf, without the trailing newline. */
+static inline int ets_read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fgets(buf, (int)len, f) != NULL;
+	fclose(f);
+	if (!ok)
+		return -1;
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+/* Whether the file at @path contains the @len bytes at @key. */
+static inline int ets_file_contains(const char *path, const char *key, size_t len)
+{
+	struct stat st;
+	char *data;
+	int fd, found;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) || st.st_size <= 0) {
+		close(fd);
+		return 0;
+	}
+	data = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (data == MAP_FAILED)
+		return 0;
+	found = memmem(data, (size_t)st.st_size, key, len) != NULL;
+	munmap(data, (size_t)st.st_size);
+	return found;
+}
+
+/*
+ * The .ko the running module was loaded from, next to this binary:
+ * ../module/etsmgr.ko or ../module/debug/etsmgr.ko (scripts/vm-run
+ * --debug). Picked by its modinfo: "srcversion=<loaded one's>\0" when
+ * the module has a srcversion, else "vermagic=<running release> ".
+ * Returns -1 unless exactly one candidate fits.
+ */
+static inline int ets_find_loaded_ko(char *ko, size_t len)
+{
+	static const char *const rel[] = {
+		"../module/etsmgr.ko", "../module/debug/etsmgr.ko",
+	};
+	char exe[PATH_MAX], sv[64], key[128], path[PATH_MAX + 32];
+	unsigned int k, found = 0;
+	struct utsname u;
+	size_t keylen;
+	ssize_t n;
+	char *slash;
+
+	if (ets_read_line(ETS_MODULE_DIR "/srcversion", sv, sizeof(sv)) == 0) {
+		snprintf(key, sizeof(key), "srcversion=%s", sv);
+		keylen = strlen(key) + 1;
+	} else {
+		if (uname(&u))
+			return -1;
+		snprintf(key, sizeof(key), "vermagic=%s ", u.release);
+		keylen = strlen(key);
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return -1;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	for (k = 0; k < ARRAY_SIZE(rel); k++) {
+		snprintf(path, sizeof(path), "%s/%s", exe, rel[k]);
+		if (ets_file_contains(path, key, keylen)) {
+			snprintf(ko, len, "%s", path);
+			found++;
+		}
+	}
+	return found == 1 ? 0 : -1;
+}
+
+/* rmmod etsmgr: its exit status (127 when there is no rmmod). */
+static inline int ets_rmmod(void)
+{
+	char *argv[] = { "rmmod", "etsmgr", NULL };
+
+	return ets_run_quiet(argv);
+}
+
+/*
+ * insmod @ko with the limits it had when @saved was read (by
+ * ets_params_save()), and wait for the device: 0 or -1.
+ */
+static inline int ets_insmod(const char *ko,
+			     const unsigned long long saved[3])
+{
+	char args[3][64], path[PATH_MAX + 32];
+	char *argv[6] = { "insmod", path, args[0], args[1], args[2], NULL };
+	int k;
+
+	snprintf(path, sizeof(path), "%s", ko);
+	for (k = 0; k < 3; k++)
+		snprintf(args[k], sizeof(args[k]), "%s=%llu",
+			 ets_param_names[k], saved[k]);
+	if (ets_run_quiet(argv))
+		return -1;
+	for (k = 0; k < 500 && !ets_device_present(); k++)
+		usleep(10000);
+	return ets_device_present() ? 0 : -1;
+}
+
+/* The current limits, for ets_insmod(): 0 or -1. */
+static inline int ets_params_save(unsigned long long saved[3])
+{
+	int k;
+
+	for (k = 0; k < 3; k++)
+		if (ets_param_get(ets_param_names[k], &saved[k]))
+			return -1;
+	return 0;
+}
+
 
 struct ets_ctx {
 	char prefix[40];

@@ -342,13 +342,6 @@ TEST_F(limits, delete_memory_freed_after_munmap)
 }
 
 /* rmmod etsmgr: its exit code, or SKIP if there is no rmmod. */
-static int try_rmmod(void)
-{
-	char *argv[] = { "rmmod", "etsmgr", NULL };
-
-	return ets_run_quiet(argv);
-}
-
 TEST_F(limits, rmmod_refused_with_open_session)
 {
 	int fd, rc;
@@ -358,7 +351,7 @@ TEST_F(limits, rmmod_refused_with_open_session)
 		SKIP(return, "etsmgr is not a loaded module");
 	fd = ets_open();
 	ASSERT_LE(0, fd);
-	rc = try_rmmod();
+	rc = ets_rmmod();
 	if (rc == 127)
 		SKIP(close(fd); return, "no rmmod");
 	EXPECT_NE(0, rc);
@@ -381,7 +374,7 @@ TEST_F(limits, rmmod_refused_with_held_table)
 		SKIP(return, "etsmgr is not a loaded module");
 	/* Created, owner closed, nobody attached, no session open. */
 	ASSERT_EQ(0, ets_make_held(n, ETSMGR_ACCESS_PRIVATE, 4096, 0, &a));
-	rc = try_rmmod();
+	rc = ets_rmmod();
 	if (rc == 127) {
 		EXPECT_EQ(0, ets_cleanup(n));
 		SKIP(return, "no rmmod");
@@ -394,91 +387,6 @@ TEST_F(limits, rmmod_refused_with_held_table)
 		return;
 	}
 	EXPECT_EQ(0, ets_cleanup(n));
-}
-
-/* Read a small sysfs file into @buf, without the trailing newline. */
-static int read_line(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "re");
-	int ok;
-
-	if (!f)
-		return -1;
-	ok = fgets(buf, (int)len, f) != NULL;
-	fclose(f);
-	if (!ok)
-		return -1;
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
-/* Whether the file at @path contains the @len bytes at @key. */
-static int file_contains(const char *path, const char *key, size_t len)
-{
-	struct stat st;
-	char *data;
-	int fd, found;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	if (fstat(fd, &st) || st.st_size <= 0) {
-		close(fd);
-		return 0;
-	}
-	data = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (data == MAP_FAILED)
-		return 0;
-	found = memmem(data, (size_t)st.st_size, key, len) != NULL;
-	munmap(data, (size_t)st.st_size);
-	return found;
-}
-
-/*
- * The .ko the running module was loaded from, next to this binary:
- * ../module/etsmgr.ko or ../module/debug/etsmgr.ko (scripts/vm-run
- * --debug). Picked by its modinfo: "srcversion=<loaded one's>\0" when
- * the module has a srcversion, else "vermagic=<running release> ".
- * Returns -1 unless exactly one candidate fits.
- */
-static int find_loaded_ko(char *ko, size_t len)
-{
-	static const char *const rel[] = {
-		"../module/etsmgr.ko", "../module/debug/etsmgr.ko",
-	};
-	char exe[PATH_MAX], sv[64], key[128], path[PATH_MAX + 32];
-	unsigned int k, found = 0;
-	struct utsname u;
-	size_t keylen;
-	ssize_t n;
-	char *slash;
-
-	if (read_line(ETS_MODULE_DIR "/srcversion", sv, sizeof(sv)) == 0) {
-		snprintf(key, sizeof(key), "srcversion=%s", sv);
-		keylen = strlen(key) + 1;
-	} else {
-		if (uname(&u))
-			return -1;
-		snprintf(key, sizeof(key), "vermagic=%s ", u.release);
-		keylen = strlen(key);
-	}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return -1;
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	if (!slash)
-		return -1;
-	*slash = '\0';
-	for (k = 0; k < ARRAY_SIZE(rel); k++) {
-		snprintf(path, sizeof(path), "%s/%s", exe, rel[k]);
-		if (file_contains(path, key, keylen)) {
-			snprintf(ko, len, "%s", path);
-			found++;
-		}
-	}
-	return found == 1 ? 0 : -1;
 }
 
 /*
@@ -503,7 +411,7 @@ TEST_F(limits, module_unload_keeps_mappings)
 	ETS_REQUIRE_PARAMS();
 	if (!ets_module_loaded())
 		SKIP(return, "etsmgr is not a loaded module");
-	if (find_loaded_ko(ko, sizeof(ko)))
+	if (ets_find_loaded_ko(ko, sizeof(ko)))
 		SKIP(return, "the loaded etsmgr.ko is not next to this binary");
 	ASSERT_EQ(0, ets_counters_read(&c));
 	if (c.tables || c.sessions)
@@ -525,7 +433,7 @@ TEST_F(limits, module_unload_keeps_mappings)
 	ASSERT_EQ(0, ets_delete_id(fd, a.id));
 	close(fd);
 
-	rc = try_rmmod();
+	rc = ets_rmmod();
 	if (rc == 127)
 		SKIP(return, "no rmmod");
 	ASSERT_EQ(0, rc) TH_LOG("rmmod refused with nothing open or held");

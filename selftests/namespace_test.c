@@ -135,4 +135,36 @@ TEST_F(namespace, ipcns_dead_namespace_table_not_inherited)
 	}
 }
 
+/*
+ * When the last process of an IPC namespace is gone, nothing can reach
+ * its held tables again: the reaper deletes them within seconds.
+ */
+TEST_F(namespace, dead_namespace_tables_are_reaped)
+{
+	struct ets_probe pr = {
+		.new_ipc_ns = 1,
+		.op = ETS_OP_ATTACH,
+		.flags = ETSMGR_ATTACH_CREATE | ETSMGR_ATTACH_EXCL,
+		.access = ETSMGR_ACCESS_PRIVATE,
+		.size = 3 * 4096,
+	};
+	long long reaped, tables, bytes;
+	int k;
+
+	ETS_REQUIRE_ROOT();
+	ETS_REQUIRE_STATS();
+	reaped = ets_stat("ns_reaped");
+	ASSERT_LE(0, reaped);
+	strcpy(pr.name, ETS_NAME("t"));
+	ASSERT_EQ(0, ets_probe_run(&pr));
+	ASSERT_EQ(U32(ETSMGR_RESULT_CREATED), pr.a.result);
+	tables = ets_stat("tables");
+	bytes = ets_stat("bytes");
+	for (k = 0; k < 100 && ets_stat("ns_reaped") == reaped; k++)
+		usleep(100000);
+	EXPECT_EQ(reaped + 1, ets_stat("ns_reaped"));
+	EXPECT_EQ(tables - 1, ets_stat("tables"));
+	EXPECT_EQ(bytes - 3 * 4096, ets_stat("bytes"));
+}
+
 TEST_HARNESS_MAIN

@@ -388,6 +388,8 @@ enum etsmgr_event {
  * @ETSMGR_A_STATS_ADOPTED: u64, tables adopted since load.
  * @ETSMGR_A_DRAIN_DISCARD: flag, in ETSMGR_CMD_DRAIN_FINISH: delete held
  *	tables that no process maps.
+ * @ETSMGR_A_STATS_NS_REAPED: u64, tables deleted because their IPC
+ *	namespace died (no process could ever reach them again).
  */
 enum etsmgr_genl_attr {
 	ETSMGR_A_UNSPEC,
@@ -422,6 +424,7 @@ enum etsmgr_genl_attr {
 	ETSMGR_A_STATS_STATE,
 	ETSMGR_A_STATS_ADOPTED,
 	ETSMGR_A_DRAIN_DISCARD,
+	ETSMGR_A_STATS_NS_REAPED,
 
 	__ETSMGR_A_MAX,
 	ETSMGR_A_MAX = __ETSMGR_A_MAX - 1,
