@@ -128,6 +128,7 @@ int etsmgr_ioctl_adopt(struct etsmgr_session *session,
 		} else {
 			shmem = NULL;	/* the table's now */
 			etsmgr_table_set_owner(table, session,
+					       task_tgid(current),
 					       ETSMGR_EVENT_ADOPTED);
 			arg.generation = table->generation;
 			arg.id = table->id;

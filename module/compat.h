@@ -6,7 +6,11 @@
 #ifndef ETSMGR_COMPAT_H
 #define ETSMGR_COMPAT_H
 
+#include <linux/err.h>
+#include <linux/fs.h>
+#include <linux/magic.h>
 #include <linux/mm.h>
+#include <linux/string.h>
 #include <linux/version.h>
 
 /* Ids are xarray indices and mmap page offsets: they need 64 bits. */
@@ -26,6 +30,28 @@ static inline void etsmgr_vm_flags_clear(struct vm_area_struct *vma,
 					 vm_flags_t flags)
 {
 	vm_flags_clear(vma, flags);
+}
+#endif
+
+/*
+ * The struct pid of a pidfd (pidfd_pid() is not exported): an anon inode
+ * file named "[pidfd]" holding it in private_data before 6.9, a pidfs
+ * file holding it in its inode after.
+ */
+#if KERNEL_VERSION(6, 9, 0) > LINUX_VERSION_CODE
+static inline struct pid *etsmgr_pidfd_pid(const struct file *file)
+{
+	if (file_inode(file)->i_sb->s_magic != ANON_INODE_FS_MAGIC ||
+	    strcmp(file->f_path.dentry->d_name.name, "[pidfd]"))
+		return ERR_PTR(-EBADF);
+	return file->private_data;
+}
+#else
+static inline struct pid *etsmgr_pidfd_pid(const struct file *file)
+{
+	if (file_inode(file)->i_sb->s_magic != PID_FS_MAGIC)
+		return ERR_PTR(-EBADF);
+	return file_inode(file)->i_private;
 }
 #endif
 

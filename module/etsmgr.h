@@ -35,9 +35,17 @@ struct poll_table_struct;
 /**
  * struct etsmgr_session - one open file description of /dev/etsmgr
  * @tables: the tables this session owns (etsmgr_table.owner_node).
+ * @node: entry in etsmgr_sessions, newest first.
+ * @pid: thread-group pid of the process that opened it.
+ * @uid: euid of the process that opened it.
+ * @received: notices of tables handed to it (handoff.c), oldest first.
  */
 struct etsmgr_session {
 	struct list_head tables;
+	struct list_head node;
+	struct pid *pid;
+	kuid_t uid;
+	struct list_head received;
 };
 
 /**
@@ -72,6 +80,8 @@ struct etsmgr_ns {
  * @exit_reason: enum etsmgr_exit_reason of the last owner that let go.
  * @exit_status: exit status or signal number, per @exit_reason.
  * @transfer_time_ns: CLOCK_REALTIME of the last change of owner.
+ * @heir: thread-group pid of the heir (a reference), NULL for the manager.
+ * @heir_data: the value handed to the heir with the table.
  */
 struct etsmgr_table {
 	u64 id;
@@ -91,6 +101,8 @@ struct etsmgr_table {
 	u32 exit_reason;
 	s32 exit_status;
 	u64 transfer_time_ns;
+	struct pid *heir;
+	u64 heir_data;
 };
 
 /*
@@ -111,6 +123,8 @@ struct etsmgr_counters {
 	u64 deleted;
 	u64 adopted;
 	u64 ns_reaped;
+	u64 given;
+	u64 inherited;
 	u64 events;
 };
 
@@ -121,6 +135,8 @@ extern unsigned long long etsmgr_max_total_size;
 
 extern struct mutex etsmgr_lock;
 extern struct etsmgr_counters etsmgr_counters;
+/* Every open session, newest first (etsmgr_session.node). */
+extern struct list_head etsmgr_sessions;
 /* Bumped by every change of the registry; marks racing netlink dumps. */
 extern unsigned int etsmgr_registry_seq;
 
@@ -149,7 +165,8 @@ bool etsmgr_table_mapped(const struct etsmgr_table *table);
 int etsmgr_registry_release(bool discard);
 void etsmgr_registry_reap_ns(struct etsmgr_ns *ens);
 void etsmgr_table_set_owner(struct etsmgr_table *table,
-			    struct etsmgr_session *session, u32 event);
+			    struct etsmgr_session *session, struct pid *pid,
+			    u32 event);
 void etsmgr_table_release(struct etsmgr_table *table, u32 reason,
 			  s32 status);
 bool etsmgr_may_admin(void);
@@ -165,6 +182,16 @@ void etsmgr_drain_abort(void);
 /* adopt.c */
 int etsmgr_ioctl_adopt(struct etsmgr_session *session,
 		       struct etsmgr_adopt __user *uarg);
+
+/* handoff.c */
+bool etsmgr_heir_take(struct etsmgr_table *table, struct pid *from);
+int etsmgr_ioctl_set_heir(struct etsmgr_session *session,
+			  const struct etsmgr_handoff __user *uarg);
+int etsmgr_ioctl_give(struct etsmgr_session *session,
+		      const struct etsmgr_handoff __user *uarg);
+int etsmgr_ioctl_receive(struct etsmgr_session *session,
+			 struct etsmgr_received __user *uarg);
+void etsmgr_notices_free(struct etsmgr_session *session);
 
 /* session.c */
 __poll_t etsmgr_poll(struct file *file, struct poll_table_struct *wait);

@@ -49,6 +49,8 @@ static int etsmgr_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "deleted %llu\n", c.deleted);
 	seq_printf(m, "adopted %llu\n", c.adopted);
 	seq_printf(m, "ns_reaped %llu\n", c.ns_reaped);
+	seq_printf(m, "given %llu\n", c.given);
+	seq_printf(m, "inherited %llu\n", c.inherited);
 	seq_printf(m, "events %llu\n", c.events);
 	return 0;
 }

@@ -81,11 +81,14 @@ static int etsmgr_genl_put_table(struct sk_buff *skb,
 				 bool global_pids)
 {
 	struct pid *owner = table->owner_pid;
-	u32 owner_pid = 0;
+	struct pid *heir = table->heir;
+	u32 owner_pid = 0, heir_pid = 0;
 	u32 state = table->owner ? ETSMGR_STATE_OWNED : ETSMGR_STATE_HELD;
 
 	if (owner)
 		owner_pid = global_pids ? pid_nr(owner) : pid_vnr(owner);
+	if (heir)
+		heir_pid = global_pids ? pid_nr(heir) : pid_vnr(heir);
 	if (etsmgr_put_u64(skb, ETSMGR_A_TABLE_ID, table->id) ||
 	    nla_put_string(skb, ETSMGR_A_TABLE_NAME, table->name) ||
 	    etsmgr_put_u64(skb, ETSMGR_A_TABLE_SIZE, table->size) ||
@@ -103,7 +106,8 @@ static int etsmgr_genl_put_table(struct sk_buff *skb,
 	    nla_put_u32(skb, ETSMGR_A_TABLE_EXIT_REASON, table->exit_reason) ||
 	    nla_put_u32(skb, ETSMGR_A_TABLE_EXIT_STATUS, table->exit_status) ||
 	    nla_put_u32(skb, ETSMGR_A_TABLE_MAPPED,
-			etsmgr_table_mapped(table)))
+			etsmgr_table_mapped(table)) ||
+	    nla_put_u32(skb, ETSMGR_A_TABLE_HEIR_PID, heir_pid))
 		return -EMSGSIZE;
 	return 0;
 }

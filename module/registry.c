@@ -192,6 +192,7 @@ static void etsmgr_table_remove(struct etsmgr_table *table)
 	} else {
 		etsmgr_counters.held--;
 	}
+	put_pid(table->heir);
 	etsmgr_counters.tables--;
 	etsmgr_counters.bytes -= table->size;
 	etsmgr_registry_seq++;
@@ -397,17 +398,20 @@ int etsmgr_registry_release(bool discard)
 /**
  * etsmgr_table_set_owner() - make @session the owner of a table
  * @table: a table without an owner: new, held, or adopted
- * @session: the calling process's session
- * @event: ETSMGR_EVENT_CREATED, _RECLAIMED (of a held table) or _ADOPTED
+ * @session: the new owner
+ * @pid: the new owner's thread-group pid
+ * @event: ETSMGR_EVENT_CREATED, _RECLAIMED (of a held table), _ADOPTED,
+ *	_GIVEN or _INHERITED
  */
 void etsmgr_table_set_owner(struct etsmgr_table *table,
-			    struct etsmgr_session *session, u32 event)
+			    struct etsmgr_session *session, struct pid *pid,
+			    u32 event)
 {
 	lockdep_assert_held(&etsmgr_lock);
 	if (event == ETSMGR_EVENT_RECLAIMED)
 		etsmgr_counters.held--;
 	table->owner = session;
-	table->owner_pid = get_pid(task_tgid(current));
+	table->owner_pid = get_pid(pid);
 	list_add_tail(&table->owner_node, &session->tables);
 	table->generation++;
 	table->transfer_time_ns = ktime_get_real_ns();
@@ -416,7 +420,8 @@ void etsmgr_table_set_owner(struct etsmgr_table *table,
 }
 
 /**
- * etsmgr_table_release() - the owner lets go; the manager holds the table
+ * etsmgr_table_release() - the owner lets go: the heir's session or the
+ *	manager gets the table
  * @table: an owned table
  * @reason: enum etsmgr_exit_reason
  * @status: exit status or signal number
@@ -426,11 +431,13 @@ void etsmgr_table_release(struct etsmgr_table *table, u32 reason, s32 status)
 	struct pid *old_owner = table->owner_pid;
 
 	lockdep_assert_held(&etsmgr_lock);
+	table->exit_reason = reason;
+	table->exit_status = status;
+	if (etsmgr_heir_take(table, old_owner))
+		return;
 	list_del_init(&table->owner_node);
 	table->owner = NULL;
 	table->owner_pid = NULL;
-	table->exit_reason = reason;
-	table->exit_status = status;
 	table->transfer_time_ns = ktime_get_real_ns();
 	etsmgr_counters.held++;
 	etsmgr_registry_seq++;

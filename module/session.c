@@ -23,8 +23,9 @@
 
 #include "etsmgr.h"
 
-/* Sessions poll on it for a change of the manager's state. */
+/* Sessions poll on it for a change of the manager's state or a notice. */
 static DECLARE_WAIT_QUEUE_HEAD(etsmgr_session_wq);
+LIST_HEAD(etsmgr_sessions);
 
 int etsmgr_open(struct inode *inode, struct file *file)
 {
@@ -35,12 +36,17 @@ int etsmgr_open(struct inode *inode, struct file *file)
 	if (!session)
 		return -ENOMEM;
 	INIT_LIST_HEAD(&session->tables);
+	INIT_LIST_HEAD(&session->received);
+	session->uid = current_euid();
 
 	mutex_lock(&etsmgr_lock);
-	if (etsmgr_manager_state == ETSMGR_MANAGER_RUNNING)
+	if (etsmgr_manager_state == ETSMGR_MANAGER_RUNNING) {
+		session->pid = get_pid(task_tgid(current));
+		list_add(&session->node, &etsmgr_sessions);
 		etsmgr_counters.sessions++;
-	else
+	} else {
 		err = -ESHUTDOWN;
+	}
 	mutex_unlock(&etsmgr_lock);
 	if (err) {
 		kfree(session);
@@ -55,13 +61,21 @@ void etsmgr_sessions_wake(void)
 	wake_up_all(&etsmgr_session_wq);
 }
 
-/* A session hangs up when the manager stops (a drain started). */
+/*
+ * A session hangs up when the manager stops (a drain started), and is
+ * readable while a handed table waits for ETSMGR_IOC_RECEIVE.
+ */
 __poll_t etsmgr_poll(struct file *file, struct poll_table_struct *wait)
 {
+	struct etsmgr_session *session = file->private_data;
+	__poll_t mask = 0;
+
 	poll_wait(file, &etsmgr_session_wq, wait);
 	if (READ_ONCE(etsmgr_manager_state) != ETSMGR_MANAGER_RUNNING)
-		return EPOLLPRI | EPOLLHUP;
-	return 0;
+		mask |= EPOLLPRI | EPOLLHUP;
+	if (!list_empty_careful(&session->received))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	return mask;
 }
 
 /*
@@ -96,11 +110,15 @@ int etsmgr_release(struct inode *inode, struct file *file)
 	etsmgr_exit_reason(&reason, &status);
 
 	mutex_lock(&etsmgr_lock);
+	/* Gone first, so that it cannot be its own tables' heir. */
+	list_del(&session->node);
 	list_for_each_entry_safe(table, next, &session->tables, owner_node)
 		etsmgr_table_release(table, reason, status);
 	etsmgr_counters.sessions--;
+	etsmgr_notices_free(session);
 	mutex_unlock(&etsmgr_lock);
 
+	put_pid(session->pid);
 	kfree(session);
 	return 0;
 }
@@ -157,6 +175,7 @@ static int etsmgr_attach_locked(struct etsmgr_session *session,
 			done->prev_status = table->exit_status;
 			done->prev_transfer_time_ns = table->transfer_time_ns;
 			etsmgr_table_set_owner(table, session,
+					       task_tgid(current),
 					       ETSMGR_EVENT_RECLAIMED);
 			etsmgr_counters.reclaimed++;
 			done->result = ETSMGR_RESULT_RECLAIMED;
@@ -168,7 +187,8 @@ static int etsmgr_attach_locked(struct etsmgr_session *session,
 					    arg->access);
 		if (IS_ERR(table))
 			return PTR_ERR(table);
-		etsmgr_table_set_owner(table, session, ETSMGR_EVENT_CREATED);
+		etsmgr_table_set_owner(table, session, task_tgid(current),
+				       ETSMGR_EVENT_CREATED);
 		done->result = ETSMGR_RESULT_CREATED;
 	}
 	done->table = table;
@@ -352,6 +372,12 @@ long etsmgr_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return etsmgr_ioctl_info(session, uarg);
 	case ETSMGR_IOC_ADOPT:
 		return etsmgr_ioctl_adopt(session, uarg);
+	case ETSMGR_IOC_SET_HEIR:
+		return etsmgr_ioctl_set_heir(session, uarg);
+	case ETSMGR_IOC_GIVE:
+		return etsmgr_ioctl_give(session, uarg);
+	case ETSMGR_IOC_RECEIVE:
+		return etsmgr_ioctl_receive(session, uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -218,6 +218,71 @@ struct etsmgr_adopt {
 	__u64 __reserved[4];
 };
 
+/**
+ * struct etsmgr_handoff - argument of ETSMGR_IOC_SET_HEIR and ETSMGR_IOC_GIVE
+ * @id: in: the table, which the calling session must own.
+ * @pidfd: in: the process (a pidfd, so a reused pid cannot be named);
+ *	for SET_HEIR, -1 makes the manager the heir again.
+ * @flags: in: must be zero.
+ * @data: in: a value handed to the receiver with the table, as ETS's
+ *	{heir, Pid, Data} and give_away/3.
+ * @__reserved: must be zero.
+ *
+ * The receiving session is the most recently opened live session of the
+ * process; it is told through poll(2) (EPOLLIN) and ETSMGR_IOC_RECEIVE.
+ * The process must be allowed for the table (same uid, or the caller has
+ * CAP_SYS_ADMIN). Errors: EINVAL (flags, reserved, pidfd -1 for GIVE),
+ * EBADF (not a pidfd), ENOENT (no such table), EPERM (the caller's session
+ * does not own the table, or the process is another uid's), ESRCH (the
+ * process is gone), ENXIO (GIVE: the process has no session), ESHUTDOWN.
+ */
+struct etsmgr_handoff {
+	__u64 id;
+	__s32 pidfd;
+	__u32 flags;
+	__u64 data;
+	__u64 __reserved[2];
+};
+
+/* How a session received a table (struct etsmgr_received). */
+enum etsmgr_received_how {
+	/* Its owner died and this session's process was the heir. */
+	ETSMGR_RECEIVED_HEIR = 1,
+	/* Its owner gave it away (ETSMGR_IOC_GIVE). */
+	ETSMGR_RECEIVED_GIVEN = 2,
+};
+
+/**
+ * struct etsmgr_received - argument of ETSMGR_IOC_RECEIVE
+ * @id: out: the table the calling session now owns.
+ * @name: out: its name.
+ * @size: out: its size.
+ * @generation: out: its generation after the transfer.
+ * @mmap_offset: out: as in struct etsmgr_attach.
+ * @data: out: the value the giver or the dead owner's SET_HEIR attached.
+ * @how: out: enum etsmgr_received_how.
+ * @from_pid: out: the previous owner's pid, in the caller's pid namespace.
+ * @exit_reason: out: for ETSMGR_RECEIVED_HEIR, why the owner went away.
+ * @exit_status: out: its exit status or signal number.
+ * @__reserved: zeroed.
+ *
+ * Takes the oldest notice of a table handed to the calling session.
+ * Errors: EAGAIN (none pending), EFAULT.
+ */
+struct etsmgr_received {
+	__u64 id;
+	char name[ETSMGR_NAME_MAX];
+	__u64 size;
+	__u64 generation;
+	__u64 mmap_offset;
+	__u64 data;
+	__u32 how;
+	__s32 from_pid;
+	__u32 exit_reason;
+	__s32 exit_status;
+	__u64 __reserved[2];
+};
+
 /* The ioctl type letter of etsmgr (free in ioctl-number.rst). */
 #define ETSMGR_IOC_MAGIC	0xE7
 
@@ -244,6 +309,25 @@ struct etsmgr_adopt {
 /* ETSMGR_IOC_ADOPT - register a mapped table again (struct etsmgr_adopt). */
 #define ETSMGR_IOC_ADOPT \
 	_IOWR(ETSMGR_IOC_MAGIC, 0x04, struct etsmgr_adopt)
+
+/*
+ * ETSMGR_IOC_SET_HEIR - name the process whose session gets the table when
+ * its owner goes away (struct etsmgr_handoff); if that process is gone or
+ * has no session then, the manager holds the table as usual.
+ */
+#define ETSMGR_IOC_SET_HEIR \
+	_IOW(ETSMGR_IOC_MAGIC, 0x05, struct etsmgr_handoff)
+
+/*
+ * ETSMGR_IOC_GIVE - hand an owned table to another process's session now
+ * (struct etsmgr_handoff); the giver keeps no owner rights.
+ */
+#define ETSMGR_IOC_GIVE \
+	_IOW(ETSMGR_IOC_MAGIC, 0x06, struct etsmgr_handoff)
+
+/* ETSMGR_IOC_RECEIVE - take a notice of a handed table (etsmgr_received). */
+#define ETSMGR_IOC_RECEIVE \
+	_IOR(ETSMGR_IOC_MAGIC, 0x07, struct etsmgr_received)
 
 /*
  * The manager stops: poll(2) on a session fd reports EPOLLPRI | EPOLLHUP
@@ -337,6 +421,9 @@ enum etsmgr_genl_cmd {
  *	that maps it, ETSMGR_A_EVENT_PID, its new owner.
  * @ETSMGR_EVENT_MANAGER_STOPPING: a drain started (no table attributes;
  *	ETSMGR_A_EVENT_PID is the administrator).
+ * @ETSMGR_EVENT_GIVEN: the owner gave the table to ETSMGR_A_EVENT_PID.
+ * @ETSMGR_EVENT_INHERITED: the owner went away (ETSMGR_A_TABLE_EXIT_* say
+ *	why) and its heir, ETSMGR_A_EVENT_PID, owns the table now.
  *
  * Every change of a table's owner sends exactly one event.
  */
@@ -347,6 +434,8 @@ enum etsmgr_event {
 	ETSMGR_EVENT_DELETED = 4,
 	ETSMGR_EVENT_ADOPTED = 5,
 	ETSMGR_EVENT_MANAGER_STOPPING = 6,
+	ETSMGR_EVENT_GIVEN = 7,
+	ETSMGR_EVENT_INHERITED = 8,
 };
 
 /**
@@ -390,6 +479,8 @@ enum etsmgr_event {
  *	tables that no process maps.
  * @ETSMGR_A_STATS_NS_REAPED: u64, tables deleted because their IPC
  *	namespace died (no process could ever reach them again).
+ * @ETSMGR_A_TABLE_HEIR_PID: u32, the heir's pid in the reader's pid
+ *	namespace; 0 when the manager is the heir.
  */
 enum etsmgr_genl_attr {
 	ETSMGR_A_UNSPEC,
@@ -425,6 +516,7 @@ enum etsmgr_genl_attr {
 	ETSMGR_A_STATS_ADOPTED,
 	ETSMGR_A_DRAIN_DISCARD,
 	ETSMGR_A_STATS_NS_REAPED,
+	ETSMGR_A_TABLE_HEIR_PID,
 
 	__ETSMGR_A_MAX,
 	ETSMGR_A_MAX = __ETSMGR_A_MAX - 1,
