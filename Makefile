@@ -38,13 +38,21 @@ module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
 userspace:
+	$(MAKE) -C userspace
+
+# Built by `make userspace`; ets-tool relinks only when it changed.
+userspace/lib/libetsmgr.a: userspace ;
+
+selftests/ets-tool: selftests/ets-tool.c userspace/lib/etsmgr.h \
+		userspace/lib/libetsmgr.a
+	$(CC) $(USER_CFLAGS) -Iuserspace/lib -o $@ $< userspace/lib/libetsmgr.a
 
 $(KERNEL_FILES):
 	scripts/kernel-files
 
 kernel-files: $(KERNEL_FILES)
 
-selftests: $(SELFTESTS)
+selftests: $(SELFTESTS) selftests/ets-tool
 
 $(SELFTESTS): %: %.c $(SELFTEST_HEADERS) $(KERNEL_FILES)
 	$(CC) $(SELFTEST_CFLAGS) -o $@ $< $(SELFTEST_LIBS)
@@ -55,8 +63,9 @@ $(HOST_TESTS): %: %.c $(SELFTEST_HEADERS) $(KERNEL_FILES)
 	$(CC) $(SELFTEST_CFLAGS) -fsanitize=address,undefined -o $@ $<
 
 # Host-side unit tests: no module needed.
-unit: host-tests
+unit: host-tests $(KERNEL_FILES)
 	@for t in $(HOST_TESTS); do echo "unit: $$t"; ./$$t || exit 1; done
+	$(MAKE) -C userspace check
 
 deps:
 	scripts/deps
@@ -84,8 +93,9 @@ unload:
 
 clean:
 	@if [ -n "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
-	rm -f $(SELFTESTS) $(HOST_TESTS)
+	rm -f $(SELFTESTS) $(HOST_TESTS) selftests/ets-tool
 	rm -rf build
+	$(MAKE) -C userspace clean
 
 # The uAPI header must stand alone, in C99 and C++ as well.
 unit: header-check

@@ -1,0 +1,649 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# etsmgrctl end to end, run by selftests/run-all in the VM (root, module
+# loaded): info, stats, delete and monitor, in text and JSON, their exit
+# statuses and messages, as root and as uid 65534. Tables are made with
+# selftests/ets-tool; every name starts with a prefix unique to this run,
+# so tables other tests left behind do not matter. TAP output; the whole
+# file is skipped (exit 4) when not root or without /dev/etsmgr.
+# ETSMGRCTL=path tests another etsmgrctl binary, such as the sanitized
+# one of `make -C userspace check` (userspace/build/check/bin/etsmgrctl).
+#
+# Checks read `A && B || { show; return 1; }`: fail when any part fails.
+# shellcheck disable=SC2015
+set -uo pipefail
+
+dir=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
+ctl=${ETSMGRCTL:-$dir/../userspace/etsmgrctl/etsmgrctl}
+tool=$dir/ets-tool
+prefix=ctltest.$$.
+nobody=(setpriv --reuid 65534 --regid 65534 --clear-groups)
+page=$(getconf PAGESIZE)
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "1..0 # SKIP needs root"
+	exit 4
+fi
+if [ ! -c /dev/etsmgr ]; then
+	echo "1..0 # SKIP no /dev/etsmgr: the module is not loaded"
+	exit 4
+fi
+if [ ! -x "$ctl" ] || [ ! -x "$tool" ]; then
+	echo "not ok 1 etsmgrctl and ets-tool are built ($ctl, $tool)"
+	echo "1..1"
+	exit 1
+fi
+python=$(command -v python3 || true)
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/etsmgrctl_test.XXXXXX")
+declare -A holder_pid table_id
+holders=0
+
+cleanup() {
+	local pid name
+
+	for pid in "${holder_pid[@]}"; do
+		kill -9 "$pid" 2> /dev/null
+		wait "$pid" 2> /dev/null
+	done
+	for name in $("$ctl" info 2> /dev/null |
+		      awk -v p="$prefix" 'index($1, p) == 1 { print $1 }'); do
+		"$ctl" delete "$name"
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# ------------------------------------------------------------------ TAP
+
+count=0
+failed=0
+
+ok() { # NAME
+	count=$((count + 1))
+	echo "ok $count $1"
+}
+
+not_ok() { # NAME [DETAIL...]
+	count=$((count + 1))
+	failed=$((failed + 1))
+	echo "not ok $count $1"
+	shift
+	local line
+	for line in "$@"; do
+		printf '%s\n' "$line" | sed 's/^/# /'
+	done
+}
+
+skip() { # NAME REASON
+	count=$((count + 1))
+	echo "ok $count $1 # SKIP $2"
+}
+
+# Run a test function in this shell (tests share tables, holders and
+# ids): ok when it returns 0; what it printed is the failure's detail.
+# It may write TAP comments to fd 3, which are shown either way.
+check() { # NAME FUNCTION [ARGS...]
+	local name=$1
+	shift
+	if "$@" 3>&1 > "$tmp/detail" 2>&1; then
+		ok "$name"
+	else
+		not_ok "$name" "$(< "$tmp/detail")"
+	fi
+}
+
+# ------------------------------------------------------------- helpers
+
+# Run a command: status in $rc, stdout in $out, stderr in $err.
+run() {
+	"$@" > "$tmp/out" 2> "$tmp/err"
+	rc=$?
+	out=$(< "$tmp/out")
+	err=$(< "$tmp/err")
+}
+
+# Say what the last run() gave, for a failure's detail.
+show() {
+	printf 'command status %s\nstdout:\n%s\nstderr:\n%s\n' "$rc" "$out" "$err"
+}
+
+expect() { # WHAT EXPECTED ACTUAL
+	[ "$2" = "$3" ] && return 0
+	printf '%s:\n  want [%s]\n  got  [%s]\n' "$1" "$2" "$3"
+	return 1
+}
+
+# Wait up to 20 s for a line matching a regex in FILE.
+wait_for_line() { # FILE REGEX
+	local tries
+	for ((tries = 0; tries < 200; tries++)); do
+		grep -Eq -- "$2" "$1" 2> /dev/null && return 0
+		sleep 0.1
+	done
+	printf 'timed out waiting for /%s/ in %s:\n' "$2" "$1"
+	cat "$1"
+	return 1
+}
+
+# Wait up to 20 s for PID to end; its status in $rc.
+wait_for_exit() { # PID
+	local tries
+	for ((tries = 0; tries < 200; tries++)); do
+		if ! kill -0 "$1" 2> /dev/null; then
+			wait "$1" 2> /dev/null
+			rc=$?
+			return 0
+		fi
+		sleep 0.1
+	done
+	kill -9 "$1" 2> /dev/null
+	wait "$1" 2> /dev/null
+	echo "process $1 did not end"
+	return 1
+}
+
+# ets-tool's stdin: a FIFO that never reaches EOF, since this shell keeps
+# it open read-write (which never blocks); holders end by signal only.
+mkfifo "$tmp/stdin"
+# shellcheck disable=SC2034 # only ever closed by exit
+exec {keep_stdin}<> "$tmp/stdin"
+
+# Own NAME in a background ets-tool; sets holder_pid[NAME], table_id[NAME].
+hold() { # NAME SIZE [ACCESS]
+	local output=$tmp/hold.$((++holders))
+
+	"$tool" hold "$@" < "$tmp/stdin" > "$output" 2>&1 &
+	holder_pid[$1]=$!
+	wait_for_line "$output" '^ready$' || return 1
+	table_id[$1]=$(awk '$1 == "id" { print $2 }' "$output")
+}
+
+# Kill NAME's holder with SIGKILL and reap it: the table is then held.
+kill_holder() { # NAME
+	kill -9 "${holder_pid[$1]}"
+	wait "${holder_pid[$1]}" 2> /dev/null
+	unset "holder_pid[$1]"
+}
+
+# The `etsmgrctl info` line of NAME.
+info_line() { # NAME
+	"$ctl" info | awk -v n="$1" '$1 == n'
+}
+
+round_up() { # SIZE: to whole pages
+	echo $((($1 + page - 1) / page * page))
+}
+
+# JSON checks, in Python (json module) so the output is parsed by a real
+# JSON parser. Modes:
+#   table NAME KEY=VALUE...   stdin is `-j info`: it has an object named
+#                             NAME with exactly the documented keys, the
+#                             given values, integers as JSON integers
+#   absent PREFIX             stdin is `-j info`: no name starts with it
+#   stats                     stdin is `-j stats`: exactly the documented
+#                             keys, all integers >= 0
+#   events SPEC...            stdin is `-j monitor` output: one object per
+#                             line, one SPEC (KEY=VALUE,KEY=VALUE) each
+cat > "$tmp/json_check.py" <<'EOF'
+import json
+import sys
+
+TABLE_KEYS = {"name", "id", "owner_pid", "state", "size", "generation",
+              "access", "uid", "create_time_ns", "transfer_time_ns",
+              "exit_reason", "exit_status"}
+STATS_KEYS = {"sessions", "tables", "held", "bytes", "created", "reclaimed",
+              "deleted", "events", "max_tables", "max_table_size",
+              "max_total_size", "load_time_ns"}
+EVENT_KEYS = {"event", "pid"} | TABLE_KEYS
+INT_KEYS = (TABLE_KEYS | STATS_KEYS | {"pid"}) - {
+    "name", "state", "access", "exit_reason", "event"}
+
+
+def fail(message):
+    sys.exit(message)
+
+
+def check_object(obj, keys, where):
+    if not isinstance(obj, dict):
+        fail(f"{where}: not an object: {obj!r}")
+    if set(obj) != keys:
+        fail(f"{where}: keys {sorted(obj)} != {sorted(keys)}")
+    for key in keys & INT_KEYS:
+        value = obj[key]
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            fail(f"{where}: {key} is {value!r}, not an integer >= 0")
+
+
+def check_values(obj, specs, where):
+    for spec in specs:
+        key, _, want = spec.partition("=")
+        want = int(want) if want.isdigit() else want
+        if obj.get(key) != want:
+            fail(f"{where}: {key} is {obj.get(key)!r}, want {want!r}")
+
+
+mode, args = sys.argv[1], sys.argv[2:]
+text = sys.stdin.read()
+if mode == "events":
+    lines = text.splitlines()
+    if len(lines) != len(args):
+        fail(f"{len(lines)} lines, want {len(args)}:\n{text}")
+    for number, (line, spec) in enumerate(zip(lines, args), 1):
+        obj = json.loads(line)
+        check_object(obj, EVENT_KEYS, f"line {number}")
+        check_values(obj, spec.split(","), f"line {number}")
+    sys.exit(0)
+
+data = json.loads(text)
+if mode == "stats":
+    check_object(data, STATS_KEYS, "stats")
+    sys.exit(0)
+if not isinstance(data, list):
+    fail(f"not an array: {text}")
+for index, obj in enumerate(data):
+    check_object(obj, TABLE_KEYS, f"table {index}")
+if mode == "absent":
+    names = [obj["name"] for obj in data if obj["name"].startswith(args[0])]
+    if names:
+        fail(f"unexpected tables {names}")
+elif mode == "table":
+    found = [obj for obj in data if obj["name"] == args[0]]
+    if len(found) != 1:
+        fail(f"{len(found)} tables named {args[0]} in {text}")
+    table = found[0]
+    check_values(table, args[1:], args[0])
+    if table["create_time_ns"] == 0 or \
+       table["transfer_time_ns"] < table["create_time_ns"]:
+        fail(f"{args[0]}: bad times {table}")
+else:
+    fail(f"unknown mode {mode}")
+EOF
+
+json_check() { # MODE ARGS... < JSON
+	"$python" "$tmp/json_check.py" "$@"
+}
+
+# The rest of this file: one function per test, then the list of tests.
+
+# --------------------------------------------------------- usage, help
+
+test_help() {
+	run "$ctl" --help
+	[ $rc -eq 0 ] && [[ $out == "Usage: etsmgrctl"* ]] && [ -z "$err" ] ||
+		{ show; return 1; }
+}
+
+test_usage_errors() {
+	local args
+	for args in "" "frobnicate" "-x info" "info extra" "delete" \
+		    "delete a b" "delete id abc" "monitor --count 0"; do
+		# shellcheck disable=SC2086 # split into words on purpose
+		run "$ctl" $args
+		if [ $rc -ne 2 ] || [ -n "$out" ] ||
+		   ! grep -q '^usage: etsmgrctl' <<< "$err"; then
+			echo "etsmgrctl $args:"
+			show
+			return 1
+		fi
+	done
+}
+
+# ---------------------------------------------------------------- info
+
+test_info_none_of_ours() {
+	run "$ctl" info
+	[ $rc -eq 0 ] && [ -z "$err" ] || { show; return 1; }
+	! grep -q "^$prefix" <<< "$out" || { show; return 1; }
+	[ -z "$python" ] && return 0
+	run "$ctl" -j info
+	[ $rc -eq 0 ] && json_check absent "$prefix" <<< "$out" ||
+		{ show; return 1; }
+}
+
+# uid 65534 owns no table and sees no one else's: nothing at all.
+test_info_empty() {
+	run "${nobody[@]}" "$ctl" info
+	[ $rc -eq 0 ] && [ -z "$out" ] && [ -z "$err" ] || { show; return 1; }
+	run "${nobody[@]}" "$ctl" -j info
+	[ $rc -eq 0 ] && expect "-j info as uid 65534" "[]" "$out" ||
+		{ show; return 1; }
+}
+
+test_info_text_owned() {
+	local a=${prefix}a b=${prefix}b
+
+	expect "info line of $a" \
+		"$a id ${table_id[$a]} owner ${holder_pid[$a]} state owned size $page generation 1 access protected uid 0" \
+		"$(info_line "$a")" || return 1
+	expect "info line of $b" \
+		"$b id ${table_id[$b]} owner ${holder_pid[$b]} state owned size $(round_up 10000) generation 1 access public uid 0" \
+		"$(info_line "$b")"
+}
+
+test_info_json_owned() {
+	local a=${prefix}a b=${prefix}b
+
+	run "$ctl" -j info
+	[ $rc -eq 0 ] || { show; return 1; }
+	json_check table "$a" "id=${table_id[$a]}" \
+		"owner_pid=${holder_pid[$a]}" state=owned "size=$page" \
+		generation=1 access=protected uid=0 exit_reason=none \
+		exit_status=0 <<< "$out" &&
+	json_check table "$b" "id=${table_id[$b]}" \
+		"owner_pid=${holder_pid[$b]}" state=owned \
+		"size=$(round_up 10000)" generation=1 access=public uid=0 \
+		exit_reason=none exit_status=0 <<< "$out"
+}
+
+test_info_held_signaled() {
+	local a=${prefix}a
+
+	expect "info line of $a" \
+		"$a id ${table_id[$a]} owner 0 state held size $page generation 1 access protected uid 0 exit signal 9" \
+		"$(info_line "$a")" || return 1
+	[ -z "$python" ] && return 0
+	run "$ctl" -j info
+	json_check table "$a" "id=${table_id[$a]}" owner_pid=0 state=held \
+		generation=1 exit_reason=signaled exit_status=9 <<< "$out"
+}
+
+test_info_held_exited() {
+	local c=${prefix}c id
+
+	run "$tool" create-exit "$c" 100 private 3
+	[ $rc -eq 3 ] || { show; return 1; }
+	id=$(awk '$1 == "id" { print $2 }' <<< "$out")
+	table_id[$c]=$id
+	expect "info line of $c" \
+		"$c id $id owner 0 state held size $page generation 1 access private uid 0 exit status 3" \
+		"$(info_line "$c")" || return 1
+	[ -z "$python" ] && return 0
+	run "$ctl" -j info
+	json_check table "$c" "id=$id" owner_pid=0 state=held access=private \
+		exit_reason=exited exit_status=3 <<< "$out"
+}
+
+test_info_hidden_from_nobody() {
+	run "${nobody[@]}" "$ctl" info
+	[ $rc -eq 0 ] && ! grep -q "^$prefix" <<< "$out" || { show; return 1; }
+}
+
+# A dump part is one skb of about 16 KiB and a table takes some 200
+# bytes: this many tables need several parts.
+many=400
+
+test_info_many() {
+	local output=$tmp/hold.many
+
+	"$tool" hold-many "${prefix}many." "$many" 1 > "$output" 2>&1 &
+	holder_pid[many]=$!
+	wait_for_line "$output" '^ready$' || return 1
+	run "$ctl" info
+	[ $rc -eq 0 ] || { show; return 1; }
+	expect "tables listed" "$many" \
+		"$(grep -c "^${prefix}many\." <<< "$out")" || return 1
+	expect "tables listed twice" "" "$(awk '{ print $1 }' <<< "$out" |
+					   sort | uniq -d)" || return 1
+	[ -z "$python" ] && return 0
+	run "$ctl" -j info
+	"$python" -c 'import json, sys
+names = [t["name"] for t in json.load(sys.stdin)]
+ours = [n for n in names if n.startswith(sys.argv[1])]
+assert len(ours) == len(set(ours)) == int(sys.argv[2]), len(ours)' \
+		"${prefix}many." "$many" <<< "$out"
+}
+
+# A table is created and deleted every PAUSE_MS during the dumps: each
+# listing is still complete (every table that stays is there, once), or
+# info fails with EAGAIN after its retries, printing nothing. The counts
+# go to a TAP comment: the first pass mostly gives up, the second mostly
+# succeeds after a retry.
+test_info_during_churn() { # PAUSE_MS
+	local churn listed=0 gave_up=0 tries failure=
+
+	"$tool" churn "${prefix}churn" "$1" > "$tmp/churn.out" 2>&1 &
+	churn=$!
+	wait_for_line "$tmp/churn.out" '^ready$' || return 1
+	for ((tries = 0; tries < 10; tries++)); do
+		run "$ctl" info
+		if [ $rc -eq 1 ] && [ -z "$out" ] &&
+		   [ "$err" = "etsmgrctl: info: Resource temporarily unavailable" ]; then
+			gave_up=$((gave_up + 1))
+		elif [ $rc -eq 0 ] &&
+		     [ "$(grep -c "^${prefix}many\." <<< "$out")" -eq "$many" ] &&
+		     [ -z "$(awk '{ print $1 }' <<< "$out" | sort | uniq -d)" ]; then
+			listed=$((listed + 1))
+		else
+			failure=$(show)
+			break
+		fi
+	done
+	kill -TERM "$churn"
+	wait_for_exit "$churn" || return 1
+	[ "$rc" -eq 0 ] || { cat "$tmp/churn.out"; return 1; }
+	[ -z "$failure" ] || { echo "$failure"; return 1; }
+	echo "# churn every $1 ms: $listed complete listings, $gave_up gave up" >&3
+}
+
+# hold-many deletes its tables on SIGTERM.
+release_many() {
+	kill -TERM "${holder_pid[many]}"
+	wait_for_exit "${holder_pid[many]}" || return 1
+	unset "holder_pid[many]"
+	[ "$rc" -eq 0 ] || { cat "$tmp/hold.many"; return 1; }
+}
+
+# --------------------------------------------------------------- stats
+
+test_stats_text() {
+	local keys
+
+	run "$ctl" stats
+	[ $rc -eq 0 ] && [ -z "$err" ] || { show; return 1; }
+	keys=$(awk '{ print $1 }' <<< "$out" | tr '\n' ' ')
+	expect "stats keys" "sessions tables held bytes created reclaimed deleted events max_tables max_table_size max_total_size load_time " "$keys" ||
+		return 1
+	# Numbers, and a UTC time (grep, not awk: mawk lacks {n}).
+	[ "$(grep -Ecv '^([a-z_]+ [0-9]+|load_time [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)$' <<< "$out")" -eq 0 ] ||
+		{ show; return 1; }
+	# Tables a and c are held, b is owned by a live holder.
+	awk '$1 == "tables" && $2 < 3 { bad = 1 } $1 == "held" && $2 < 2 { bad = 1 }
+	     $1 == "sessions" && $2 < 1 { bad = 1 } END { exit bad }' <<< "$out" ||
+		{ show; return 1; }
+}
+
+test_stats_json() {
+	run "$ctl" -j stats
+	[ $rc -eq 0 ] && json_check stats <<< "$out" || { show; return 1; }
+	"$python" -c 'import json, sys
+s = json.load(sys.stdin)
+assert s["tables"] >= 3 and s["held"] >= 2 and s["sessions"] >= 1, s
+assert s["bytes"] >= 3 * '"$page"' and s["load_time_ns"] > 0, s' <<< "$out"
+}
+
+# -------------------------------------------------------------- delete
+
+test_delete_as_nobody() {
+	local b=${prefix}b
+
+	run "${nobody[@]}" "$ctl" delete "$b"
+	[ $rc -eq 1 ] && [ -z "$out" ] || { show; return 1; }
+	expect "stderr" \
+		"etsmgrctl: delete $b: Operation not permitted (needs CAP_SYS_ADMIN)" \
+		"$err" || return 1
+	[ -n "$(info_line "$b")" ] || { echo "$b is gone"; return 1; }
+}
+
+test_delete_by_name() {
+	local a=${prefix}a
+
+	run "$ctl" delete "$a"
+	[ $rc -eq 0 ] && [ -z "$out" ] && [ -z "$err" ] || { show; return 1; }
+	[ -z "$(info_line "$a")" ] || { echo "$a is still there"; return 1; }
+}
+
+# An owned table too: the administrator wins over a live owner.
+test_delete_by_id() {
+	local b=${prefix}b
+
+	run "$ctl" delete id "${table_id[$b]}"
+	[ $rc -eq 0 ] && [ -z "$out" ] && [ -z "$err" ] || { show; return 1; }
+	[ -z "$(info_line "$b")" ] || { echo "$b is still there"; return 1; }
+	kill -0 "${holder_pid[$b]}" || { echo "the holder of $b died"; return 1; }
+}
+
+test_delete_missing() {
+	local c=${prefix}c
+
+	run "$ctl" delete "$c"
+	[ $rc -eq 0 ] || { show; return 1; }
+	run "$ctl" delete "$c"
+	[ $rc -eq 1 ] && [ -z "$out" ] || { show; return 1; }
+	expect "stderr" "etsmgrctl: delete $c: No such file or directory" \
+		"$err" || return 1
+	run "$ctl" delete id "${table_id[$c]}"
+	[ $rc -eq 1 ] || { show; return 1; }
+	expect "stderr" \
+		"etsmgrctl: delete id ${table_id[$c]}: No such file or directory" \
+		"$err"
+}
+
+# The kernel says what is wrong with a name it refuses.
+test_delete_bad_name() {
+	run "$ctl" delete 'bad/name'
+	[ $rc -eq 1 ] &&
+		[[ $err == "etsmgrctl: delete bad/name: Invalid argument ("*")" ]] ||
+		{ show; return 1; }
+}
+
+# ------------------------------------------------------------- monitor
+
+test_monitor_as_nobody() {
+	run "${nobody[@]}" "$ctl" monitor --count 1
+	[ $rc -eq 1 ] && [ -z "$out" ] || { show; return 1; }
+	expect "stderr" \
+		"etsmgrctl: monitor: Operation not permitted (needs CAP_SYS_ADMIN)" \
+		"$err"
+}
+
+# Run `etsmgrctl [-j] monitor --count 4` over create, kill -9, reclaim,
+# delete of NAME; sets $rc, $out (the events), $pid1 (the creator) and
+# $pid2 (the reclaimer and deleter).
+monitor_scenario() { # NAME [-j]
+	local name=$1 monitor reclaim
+
+	"$ctl" ${2:+"$2"} monitor --count 4 --ready > "$tmp/monitor.out" \
+		2> "$tmp/monitor.err" &
+	monitor=$!
+	wait_for_line "$tmp/monitor.err" '^ready$' || return 1
+	hold "$name" 4096 || return 1
+	pid1=${holder_pid[$name]}
+	kill_holder "$name"
+	reclaim=$("$tool" reclaim-delete "$name") || {
+		echo "ets-tool reclaim-delete failed: $reclaim"
+		return 1
+	}
+	pid2=$(awk '$1 == "id" { print $NF }' <<< "$reclaim")
+	wait_for_exit "$monitor" || return 1
+	out=$(< "$tmp/monitor.out")
+	err=$(< "$tmp/monitor.err")
+	[ "$rc" -eq 0 ] || { show; return 1; }
+}
+
+test_monitor_text() {
+	local name=${prefix}mon-text id
+
+	monitor_scenario "$name" || return 1
+	id=${table_id[$name]}
+	expect "monitor output" \
+		"created $name id $id pid $pid1 generation 1
+owner_exited $name id $id pid $pid1 signal 9
+reclaimed $name id $id pid $pid2 generation 2
+deleted $name id $id pid $pid2" "$out"
+}
+
+test_monitor_json() {
+	local name=${prefix}mon-json id
+
+	monitor_scenario "$name" -j || return 1
+	id=${table_id[$name]}
+	json_check events <<< "$out" \
+		"event=created,name=$name,id=$id,pid=$pid1,generation=1,state=owned,owner_pid=$pid1,exit_reason=none,exit_status=0" \
+		"event=owner_exited,name=$name,id=$id,pid=$pid1,generation=1,state=held,owner_pid=0,exit_reason=signaled,exit_status=9" \
+		"event=reclaimed,name=$name,id=$id,pid=$pid2,generation=2,state=owned,owner_pid=$pid2,exit_reason=signaled,exit_status=9" \
+		"event=deleted,name=$name,id=$id,pid=$pid2,generation=2"
+}
+
+# A signal ends the monitor cleanly, exit 0.
+test_monitor_sigterm() {
+	local monitor
+
+	"$ctl" monitor --ready > "$tmp/monitor.out" 2> "$tmp/monitor.err" &
+	monitor=$!
+	wait_for_line "$tmp/monitor.err" '^ready$' || return 1
+	kill -TERM "$monitor"
+	wait_for_exit "$monitor" || return 1
+	expect "exit status after SIGTERM" 0 "$rc"
+}
+
+# ---------------------------------------------------------------- main
+
+check "--help prints the usage, exit 0" test_help
+check "usage errors exit 2 with a usage on stderr" test_usage_errors
+check "info lists none of this test's tables at first" test_info_none_of_ours
+check "info prints nothing, -j info [], with no visible table" \
+	test_info_empty
+
+if hold "${prefix}a" 4096 protected && hold "${prefix}b" 10000 public; then
+	ok "ets-tool holds two tables"
+else
+	not_ok "ets-tool holds two tables" "$(cat "$tmp"/hold.*)"
+fi
+check "info: one text line per table, owned" test_info_text_owned
+if [ -n "$python" ]; then
+	check "-j info: both tables, every key, right values" \
+		test_info_json_owned
+else
+	skip "-j info: both tables, every key, right values" "no python3"
+fi
+kill_holder "${prefix}a"
+check "info after kill -9: held, exit signal 9" test_info_held_signaled
+check "info after exit(3): held, exit status 3" test_info_held_exited
+check "info as uid 65534 hides root's tables" test_info_hidden_from_nobody
+check "info lists $many tables, a dump of several parts" test_info_many
+check "info during fast table churn: complete listings or EAGAIN" \
+	test_info_during_churn 0
+check "info during slow table churn: complete listings or EAGAIN" \
+	test_info_during_churn 20
+check "ets-tool hold-many deletes its tables on SIGTERM" release_many
+
+check "stats: every counter, one per line" test_stats_text
+if [ -n "$python" ]; then
+	check "-j stats: every key, integers" test_stats_json
+else
+	skip "-j stats: every key, integers" "no python3"
+fi
+
+check "delete as uid 65534: EPERM, needs CAP_SYS_ADMIN, exit 1" \
+	test_delete_as_nobody
+check "delete NAME of a held table, exit 0" test_delete_by_name
+check "delete id ID of an owned table, exit 0" test_delete_by_id
+check "delete of a missing table: ENOENT, exit 1" test_delete_missing
+check "delete of a bad name: EINVAL with the kernel's reason" \
+	test_delete_bad_name
+
+check "monitor as uid 65534: EPERM, needs CAP_SYS_ADMIN, exit 1" \
+	test_monitor_as_nobody
+check "monitor --count 4: created, owner_exited, reclaimed, deleted" \
+	test_monitor_text
+if [ -n "$python" ]; then
+	check "-j monitor --count 4: one JSON object per event" \
+		test_monitor_json
+else
+	skip "-j monitor --count 4: one JSON object per event" "no python3"
+fi
+check "monitor ends on SIGTERM with status 0" test_monitor_sigterm
+
+echo "1..$count"
+[ $failed -eq 0 ]

@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * etsmgrctl: administer and inspect etsmgr tables over the generic
+ * netlink family "etsmgr" (through libetsmgr): info, stats, delete,
+ * monitor. See Documentation/etsmgrctl.8.
+ *
+ * Exit status: 0 success, 1 the operation failed, 2 usage error. Every
+ * message goes to stderr as "etsmgrctl: WHAT: REASON"; usage errors are
+ * detected before any contact with the kernel.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "etsmgr.h"
+#include "output.h"
+
+#define EXIT_USAGE	2
+
+static const char short_usage[] =
+	"usage: etsmgrctl [-j|--json] [-h|--help] COMMAND [ARGS]\n"
+	"commands: info, stats, delete NAME, delete id ID,\n"
+	"          monitor [--count N] [--ready]\n"
+	"Try 'etsmgrctl --help' for more information.\n";
+
+static const char full_usage[] =
+	"Usage: etsmgrctl [-j|--json] [-h|--help] COMMAND [ARGS]\n"
+	"\n"
+	"Inspect and administer etsmgr tables (module etsmgr.ko) over\n"
+	"generic netlink.\n"
+	"\n"
+	"Commands:\n"
+	"  info                 one line per visible table\n"
+	"  stats                the module's counters and limits\n"
+	"  delete NAME          delete the table NAME (needs CAP_SYS_ADMIN)\n"
+	"  delete id ID         delete the table with id ID (needs CAP_SYS_ADMIN)\n"
+	"  monitor [--count N] [--ready]\n"
+	"                       print table events as they happen, until\n"
+	"                       SIGINT or SIGTERM, or N events (needs\n"
+	"                       CAP_SYS_ADMIN); --ready prints \"ready\" on\n"
+	"                       stderr once subscribed\n"
+	"\n"
+	"Options:\n"
+	"  -j, --json           print JSON instead of text\n"
+	"  -h, --help           print this help and exit\n"
+	"\n"
+	"Exit status: 0 success, 1 operation failed, 2 usage error.\n"
+	"See etsmgrctl(8).\n";
+
+/* Print a usage error and the short usage; returns EXIT_USAGE. */
+__attribute__((format(printf, 1, 2)))
+static int usage_error(const char *format, ...)
+{
+	va_list args;
+
+	fputs("etsmgrctl: ", stderr);
+	va_start(args, format);
+	vfprintf(stderr, format, args);
+	va_end(args);
+	fputc('\n', stderr);
+	fputs(short_usage, stderr);
+	return EXIT_USAGE;
+}
+
+/*
+ * Whether the effective set surely lacks CAP_SYS_ADMIN: only then is an
+ * EPERM explained by it (when unsure, say nothing rather than mislead).
+ */
+static bool lacks_sys_admin(void)
+{
+	cap_flag_value_t value = CAP_SET;
+	cap_t caps = cap_get_proc();
+
+	if (caps) {
+		if (cap_get_flag(caps, CAP_SYS_ADMIN, CAP_EFFECTIVE, &value))
+			value = CAP_SET;
+		cap_free(caps);
+	}
+	return value == CAP_CLEAR;
+}
+
+/*
+ * "etsmgrctl: WHAT: strerror", then in parentheses the likely cause of
+ * an EPERM, or else the kernel's own explanation (extended ack) if it
+ * adds to the errno: ENOENT can only mean that the table does not exist,
+ * so "No such file or directory" stays alone, as scripts expect it.
+ */
+static void print_failure(const char *what, int error,
+			  const struct etsmgr_nl *nl)
+{
+	const char *detail = NULL;
+
+	if (error == -EPERM && lacks_sys_admin())
+		detail = "needs CAP_SYS_ADMIN";
+	else if (nl && error != -ENOENT)
+		detail = etsmgr_nl_error_message(nl);
+	fprintf(stderr, "etsmgrctl: %s: %s", what, strerror(-error));
+	if (detail)
+		fprintf(stderr, " (%s)", detail);
+	fputc('\n', stderr);
+}
+
+/* Connect to the family; on failure say why, and return NULL. */
+static struct etsmgr_nl *open_netlink(void)
+{
+	struct etsmgr_nl *nl;
+	int ret = etsmgr_nl_open(&nl);
+
+	if (ret == -ENOENT) {
+		fprintf(stderr, "etsmgrctl: the etsmgr module is not loaded "
+			"(no generic netlink family \"%s\")\n",
+			ETSMGR_GENL_NAME);
+		return NULL;
+	}
+	if (ret) {
+		print_failure("generic netlink", ret, NULL);
+		return NULL;
+	}
+	return nl;
+}
+
+struct options {
+	bool json;
+};
+
+/* The walk of `info`: one line, or one array element, per table. */
+struct info_walk {
+	const struct options *options;
+	unsigned int count;
+};
+
+static int print_info_table(const struct etsmgr_table *table, void *arg)
+{
+	struct info_walk *walk = arg;
+
+	if (walk->options->json) {
+		fputc(walk->count ? ',' : '[', stdout);
+		print_table_json(stdout, table);
+	} else {
+		print_table_text(stdout, table);
+	}
+	walk->count++;
+	return 0;
+}
+
+static int cmd_info(const struct options *options, int argc, char **argv)
+{
+	struct info_walk walk = { .options = options };
+	struct etsmgr_nl *nl;
+	int ret;
+
+	if (argc > 0)
+		return usage_error("info: unexpected argument '%s'", argv[0]);
+	nl = open_netlink();
+	if (!nl)
+		return EXIT_FAILURE;
+	/*
+	 * The library calls print_info_table() only once the dump is
+	 * complete and consistent, so a failure prints nothing at all.
+	 */
+	ret = etsmgr_nl_dump_tables(nl, print_info_table, &walk);
+	if (ret)
+		print_failure("info", ret, nl);
+	else if (options->json)
+		fputs(walk.count ? "]\n" : "[]\n", stdout);
+	etsmgr_nl_close(nl);
+	return ret ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+static int cmd_stats(const struct options *options, int argc, char **argv)
+{
+	struct etsmgr_stats stats;
+	struct etsmgr_nl *nl;
+	int ret;
+
+	if (argc > 0)
+		return usage_error("stats: unexpected argument '%s'", argv[0]);
+	nl = open_netlink();
+	if (!nl)
+		return EXIT_FAILURE;
+	ret = etsmgr_nl_get_stats(nl, &stats);
+	if (ret)
+		print_failure("stats", ret, nl);
+	else if (options->json)
+		print_stats_json(stdout, &stats);
+	else
+		print_stats_text(stdout, &stats);
+	etsmgr_nl_close(nl);
+	return ret ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/* `delete NAME` or `delete id ID`. */
+static int cmd_delete(const struct options *options, int argc, char **argv)
+{
+	const char *name = NULL;
+	struct etsmgr_nl *nl;
+	char what[128];
+	uint64_t id = 0;
+	int ret;
+
+	(void)options;
+	if (argc == 1) {
+		name = argv[0];
+		snprintf(what, sizeof(what), "delete %s", name);
+	} else if (argc == 2 && strcmp(argv[0], "id") == 0) {
+		if (etsmgr_parse_u64(argv[1], &id) || id == 0)
+			return usage_error("delete: bad table id '%s'",
+					   argv[1]);
+		snprintf(what, sizeof(what), "delete id %s", argv[1]);
+	} else if (argc == 0) {
+		return usage_error("delete: missing table name");
+	} else {
+		/* The first word that neither form can take. */
+		bool by_id = strcmp(argv[0], "id") == 0;
+
+		return usage_error("delete: unexpected argument '%s'",
+				   argv[by_id ? 2 : 1]);
+	}
+	nl = open_netlink();
+	if (!nl)
+		return EXIT_FAILURE;
+	ret = name ? etsmgr_nl_delete_by_name(nl, name) :
+		     etsmgr_nl_delete_by_id(nl, id);
+	if (ret)
+		print_failure(what, ret, nl);
+	etsmgr_nl_close(nl);
+	return ret ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+struct monitor_args {
+	uint64_t count;		/* 0: until a signal */
+	bool ready;
+};
+
+static int parse_monitor_args(int argc, char **argv,
+			      struct monitor_args *args)
+{
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--ready") == 0) {
+			args->ready = true;
+		} else if (strcmp(argv[i], "--count") == 0) {
+			if (i + 1 == argc)
+				return usage_error("monitor: --count needs a "
+						   "number");
+			i++;
+			if (etsmgr_parse_u64(argv[i], &args->count) ||
+			    args->count == 0)
+				return usage_error("monitor: bad count '%s'",
+						   argv[i]);
+		} else {
+			return usage_error("monitor: unexpected argument '%s'",
+					   argv[i]);
+		}
+	}
+	return 0;
+}
+
+/*
+ * Print events until SIGINT or SIGTERM (exit 0) or --count events. The
+ * signals are blocked and read from a signalfd, polled with the event
+ * socket, so one arriving at any moment ends the loop cleanly.
+ */
+static int monitor_loop(struct etsmgr_nl *nl, const struct options *options,
+			const struct monitor_args *args, int signal_fd)
+{
+	struct pollfd fds[2] = {
+		{ .fd = etsmgr_nl_event_fd(nl), .events = POLLIN },
+		{ .fd = signal_fd, .events = POLLIN },
+	};
+	struct etsmgr_table_event event;
+	uint64_t seen = 0;
+	int ret;
+
+	while (!args->count || seen < args->count) {
+		if (poll(fds, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			print_failure("monitor: poll", -errno, NULL);
+			return EXIT_FAILURE;
+		}
+		if (fds[1].revents)
+			return EXIT_SUCCESS;
+		while ((!args->count || seen < args->count) &&
+		       (ret = etsmgr_nl_read_event(nl, &event, 0)) != 0) {
+			if (ret == -ENOBUFS) {
+				print_failure("monitor: events lost", ret,
+					      NULL);
+				continue;
+			}
+			if (ret < 0) {
+				print_failure("monitor", ret, NULL);
+				return EXIT_FAILURE;
+			}
+			if (options->json)
+				print_event_json(stdout, &event);
+			else
+				print_event_text(stdout, &event);
+			/* A reader at the other end of a pipe waits for it. */
+			if (fflush(stdout))
+				return EXIT_FAILURE;
+			seen++;
+		}
+	}
+	return EXIT_SUCCESS;
+}
+
+static int cmd_monitor(const struct options *options, int argc, char **argv)
+{
+	struct monitor_args args = { 0 };
+	struct etsmgr_nl *nl;
+	sigset_t signals;
+	int signal_fd, ret;
+
+	ret = parse_monitor_args(argc, argv, &args);
+	if (ret)
+		return ret;
+	sigemptyset(&signals);
+	sigaddset(&signals, SIGINT);
+	sigaddset(&signals, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &signals, NULL) ||
+	    (signal_fd = signalfd(-1, &signals, SFD_CLOEXEC)) < 0) {
+		print_failure("monitor: signalfd", -errno, NULL);
+		return EXIT_FAILURE;
+	}
+	nl = open_netlink();
+	if (!nl) {
+		close(signal_fd);
+		return EXIT_FAILURE;
+	}
+	ret = etsmgr_nl_subscribe_events(nl);
+	if (ret) {
+		print_failure("monitor", ret, nl);
+		ret = EXIT_FAILURE;
+	} else {
+		if (args.ready)
+			fputs("ready\n", stderr);
+		ret = monitor_loop(nl, options, &args, signal_fd);
+	}
+	etsmgr_nl_close(nl);
+	close(signal_fd);
+	return ret;
+}
+
+struct command {
+	const char *name;
+	int (*run)(const struct options *options, int argc, char **argv);
+};
+
+static const struct command commands[] = {
+	{ "info", cmd_info },
+	{ "stats", cmd_stats },
+	{ "delete", cmd_delete },
+	{ "monitor", cmd_monitor },
+};
+
+/* Output that could not be written is a failure, not a silent truncation. */
+static int finish_output(int status)
+{
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "etsmgrctl: write error: %s\n",
+			strerror(errno));
+		return EXIT_FAILURE;
+	}
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option long_options[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct options options = { 0 };
+	int opt;
+
+	/* '+': options stop at the command; ours are only global ones. */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+jh", long_options, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			options.json = true;
+			break;
+		case 'h':
+			fputs(full_usage, stdout);
+			return finish_output(EXIT_SUCCESS);
+		default:
+			/* optopt: the letter of a bad short option, if any. */
+			if (optopt)
+				return usage_error("unknown option '-%c'",
+						   optopt);
+			return usage_error("unknown option '%s'",
+					   argv[optind - 1]);
+		}
+	}
+	if (optind == argc)
+		return usage_error("missing command");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[optind], commands[i].name) == 0)
+			return finish_output(commands[i].run(&options,
+				argc - optind - 1, argv + optind + 1));
+	}
+	return usage_error("unknown command '%s'", argv[optind]);
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * etsmgrctl output: the text and JSON renderings of tables, counters and
+ * events. Kept apart from the commands so that the unit tests can check
+ * every format byte for byte without the module.
+ */
+#ifndef ETSMGRCTL_OUTPUT_H
+#define ETSMGRCTL_OUTPUT_H
+
+#include <stdio.h>
+
+#include "etsmgr.h"
+
+/*
+ * @text as a JSON string, quotes included. Bytes that JSON does not take
+ * raw (controls, '"', '\\') are escaped, and so is every byte above 0x7f
+ * (as \u00XX): table names are ASCII, so such a byte is garbage, and
+ * escaping it keeps the output valid JSON whatever it is.
+ */
+void print_json_string(FILE *out, const char *text);
+
+/* `etsmgrctl info`: one line, newline included. */
+void print_table_text(FILE *out, const struct etsmgr_table *table);
+/* `etsmgrctl -j info`: one object, no newline. */
+void print_table_json(FILE *out, const struct etsmgr_table *table);
+
+/* `etsmgrctl stats`: one `key value` line per counter. */
+void print_stats_text(FILE *out, const struct etsmgr_stats *stats);
+/* `etsmgrctl -j stats`: one object and a newline. */
+void print_stats_json(FILE *out, const struct etsmgr_stats *stats);
+
+/* `etsmgrctl monitor`: one line per event, newline included. */
+void print_event_text(FILE *out, const struct etsmgr_table_event *event);
+void print_event_json(FILE *out, const struct etsmgr_table_event *event);
+
+/*
+ * CLOCK_REALTIME nanoseconds as UTC ISO 8601 to the second,
+ * "2025-01-31T23:59:59Z". Returns 0, or -EOVERFLOW if it does not fit.
+ */
+int format_utc_time(uint64_t ns, char *buf, size_t size);
+
+#endif /* ETSMGRCTL_OUTPUT_H */
