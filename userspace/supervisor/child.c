@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * etssup: one supervised process at run time (see child.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "child.h"
+#include "proc.h"
+
+/* What a child that could not exec tells etssup through the pipe. */
+struct start_failure {
+	int err;
+	char step[112];
+};
+
+void child_init(struct child *c, const struct child_spec *spec)
+{
+	memset(c, 0, sizeof(*c));
+	c->spec = spec;
+	c->pidfd = -1;
+}
+
+/* Between fork and exec: never returns. */
+static void __attribute__((noreturn))
+exec_child(const struct child_spec *spec, int report_fd)
+{
+	struct start_failure f;
+	const char *step;
+	sigset_t none;
+	int ret;
+
+	/*
+	 * etssup blocks the signals it reads through its signalfd and
+	 * ignores SIGPIPE; the program starts with neither.
+	 */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	/*
+	 * A process group of its own: a terminal's ^C then reaches etssup
+	 * alone, which stops the children one by one in reverse order.
+	 */
+	setpgid(0, 0);
+
+	memset(&f, 0, sizeof(f));
+	ret = caps_limit_to(spec->keep_caps, spec->nkeep_caps, &step);
+	if (ret < 0) {
+		snprintf(f.step, sizeof(f.step), "capabilities: %s", step);
+	} else {
+		execvp(spec->argv[0], spec->argv);
+		ret = -errno;
+		snprintf(f.step, sizeof(f.step), "exec %.100s", spec->argv[0]);
+	}
+	f.err = -ret;
+	if (write(report_fd, &f, sizeof(f)) < 0)
+		_exit(126);
+	_exit(127);
+}
+
+/* Read until count bytes or end of file; returns the bytes read. */
+static ssize_t read_full(int fd, void *buf, size_t count)
+{
+	size_t done = 0;
+
+	while (done < count) {
+		ssize_t n = read(fd, (char *)buf + done, count - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+int child_start(struct child *c, char *why, size_t len)
+{
+	struct start_failure f;
+	int pipefd[2], pidfd, err;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		snprintf(why, len, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		snprintf(why, len, "fork: %s", strerror(errno));
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(pipefd[0]);
+		exec_child(c->spec, pipefd[1]);
+	}
+	close(pipefd[1]);
+
+	/* Our own child cannot be reaped behind our back: no race here. */
+	pidfd = pidfd_open(pid, 0);
+	if (pidfd < 0) {
+		err = errno;
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		close(pipefd[0]);
+		snprintf(why, len, "pidfd_open: %s", strerror(err));
+		return -1;
+	}
+
+	/* End of file: the pipe closed at a successful exec. */
+	n = read_full(pipefd[0], &f, sizeof(f));
+	close(pipefd[0]);
+	if (n != 0) {
+		waitpid(pid, NULL, 0);
+		close(pidfd);
+		if (n == (ssize_t)sizeof(f))
+			snprintf(why, len, "%s: %s", f.step, strerror(f.err));
+		else
+			snprintf(why, len, "the child died before exec");
+		return -1;
+	}
+
+	c->pid = pid;
+	c->pidfd = pidfd;
+	c->adopted = false;
+	c->stopping = false;
+	c->exit_pending = false;
+	/* 0 is no process's start time: a later etssup would not adopt it. */
+	if (proc_starttime(pid, &c->starttime) < 0)
+		c->starttime = 0;
+	return 0;
+}
+
+int child_adopt(struct child *c, pid_t pid, unsigned long long starttime,
+		char *why, size_t len)
+{
+	unsigned long long now;
+	struct pollfd p;
+	int pidfd;
+
+	/*
+	 * Open the pidfd first, then compare start times: if they match,
+	 * the pidfd names the recorded process and no later one.
+	 */
+	pidfd = pidfd_open(pid, 0);
+	if (pidfd < 0) {
+		snprintf(why, len, "pid %d is gone", (int)pid);
+		return -1;
+	}
+	if (proc_starttime(pid, &now) < 0 || now != starttime) {
+		snprintf(why, len,
+			 "pid %d is another process now (start time %llu, recorded %llu)",
+			 (int)pid, now, starttime);
+		close(pidfd);
+		return -1;
+	}
+	/* A pidfd is readable once its process has exited (a zombie). */
+	p = (struct pollfd){ .fd = pidfd, .events = POLLIN };
+	if (poll(&p, 1, 0) != 0) {
+		snprintf(why, len, "pid %d has exited", (int)pid);
+		close(pidfd);
+		return -1;
+	}
+	c->pid = pid;
+	c->pidfd = pidfd;
+	c->starttime = starttime;
+	c->adopted = true;
+	c->stopping = false;
+	c->exit_pending = false;
+	return 0;
+}
+
+void child_signal(struct child *c, int sig)
+{
+	if (c->pidfd >= 0)
+		pidfd_send_signal(c->pidfd, sig, NULL, 0);
+}
+
+void child_forget(struct child *c, const struct exit_info *e)
+{
+	if (c->pidfd >= 0)
+		close(c->pidfd);
+	c->pidfd = -1;
+	c->last_pid = c->pid;
+	c->pid = 0;
+	c->adopted = false;
+	c->exit = *e;
+}
+
+struct exit_info exit_from_siginfo(const siginfo_t *si)
+{
+	struct exit_info e = { .kind = EXIT_STATUS, .value = si->si_status };
+
+	if (si->si_code == CLD_KILLED || si->si_code == CLD_DUMPED) {
+		e.kind = EXIT_SIGNAL;
+		e.core_dumped = si->si_code == CLD_DUMPED;
+	}
+	return e;
+}
+
+bool exit_is_normal(const struct exit_info *e)
+{
+	return e->kind == EXIT_STATUS && e->value == 0;
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * etssup: one supervised process at run time. Starting it (fork, drop
+ * capabilities, exec, told of a failed exec through a close-on-exec pipe),
+ * re-adopting one a previous etssup left running, signalling it through
+ * its pidfd, and what its exit means.
+ */
+#ifndef ETSSUP_CHILD_H
+#define ETSSUP_CHILD_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "spec.h"
+
+/* How a child ended, as far as etssup can know. */
+struct exit_info {
+	enum {
+		EXIT_STATUS,	/* value: exit status */
+		EXIT_SIGNAL,	/* value: signal number */
+		EXIT_UNKNOWN,	/* a re-adopted child: not ours to wait for */
+	} kind;
+	int value;
+	bool core_dumped;
+};
+
+struct child {
+	const struct child_spec *spec;
+	pid_t pid;			/* 0 when not running */
+	pid_t last_pid;			/* the process that ran last */
+	int pidfd;			/* -1 when not running */
+	unsigned long long starttime;	/* /proc/PID/stat field 22 */
+	bool adopted;			/* started by an earlier etssup */
+	bool stopping;			/* etssup asked it to stop */
+	bool exit_pending;		/* exited; the restart decision is due */
+	bool removed;			/* temporary and gone: never started again */
+	struct exit_info exit;		/* the last exit */
+	uint32_t generation;		/* tells its events from a predecessor's */
+};
+
+void child_init(struct child *c, const struct child_spec *spec);
+
+static inline bool child_running(const struct child *c)
+{
+	return c->pid > 0;
+}
+
+/*
+ * Fork and exec the child with its capabilities limited; returns once
+ * exec has succeeded. 0, or -1 with the reason in why ("exec: No such
+ * file or directory").
+ */
+int child_start(struct child *c, char *why, size_t len);
+
+/*
+ * Take over a process an earlier etssup started: pid must be alive and
+ * have the recorded start time, so that a reused pid is never adopted.
+ * 0, or -1 with the reason in why.
+ */
+int child_adopt(struct child *c, pid_t pid, unsigned long long starttime,
+		char *why, size_t len);
+
+/* Signal it through its pidfd (no pid-reuse race); errors ignored. */
+void child_signal(struct child *c, int sig);
+
+/* It has exited: forget the process, keep what its exit was. */
+void child_forget(struct child *c, const struct exit_info *e);
+
+/* The exit waitid() reported. */
+struct exit_info exit_from_siginfo(const siginfo_t *si);
+
+/* Exit status 0: OTP's "normal". An unknown exit is not normal. */
+bool exit_is_normal(const struct exit_info *e);
+
+#endif

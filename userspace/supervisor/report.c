@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * etssup: OTP-style reports and etssup's own messages (see report.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "report.h"
+
+static int sink = STDERR_FILENO;
+
+/*
+ * One report, built whole before a single write. Ids and reasons are
+ * bounded (spec.h), so a report always fits.
+ */
+struct out {
+	char buf[4096];
+	size_t len;
+};
+
+static void out_vadd(struct out *o, const char *fmt, va_list ap)
+{
+	int n = vsnprintf(o->buf + o->len, sizeof(o->buf) - o->len, fmt, ap);
+
+	if (n > 0)
+		o->len += (size_t)n;
+	if (o->len >= sizeof(o->buf))
+		o->len = sizeof(o->buf) - 1;
+}
+
+static void __attribute__((format(printf, 2, 3)))
+out_add(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	out_vadd(o, fmt, ap);
+	va_end(ap);
+}
+
+static void write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;	/* nowhere left to say it */
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+static void emit(const struct out *o)
+{
+	write_all(sink, o->buf, o->len);
+}
+
+int report_open_log(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return -errno;
+	sink = fd;
+	return 0;
+}
+
+/* OTP's DD-Mon-YYYY::HH:MM:SS.uuuuuu, local time, months in English. */
+static void header(struct out *o, const char *kind, const char *sup)
+{
+	static const char months[12][4] = {
+		"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+	};
+	struct timespec ts;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	out_add(o, "=%s REPORT==== %02d-%s-%04d::%02d:%02d:%02d.%06ld ===\n",
+		kind, tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900,
+		tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000);
+	out_add(o, "    supervisor: {local,%s}\n", sup);
+}
+
+/* "    label: [{pid,..},\n" and the rest aligned under the first '{'. */
+static void child_list(struct out *o, const char *label,
+		       const struct child_spec *c, pid_t pid)
+{
+	int indent = 4 + (int)strlen(label) + 2 + 1;
+	char shutdown[32];
+
+	shutdown_text(c, shutdown, sizeof(shutdown));
+	out_add(o, "    %s: [", label);
+	if (pid > 0)
+		out_add(o, "{pid,%d},\n", (int)pid);
+	else
+		out_add(o, "{pid,undefined},\n");
+	out_add(o, "%*s{id,%s},\n", indent, "", c->id);
+	out_add(o, "%*s{restart_type,%s},\n", indent, "",
+		restart_type_name(c->restart));
+	out_add(o, "%*s{shutdown,%s},\n", indent, "", shutdown);
+	out_add(o, "%*s{child_type,worker}]\n", indent, "");
+}
+
+static void supervisor_report(const char *sup, const char *context,
+			      const char *reason, const struct child_spec *c,
+			      pid_t pid)
+{
+	struct out o = { .len = 0 };
+
+	header(&o, "SUPERVISOR", sup);
+	out_add(&o, "    errorContext: %s\n", context);
+	out_add(&o, "    reason: %s\n", reason);
+	child_list(&o, "offender", c, pid);
+	emit(&o);
+}
+
+void signal_name(int sig, char *buf, size_t len)
+{
+	const char *abbrev = sigabbrev_np(sig);
+
+	if (abbrev)
+		snprintf(buf, len, "SIG%s", abbrev);
+	else if (sig >= SIGRTMIN && sig <= SIGRTMAX)
+		snprintf(buf, len, "SIGRTMIN+%d", sig - SIGRTMIN);
+	else
+		snprintf(buf, len, "signal %d", sig);
+}
+
+void exit_reason_text(const struct exit_info *e, char *buf, size_t len)
+{
+	char name[32];
+
+	switch (e->kind) {
+	case EXIT_STATUS:
+		if (e->value == 0)
+			snprintf(buf, len, "normal");
+		else
+			snprintf(buf, len, "exit status %d", e->value);
+		break;
+	case EXIT_SIGNAL:
+		/* OTP's reason for an untrappable kill. */
+		if (e->value == SIGKILL) {
+			snprintf(buf, len, "killed");
+			break;
+		}
+		signal_name(e->value, name, sizeof(name));
+		snprintf(buf, len, "signal %s%s", name,
+			 e->core_dumped ? " (core dumped)" : "");
+		break;
+	default:
+		snprintf(buf, len, "unknown (re-adopted child)");
+		break;
+	}
+}
+
+void report_started(const char *sup, const struct child *c)
+{
+	struct out o = { .len = 0 };
+
+	header(&o, "PROGRESS", sup);
+	child_list(&o, c->adopted ? "re-adopted" : "started", c->spec, c->pid);
+	emit(&o);
+}
+
+void report_child_terminated(const char *sup, const struct child_spec *c,
+			     pid_t pid, const struct exit_info *e)
+{
+	char reason[64];
+
+	exit_reason_text(e, reason, sizeof(reason));
+	supervisor_report(sup, "child_terminated", reason, c, pid);
+}
+
+void report_start_error(const char *sup, const struct child_spec *c,
+			const char *reason)
+{
+	supervisor_report(sup, "start_error", reason, c, 0);
+}
+
+void report_stopped(const char *sup, const struct child_spec *c, pid_t pid)
+{
+	struct out o = { .len = 0 };
+
+	header(&o, "PROGRESS", sup);
+	child_list(&o, "stopped", c, pid);
+	out_add(&o, "    reason: shutdown\n");
+	emit(&o);
+}
+
+void report_shutdown_error(const char *sup, const struct child_spec *c,
+			   pid_t pid, const struct exit_info *e)
+{
+	char reason[64];
+
+	exit_reason_text(e, reason, sizeof(reason));
+	supervisor_report(sup, "shutdown_error", reason, c, pid);
+}
+
+void report_escalation(const char *sup, const struct child_spec *c, pid_t pid)
+{
+	supervisor_report(sup, "shutdown", "reached_max_restart_intensity", c,
+			  pid);
+}
+
+void report_terminating(const char *sup, const char *reason)
+{
+	struct out o = { .len = 0 };
+
+	header(&o, "INFO", sup);
+	out_add(&o, "    terminating: %s\n", reason);
+	emit(&o);
+}
+
+void report_message(const char *fmt, ...)
+{
+	struct out o = { .len = 0 };
+	va_list ap;
+
+	out_add(&o, "etssup: ");
+	va_start(ap, fmt);
+	out_vadd(&o, fmt, ap);
+	va_end(ap);
+	out_add(&o, "\n");
+	emit(&o);
+	if (sink != STDERR_FILENO)
+		write_all(STDERR_FILENO, o.buf, o.len);
+}

@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * etssup: specifications, OTP's defaults, and the parser of every setting
+ * (see spec.h for why the command line and the config file share them).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "caps.h"
+#include "spec.h"
+
+/* OTP's supervisor defaults: intensity 1 within 5 s, 5000 ms shutdown. */
+#define DEFAULT_INTENSITY 1
+#define DEFAULT_PERIOD_S 5
+#define DEFAULT_SHUTDOWN_MS 5000
+
+/*
+ * Bounds that keep arithmetic simple: the restart history is an array of
+ * intensity + 1 entries, and millisecond timeouts fit an int (epoll).
+ */
+#define MAX_INTENSITY 100000
+#define MAX_PERIOD_S 31536000
+#define MAX_SHUTDOWN_MS INT_MAX
+
+static const char *const strategy_names[] = {
+	[STRATEGY_ONE_FOR_ONE] = "one_for_one",
+	[STRATEGY_ONE_FOR_ALL] = "one_for_all",
+};
+
+static const char *const restart_names[] = {
+	[RESTART_PERMANENT] = "permanent",
+	[RESTART_TRANSIENT] = "transient",
+	[RESTART_TEMPORARY] = "temporary",
+};
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Index of s in names[], or -1. */
+static int lookup(const char *const *names, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(names[i], s) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Plain decimal only: no sign, blanks, hex or trailing junk. */
+static int parse_uint(const char *s, unsigned long min, unsigned long max,
+		      unsigned int *out)
+{
+	unsigned long v = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (unsigned long)(*s - '0');
+		if (v > max)
+			return -1;
+	}
+	if (v < min)
+		return -1;
+	*out = (unsigned int)v;
+	return 0;
+}
+
+bool spec_name_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > SPEC_NAME_MAX)
+		return false;
+	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			 "0123456789._:-") == n;
+}
+
+static int set_name(char *dst, const char *value, char err[SPEC_ERR_MAX])
+{
+	if (!spec_name_valid(value)) {
+		snprintf(err, SPEC_ERR_MAX,
+			 "'%.80s' is not 1 to %d characters of A-Z a-z 0-9 . _ : -",
+			 value, SPEC_NAME_MAX);
+		return -1;
+	}
+	strcpy(dst, value);
+	return 0;
+}
+
+static int set_string(char **dst, const char *value, char err[SPEC_ERR_MAX])
+{
+	char *copy;
+
+	if (*value == '\0') {
+		snprintf(err, SPEC_ERR_MAX, "must not be empty");
+		return -1;
+	}
+	copy = strdup(value);
+	if (!copy) {
+		snprintf(err, SPEC_ERR_MAX, "%s", strerror(errno));
+		return -1;
+	}
+	free(*dst);
+	*dst = copy;
+	return 0;
+}
+
+void argv_free(char **argv)
+{
+	for (char **w = argv; w && *w; w++)
+		free(*w);
+	free(argv);
+}
+
+void sup_spec_init(struct sup_spec *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->strategy = STRATEGY_ONE_FOR_ONE;
+	s->intensity = DEFAULT_INTENSITY;
+	s->period_s = DEFAULT_PERIOD_S;
+}
+
+void sup_spec_free(struct sup_spec *s)
+{
+	for (size_t i = 0; i < s->nchildren; i++) {
+		argv_free(s->children[i].argv);
+		free(s->children[i].keep_caps);
+	}
+	free(s->children);
+	free(s->state_dir);
+	free(s->log_path);
+	memset(s, 0, sizeof(*s));
+}
+
+struct child_spec *sup_spec_add_child(struct sup_spec *s)
+{
+	struct child_spec *all, *c;
+
+	all = realloc(s->children, (s->nchildren + 1) * sizeof(*all));
+	if (!all)
+		return NULL;
+	s->children = all;
+	c = &all[s->nchildren++];
+	memset(c, 0, sizeof(*c));
+	c->restart = RESTART_PERMANENT;
+	c->shutdown = SHUTDOWN_TIMEOUT;
+	c->shutdown_ms = DEFAULT_SHUTDOWN_MS;
+	return c;
+}
+
+int sup_spec_set(struct sup_spec *s, const char *key, const char *value,
+		 char err[SPEC_ERR_MAX])
+{
+	int i;
+
+	if (strcmp(key, "name") == 0)
+		return set_name(s->name, value, err);
+	if (strcmp(key, "strategy") == 0) {
+		i = lookup(strategy_names, ARRAY_SIZE(strategy_names), value);
+		if (i < 0) {
+			snprintf(err, SPEC_ERR_MAX,
+				 "unknown strategy '%.80s' (expected one_for_one or one_for_all)",
+				 value);
+			return -1;
+		}
+		s->strategy = (enum strategy)i;
+		return 0;
+	}
+	if (strcmp(key, "intensity") == 0) {
+		if (parse_uint(value, 0, MAX_INTENSITY, &s->intensity) < 0) {
+			snprintf(err, SPEC_ERR_MAX,
+				 "'%.80s' is not a number of restarts from 0 to %d",
+				 value, MAX_INTENSITY);
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(key, "period") == 0) {
+		if (parse_uint(value, 1, MAX_PERIOD_S, &s->period_s) < 0) {
+			snprintf(err, SPEC_ERR_MAX,
+				 "'%.80s' is not a number of seconds from 1 to %d",
+				 value, MAX_PERIOD_S);
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(key, "state-dir") == 0)
+		return set_string(&s->state_dir, value, err);
+	if (strcmp(key, "log") == 0)
+		return set_string(&s->log_path, value, err);
+	return SPEC_UNKNOWN_KEY;
+}
+
+static int set_shutdown(struct child_spec *c, const char *value,
+			char err[SPEC_ERR_MAX])
+{
+	if (strcmp(value, "brutal_kill") == 0) {
+		c->shutdown = SHUTDOWN_BRUTAL_KILL;
+		return 0;
+	}
+	if (strcmp(value, "infinity") == 0) {
+		c->shutdown = SHUTDOWN_INFINITY;
+		return 0;
+	}
+	if (parse_uint(value, 0, MAX_SHUTDOWN_MS, &c->shutdown_ms) < 0) {
+		snprintf(err, SPEC_ERR_MAX,
+			 "'%.80s' is not brutal_kill, infinity or a number of milliseconds from 0 to %d",
+			 value, MAX_SHUTDOWN_MS);
+		return -1;
+	}
+	c->shutdown = SHUTDOWN_TIMEOUT;
+	return 0;
+}
+
+int child_spec_set(struct child_spec *c, const char *key, const char *value,
+		   char err[SPEC_ERR_MAX])
+{
+	int i;
+
+	if (strcmp(key, "id") == 0)
+		return set_name(c->id, value, err);
+	if (strcmp(key, "restart") == 0) {
+		i = lookup(restart_names, ARRAY_SIZE(restart_names), value);
+		if (i < 0) {
+			snprintf(err, SPEC_ERR_MAX,
+				 "unknown restart type '%.80s' (expected permanent, transient or temporary)",
+				 value);
+			return -1;
+		}
+		c->restart = (enum restart_type)i;
+		return 0;
+	}
+	if (strcmp(key, "shutdown") == 0)
+		return set_shutdown(c, value, err);
+	if (strcmp(key, "keep-caps") == 0) {
+		cap_value_t *caps;
+		size_t n;
+
+		if (caps_parse_list(value, &caps, &n, err) < 0)
+			return -1;
+		free(c->keep_caps);
+		c->keep_caps = caps;
+		c->nkeep_caps = n;
+		return 0;
+	}
+	return SPEC_UNKNOWN_KEY;
+}
+
+void child_spec_set_argv(struct child_spec *c, char **argv)
+{
+	argv_free(c->argv);
+	c->argv = argv;
+}
+
+int sup_spec_check(const struct sup_spec *s, char err[SPEC_ERR_MAX])
+{
+	if (s->name[0] == '\0') {
+		snprintf(err, SPEC_ERR_MAX,
+			 "no supervisor name: give --name NAME (or name = NAME in the config file)");
+		return -1;
+	}
+	if (s->nchildren == 0) {
+		snprintf(err, SPEC_ERR_MAX,
+			 "no child to supervise: give -- CMD [ARGS...] or --config FILE");
+		return -1;
+	}
+	for (size_t i = 0; i < s->nchildren; i++) {
+		if (!s->children[i].argv || !s->children[i].argv[0]) {
+			snprintf(err, SPEC_ERR_MAX, "child '%s' has no command",
+				 s->children[i].id);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+const char *restart_type_name(enum restart_type r)
+{
+	return restart_names[r];
+}
+
+void shutdown_text(const struct child_spec *c, char *buf, size_t len)
+{
+	switch (c->shutdown) {
+	case SHUTDOWN_BRUTAL_KILL:
+		snprintf(buf, len, "brutal_kill");
+		break;
+	case SHUTDOWN_INFINITY:
+		snprintf(buf, len, "infinity");
+		break;
+	default:
+		snprintf(buf, len, "%u", c->shutdown_ms);
+		break;
+	}
+}

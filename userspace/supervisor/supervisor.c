@@ -1,0 +1,571 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * etssup: the supervisor proper. It starts (or re-adopts) the children in
+ * order, then waits in one epoll loop on a signalfd (SIGCHLD, SIGTERM,
+ * SIGINT, SIGHUP) and on each child's pidfd, and applies OTP's rules:
+ * restart types, one_for_one / one_for_all, restart intensity with
+ * escalation, orderly shutdown in reverse start order.
+ *
+ * An exit is recorded where it is seen (record_exit) and acted upon from
+ * the main loop, in start order, so that no restart ever runs inside the
+ * wait of a stop sequence.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "intensity.h"
+#include "pidfile.h"
+#include "proc.h"
+#include "report.h"
+#include "statedir.h"
+#include "statefile.h"
+#include "supervisor.h"
+
+/* The epoll tag of the signalfd; a child's is its index and generation. */
+#define TAG_SIGNALS UINT64_MAX
+
+enum outcome {
+	CARRY_ON,
+	ESCALATE,
+};
+
+struct sup {
+	const struct sup_spec *spec;
+	struct child *children;		/* in start order */
+	size_t n;
+	struct state_entry *entries;	/* room to save every child */
+	struct intensity restarts;
+	int epfd, sigfd, pidfile_fd;
+	int stop_signal;		/* SIGTERM or SIGINT came: shut down */
+	char pidfile[PATH_MAX];
+	char statefile[PATH_MAX];
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void save_state(struct sup *s)
+{
+	size_t n = 0;
+	int ret;
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct child *c = &s->children[i];
+
+		if (!child_running(c))
+			continue;
+		strcpy(s->entries[n].id, c->spec->id);
+		s->entries[n].pid = c->pid;
+		s->entries[n].starttime = c->starttime;
+		n++;
+	}
+	ret = statefile_save(s->statefile, s->spec->name, s->entries, n);
+	if (ret < 0)
+		report_message("cannot write %s: %s; a restarted etssup could not re-adopt the children",
+			       s->statefile, strerror(-ret));
+}
+
+static void watch(struct sup *s, struct child *c)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	c->generation++;
+	ev.data.u64 = (uint64_t)(c - s->children) << 32 | c->generation;
+	/* Without it an own child is still reaped through SIGCHLD. */
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, c->pidfd, &ev) < 0)
+		report_message("cannot watch child %s (pid %d): %s",
+			       c->spec->id, (int)c->pid, strerror(errno));
+}
+
+/*
+ * The child has exited. Forget its process; unless etssup was stopping it
+ * (stop_child() reports that), report the exit and leave the restart
+ * decision to the main loop.
+ */
+static void record_exit(struct sup *s, struct child *c,
+			const struct exit_info *e)
+{
+	pid_t pid = c->pid;
+
+	/* Explicitly: a forked child may still share the pidfd until exec. */
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->pidfd, NULL);
+	child_forget(c, e);
+	save_state(s);
+	if (c->stopping)
+		return;
+	report_child_terminated(s->spec->name, c->spec, pid, e);
+	c->exit_pending = true;
+}
+
+static struct child *own_child(struct sup *s, pid_t pid)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		struct child *c = &s->children[i];
+
+		if (c->pid == pid && !c->adopted)
+			return c;
+	}
+	return NULL;
+}
+
+/* Collect every exited child of ours, supervised or not. */
+static void reap(struct sup *s)
+{
+	for (;;) {
+		struct exit_info e;
+		struct child *c;
+		siginfo_t si;
+
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG) < 0 ||
+		    si.si_pid == 0)
+			return;
+		c = own_child(s, si.si_pid);
+		/*
+		 * Otherwise an orphan re-parented to etssup, the subreaper,
+		 * such as what a daemonizing child left: reaping it is all
+		 * that is owed to it.
+		 */
+		if (!c)
+			continue;
+		e = exit_from_siginfo(&si);
+		record_exit(s, c, &e);
+	}
+}
+
+static void read_signals(struct sup *s)
+{
+	struct signalfd_siginfo si;
+
+	while (read(s->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			reap(s);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			if (!s->stop_signal)
+				s->stop_signal = (int)si.ssi_signo;
+			break;
+		default:	/* SIGHUP: ignored, as documented */
+			break;
+		}
+	}
+}
+
+/* Wait up to timeout_ms (-1: no limit) and record what happened. */
+static void pump(struct sup *s, int timeout_ms)
+{
+	struct epoll_event ev[16];
+	int n = epoll_wait(s->epfd, ev, 16, timeout_ms);
+
+	for (int i = 0; i < n; i++) {
+		uint64_t tag = ev[i].data.u64;
+		struct child *c;
+
+		if (tag == TAG_SIGNALS) {
+			read_signals(s);
+			continue;
+		}
+		c = &s->children[tag >> 32];
+		/* An earlier event of this batch may have handled it. */
+		if (!child_running(c) || c->generation != (uint32_t)tag)
+			continue;
+		if (c->adopted) {
+			/* Not our child: its status is its new parent's. */
+			struct exit_info e = { .kind = EXIT_UNKNOWN };
+
+			record_exit(s, c, &e);
+		} else {
+			reap(s);
+		}
+	}
+}
+
+static int start_child(struct sup *s, struct child *c)
+{
+	char why[256];
+
+	c->exit_pending = false;
+	if (child_start(c, why, sizeof(why)) < 0) {
+		report_start_error(s->spec->name, c->spec, why);
+		return -1;
+	}
+	watch(s, c);
+	/* Saved before it is reported: whoever reads the report may kill us. */
+	save_state(s);
+	report_started(s->spec->name, c);
+	return 0;
+}
+
+/* OTP's reason "shutdown", as a process gives it when asked to stop. */
+static bool stopped_cleanly(const struct child_spec *cs,
+			    const struct exit_info *e, bool timed_out)
+{
+	if (cs->shutdown == SHUTDOWN_BRUTAL_KILL)
+		return e->kind == EXIT_SIGNAL && e->value == SIGKILL;
+	if (timed_out)
+		return false;
+	switch (e->kind) {
+	case EXIT_SIGNAL:
+		return e->value == SIGTERM;
+	case EXIT_STATUS:	/* 128 + SIGTERM: a shell's way to say it */
+		return e->value == 0 || e->value == 128 + SIGTERM;
+	default:
+		return true;
+	}
+}
+
+/* SIGTERM, wait its shutdown timeout, SIGKILL (or SIGKILL at once). */
+static void stop_child(struct sup *s, struct child *c)
+{
+	const struct child_spec *cs = c->spec;
+	bool adopted = c->adopted, timed_out = false;
+	uint64_t deadline = now_ns() + (uint64_t)cs->shutdown_ms * 1000000u;
+	struct exit_info e;
+	pid_t pid = c->pid;
+
+	c->stopping = true;
+	child_signal(c, cs->shutdown == SHUTDOWN_BRUTAL_KILL ? SIGKILL :
+							       SIGTERM);
+	while (child_running(c)) {
+		int timeout_ms = -1;
+
+		if (cs->shutdown == SHUTDOWN_TIMEOUT && !timed_out) {
+			uint64_t now = now_ns();
+
+			if (now >= deadline) {
+				child_signal(c, SIGKILL);
+				timed_out = true;
+				continue;
+			}
+			/* Rounded up: waking early would only wait again. */
+			timeout_ms = (int)((deadline - now + 999999) / 1000000);
+		}
+		pump(s, timeout_ms);
+	}
+	c->stopping = false;
+
+	e = c->exit;
+	if (adopted && (timed_out || cs->shutdown == SHUTDOWN_BRUTAL_KILL))
+		e = (struct exit_info){ .kind = EXIT_SIGNAL, .value = SIGKILL };
+	if (stopped_cleanly(cs, &e, timed_out))
+		report_stopped(s->spec->name, cs, pid);
+	else
+		report_shutdown_error(s->spec->name, cs, pid, &e);
+}
+
+/* Stop every running child, last started first. */
+static void stop_all(struct sup *s)
+{
+	for (size_t i = s->n; i-- > 0;) {
+		struct child *c = &s->children[i];
+
+		if (!child_running(c))
+			continue;
+		stop_child(s, c);
+		/* OTP forgets a temporary child its supervisor stopped. */
+		if (c->spec->restart == RESTART_TEMPORARY)
+			c->removed = true;
+	}
+}
+
+/* one_for_all: start every child still defined; the first failure, or NULL. */
+static struct child *start_all(struct sup *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		struct child *c = &s->children[i];
+
+		if (c->removed || child_running(c))
+			continue;
+		if (start_child(s, c) < 0)
+			return c;
+	}
+	return NULL;
+}
+
+static bool needs_restart(const struct child *c)
+{
+	switch (c->spec->restart) {
+	case RESTART_PERMANENT:
+		return true;
+	case RESTART_TRANSIENT:
+		/* An unknown exit (re-adopted child) counts as abnormal. */
+		return !exit_is_normal(&c->exit);
+	default:
+		return false;
+	}
+}
+
+/*
+ * Restart after c exited, by the strategy; a failed start counts as one
+ * more restart and is retried, until the intensity says to give up.
+ */
+static enum outcome restart(struct sup *s, struct child *c)
+{
+	while (!s->stop_signal) {
+		if (!intensity_add(&s->restarts, now_ns())) {
+			report_escalation(s->spec->name, c->spec, c->last_pid);
+			return ESCALATE;
+		}
+		if (s->spec->strategy == STRATEGY_ONE_FOR_ONE) {
+			if (start_child(s, c) == 0)
+				return CARRY_ON;
+			continue;
+		}
+		stop_all(s);
+		if (s->stop_signal)	/* no use starting what must stop */
+			break;
+		c = start_all(s);
+		if (!c)
+			return CARRY_ON;
+	}
+	return CARRY_ON;
+}
+
+static enum outcome handle_exit(struct sup *s, struct child *c)
+{
+	c->exit_pending = false;
+	if (needs_restart(c))
+		return restart(s, c);
+	if (c->spec->restart == RESTART_TEMPORARY)
+		c->removed = true;
+	return CARRY_ON;
+}
+
+static const struct state_entry *find_entry(const struct state_entry *e,
+					    size_t n, const char *id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(e[i].id, id) == 0)
+			return &e[i];
+	return NULL;
+}
+
+static int adopt(struct sup *s, struct child *c, const struct state_entry *e)
+{
+	char why[160];
+
+	if (child_adopt(c, e->pid, e->starttime, why, sizeof(why)) < 0) {
+		report_message("child %s: not re-adopted: %s; starting it afresh",
+			       c->spec->id, why);
+		return -1;
+	}
+	watch(s, c);
+	save_state(s);
+	report_started(s->spec->name, c);
+	return 0;
+}
+
+/* Processes the state file lists that no child of this spec will claim. */
+static void warn_strays(struct sup *s, const struct state_entry *e, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned long long start;
+		bool claimed = false;
+
+		for (size_t j = 0; j < s->n; j++)
+			claimed |= strcmp(s->children[j].spec->id, e[i].id) == 0;
+		if (claimed || proc_starttime(e[i].pid, &start) < 0 ||
+		    start != e[i].starttime)
+			continue;
+		report_message("%s lists child %s (pid %d), which is not in this configuration: left running, unsupervised",
+			       s->statefile, e[i].id, (int)e[i].pid);
+	}
+}
+
+/* Re-adopt what a previous etssup left running, start the rest in order. */
+static int start_initial(struct sup *s)
+{
+	struct state_entry *prev;
+	size_t nprev;
+	int ret = statefile_load(s->statefile, &prev, &nprev);
+
+	if (ret < 0)
+		report_message("cannot read %s: %s; starting every child afresh",
+			       s->statefile, strerror(-ret));
+	warn_strays(s, prev, nprev);
+	for (size_t i = 0; i < s->n; i++) {
+		struct child *c = &s->children[i];
+		const struct state_entry *e = find_entry(prev, nprev,
+							 c->spec->id);
+		char reason[SPEC_NAME_MAX + 32];
+
+		if (e && adopt(s, c, e) == 0)
+			continue;
+		if (start_child(s, c) < 0) {
+			snprintf(reason, sizeof(reason),
+				 "{failed_to_start_child,%s}", c->spec->id);
+			report_terminating(s->spec->name, reason);
+			free(prev);
+			return -1;
+		}
+	}
+	free(prev);
+	return 0;
+}
+
+static int setup_events(struct sup *s)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_SIGNALS };
+	const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP };
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&set, sigs[i]);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	/*
+	 * Inherited dispositions do not apply: SIGCHLD ignored would make
+	 * the kernel reap the children itself, and an ignored signal would
+	 * stay ignored in every child across exec.
+	 */
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		signal(sigs[i], SIG_DFL);
+	/* A closed stderr or log pipe must not kill the supervisor. */
+	signal(SIGPIPE, SIG_IGN);
+
+	s->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (s->sigfd < 0)
+		return -errno;
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->epfd < 0)
+		return -errno;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->sigfd, &ev) < 0)
+		return -errno;
+	return 0;
+}
+
+static int setup(struct sup *s, const struct sup_spec *spec)
+{
+	const char *dir = spec->state_dir ? spec->state_dir :
+					    SPEC_DEFAULT_STATE_DIR;
+	char err[PATH_MAX + 128];
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	s->spec = spec;
+	s->n = spec->nchildren;
+	s->epfd = s->sigfd = s->pidfile_fd = -1;
+	s->children = calloc(s->n, sizeof(*s->children));
+	s->entries = calloc(s->n, sizeof(*s->entries));
+	if (!s->children || !s->entries ||
+	    intensity_init(&s->restarts, spec->intensity, spec->period_s) < 0) {
+		report_message("out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < s->n; i++)
+		child_init(&s->children[i], &spec->children[i]);
+	/* First, so that SIGTERM cannot kill etssup holding its pidfile. */
+	ret = setup_events(s);
+	if (ret < 0) {
+		report_message("cannot set up signals and epoll: %s",
+			       strerror(-ret));
+		return -1;
+	}
+
+	ret = statedir_create(dir);
+	if (ret < 0) {
+		report_message("cannot create the state directory %s: %s", dir,
+			       strerror(-ret));
+		return -1;
+	}
+	if (statedir_path(s->pidfile, sizeof(s->pidfile), dir, spec->name,
+			  "pid") < 0 ||
+	    statedir_path(s->statefile, sizeof(s->statefile), dir, spec->name,
+			  "state") < 0) {
+		report_message("state directory path too long: %s", dir);
+		return -1;
+	}
+	s->pidfile_fd = pidfile_acquire(s->pidfile, err, sizeof(err));
+	if (s->pidfile_fd < 0) {
+		report_message("supervisor %s: %s", spec->name, err);
+		return -1;
+	}
+	/* Orphans of the children (a daemonizing child's) come back here. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
+		report_message("prctl(PR_SET_CHILD_SUBREAPER): %s",
+			       strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* At exit: no child runs any more, so the state and pidfile go. */
+static void teardown(struct sup *s)
+{
+	if (s->pidfile_fd >= 0) {
+		unlink(s->statefile);
+		pidfile_release(s->pidfile, s->pidfile_fd);
+	}
+	if (s->epfd >= 0)
+		close(s->epfd);
+	if (s->sigfd >= 0)
+		close(s->sigfd);
+	intensity_free(&s->restarts);
+	free(s->entries);
+	free(s->children);
+}
+
+static struct child *first_pending(struct sup *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->children[i].exit_pending)
+			return &s->children[i];
+	return NULL;
+}
+
+int supervisor_run(const struct sup_spec *spec)
+{
+	char signame[32], reason[64];
+	struct child *c;
+	struct sup s;
+	int status = 1;
+
+	if (setup(&s, spec) < 0)
+		goto out;
+	if (start_initial(&s) < 0) {
+		stop_all(&s);
+		goto out;
+	}
+	for (;;) {
+		if (s.stop_signal) {
+			signal_name(s.stop_signal, signame, sizeof(signame));
+			snprintf(reason, sizeof(reason), "signal %s", signame);
+			report_terminating(spec->name, reason);
+			stop_all(&s);
+			status = 0;
+			break;
+		}
+		c = first_pending(&s);
+		if (!c) {
+			pump(&s, -1);
+			continue;
+		}
+		if (handle_exit(&s, c) == ESCALATE) {
+			stop_all(&s);
+			break;
+		}
+	}
+out:
+	teardown(&s);
+	return status;
+}

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * testchild: a child for etssup's tests. It appends what happens to it to
+ * a log ("TAG start PID", "TAG term PID"), so that a test can tell the
+ * order in which etssup stopped its children without timing anything,
+ * then waits for SIGTERM. Once "start" is logged, SIGTERM is handled.
+ *
+ *   --log FILE            where to append (default: no log)
+ *   --tag TAG             its name in the log (default: testchild)
+ *   --ignore-term         log SIGTERM but keep running (SIGKILL needed)
+ *   --exit STATUS         exit with STATUS right after starting
+ *   --exit-once FILE STATUS
+ *                         the first time (FILE absent): create FILE and
+ *                         exit with STATUS; afterwards run normally
+ *   --daemonize PIDFILE   fork a grandchild that writes its pid to
+ *                         PIDFILE and waits for SIGTERM; exit 0 at once
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *log_path;
+static const char *tag = "testchild";
+
+static void log_event(const char *what)
+{
+	char line[256];
+	int fd, n;
+
+	if (!log_path)
+		return;
+	n = snprintf(line, sizeof(line), "%s %s %d\n", tag, what, (int)getpid());
+	fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, line, (size_t)n) != n)
+		perror("testchild: log");
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Write the pid whole (rename) so a reader never sees half of it. */
+static void write_pidfile(const char *path)
+{
+	char tmp[4096];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f) != 0 ||
+	    rename(tmp, path) < 0) {
+		perror("testchild: pidfile");
+		exit(1);
+	}
+}
+
+static void __attribute__((noreturn)) wait_for_term(bool ignore_term)
+{
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		log_event("term");
+		if (!ignore_term)
+			exit(0);
+	}
+}
+
+/* The first time (FILE absent) create FILE and say so. */
+static bool first_time(const char *file)
+{
+	int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+int main(int argc, char **argv)
+{
+	const char *daemon_pidfile = NULL, *once_file = NULL;
+	int exit_status = -1, once_status = 0;
+	bool ignore_term = false;
+	sigset_t term;
+
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigprocmask(SIG_BLOCK, &term, NULL);
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--log") == 0 && i + 1 < argc) {
+			log_path = argv[++i];
+		} else if (strcmp(argv[i], "--tag") == 0 && i + 1 < argc) {
+			tag = argv[++i];
+		} else if (strcmp(argv[i], "--ignore-term") == 0) {
+			ignore_term = true;
+		} else if (strcmp(argv[i], "--exit") == 0 && i + 1 < argc) {
+			exit_status = atoi(argv[++i]);
+		} else if (strcmp(argv[i], "--exit-once") == 0 && i + 2 < argc) {
+			once_file = argv[++i];
+			once_status = atoi(argv[++i]);
+		} else if (strcmp(argv[i], "--daemonize") == 0 && i + 1 < argc) {
+			daemon_pidfile = argv[++i];
+		} else {
+			fprintf(stderr, "testchild: bad argument '%s'\n",
+				argv[i]);
+			return 2;
+		}
+	}
+	log_event("start");
+	if (once_file && first_time(once_file))
+		return once_status;
+	if (exit_status >= 0)
+		return exit_status;
+	if (daemon_pidfile) {
+		pid_t pid = fork();
+
+		if (pid < 0) {
+			perror("testchild: fork");
+			return 1;
+		}
+		if (pid > 0)
+			return 0;
+		write_pidfile(daemon_pidfile);
+	}
+	wait_for_term(ignore_term);
+}
