@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "etsmgr.h"
@@ -29,7 +30,8 @@
 static const char short_usage[] =
 	"usage: etsmgrctl [-j|--json] [-h|--help] COMMAND [ARGS]\n"
 	"commands: info, stats, delete NAME, delete id ID,\n"
-	"          monitor [--count N] [--ready]\n"
+	"          monitor [--count N] [--ready],\n"
+	"          drain [--timeout S] [--discard] | drain --abort\n"
 	"Try 'etsmgrctl --help' for more information.\n";
 
 static const char full_usage[] =
@@ -48,6 +50,14 @@ static const char full_usage[] =
 	"                       SIGINT or SIGTERM, or N events (needs\n"
 	"                       CAP_SYS_ADMIN); --ready prints \"ready\" on\n"
 	"                       stderr once subscribed\n"
+	"  drain [--timeout S] [--discard]\n"
+	"                       prepare an unload (needs CAP_SYS_ADMIN):\n"
+	"                       refuse new sessions, wait up to S seconds\n"
+	"                       (default 10) for clients to close theirs,\n"
+	"                       then let go of every table; fails while a\n"
+	"                       held table no process maps would be lost,\n"
+	"                       unless --discard deletes those\n"
+	"  drain --abort        serve again after a drain\n"
 	"\n"
 	"Options:\n"
 	"  -j, --json           print JSON instead of text\n"
@@ -350,6 +360,166 @@ static int cmd_monitor(const struct options *options, int argc, char **argv)
 	return ret;
 }
 
+struct drain_args {
+	uint64_t timeout_s;
+	bool discard;
+	bool abort;
+};
+
+static int parse_drain_args(int argc, char **argv, struct drain_args *args)
+{
+	args->timeout_s = 10;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--discard") == 0) {
+			args->discard = true;
+		} else if (strcmp(argv[i], "--abort") == 0) {
+			args->abort = true;
+		} else if (strcmp(argv[i], "--timeout") == 0) {
+			if (i + 1 == argc)
+				return usage_error("drain: --timeout needs a "
+						   "number of seconds");
+			i++;
+			if (etsmgr_parse_u64(argv[i], &args->timeout_s) ||
+			    args->timeout_s > 86400)
+				return usage_error("drain: bad timeout '%s'",
+						   argv[i]);
+		} else {
+			return usage_error("drain: unexpected argument '%s'",
+					   argv[i]);
+		}
+	}
+	if (args->abort && args->discard)
+		return usage_error("drain: --abort takes no other option");
+	return 0;
+}
+
+/* Held tables that no process maps: a drain would lose them. */
+struct unmapped_walk {
+	unsigned int count;
+	char names[512];
+};
+
+static int note_unmapped(const struct etsmgr_table *table, void *arg)
+{
+	struct unmapped_walk *walk = arg;
+	size_t used = strlen(walk->names);
+
+	if (table->state != ETSMGR_STATE_HELD || table->mapped)
+		return 0;
+	if (used + strlen(table->name) + 3 < sizeof(walk->names))
+		snprintf(walk->names + used, sizeof(walk->names) - used,
+			 "%s%s", walk->count ? ", " : "", table->name);
+	walk->count++;
+	return 0;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000,
+			       .tv_nsec = (ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/*
+ * Wait for every session to close: the clients got the manager-stopping
+ * poll and let go. Returns 0, or the number still open at the timeout.
+ */
+static int64_t wait_sessions_closed(struct etsmgr_nl *nl, uint64_t timeout_s,
+				    int *error)
+{
+	struct etsmgr_stats stats;
+	bool told = false;
+	long waited = 0;
+
+	for (;;) {
+		*error = etsmgr_nl_get_stats(nl, &stats);
+		if (*error || !stats.sessions)
+			return 0;
+		if ((uint64_t)waited >= timeout_s * 1000)
+			return (int64_t)stats.sessions;
+		if (!told) {
+			fprintf(stderr, "etsmgrctl: drain: waiting up to %llu s for %llu session(s) to close\n",
+				(unsigned long long)timeout_s,
+				(unsigned long long)stats.sessions);
+			told = true;
+		}
+		sleep_ms(20);
+		waited += 20;
+	}
+}
+
+static int cmd_drain(const struct options *options, int argc, char **argv)
+{
+	struct unmapped_walk unmapped = { 0 };
+	struct drain_args args = { 0 };
+	struct etsmgr_stats stats;
+	struct etsmgr_nl *nl;
+	int64_t open_sessions;
+	int ret;
+
+	ret = parse_drain_args(argc, argv, &args);
+	if (ret)
+		return ret;
+	nl = open_netlink();
+	if (!nl)
+		return EXIT_FAILURE;
+	if (args.abort) {
+		ret = etsmgr_nl_drain_abort(nl);
+		if (ret)
+			print_failure("drain --abort", ret, nl);
+		goto out;
+	}
+	ret = etsmgr_nl_drain_start(nl);
+	if (ret) {
+		print_failure("drain", ret, nl);
+		goto out;
+	}
+	open_sessions = wait_sessions_closed(nl, args.timeout_s, &ret);
+	if (ret) {
+		print_failure("drain", ret, nl);
+		goto abort;
+	}
+	if (open_sessions) {
+		fprintf(stderr, "etsmgrctl: drain: timed out after %llu s with %lld session(s) still open; serving again\n",
+			(unsigned long long)args.timeout_s,
+			(long long)open_sessions);
+		ret = -ETIMEDOUT;
+		goto abort;
+	}
+	ret = etsmgr_nl_dump_tables(nl, note_unmapped, &unmapped);
+	if (!ret && unmapped.count && !args.discard) {
+		fprintf(stderr, "etsmgrctl: drain: %u held table(s) that no process maps would be lost: %s (--discard deletes them); serving again\n",
+			unmapped.count, unmapped.names);
+		ret = -EBUSY;
+		goto abort;
+	}
+	if (!ret)
+		ret = etsmgr_nl_get_stats(nl, &stats);
+	if (!ret)
+		ret = etsmgr_nl_drain_finish(nl, args.discard);
+	if (ret) {
+		print_failure("drain", ret, nl);
+		goto abort;
+	}
+	if (options->json)
+		printf("{\"drained\":true,\"tables\":%llu,\"discarded\":%u}\n",
+		       (unsigned long long)(stats.tables - unmapped.count),
+		       unmapped.count);
+	else
+		printf("drained: %llu table(s) kept in their owners' mappings, %u discarded; rmmod etsmgr may go ahead\n",
+		       (unsigned long long)(stats.tables - unmapped.count),
+		       unmapped.count);
+	goto out;
+
+abort:
+	etsmgr_nl_drain_abort(nl);
+out:
+	etsmgr_nl_close(nl);
+	return ret ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
 struct command {
 	const char *name;
 	int (*run)(const struct options *options, int argc, char **argv);
@@ -360,6 +530,7 @@ static const struct command commands[] = {
 	{ "stats", cmd_stats },
 	{ "delete", cmd_delete },
 	{ "monitor", cmd_monitor },
+	{ "drain", cmd_drain },
 };
 
 /* Output that could not be written is a failure, not a silent truncation. */

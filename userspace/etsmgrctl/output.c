@@ -159,6 +159,9 @@ void print_stats_text(FILE *out, const struct etsmgr_stats *stats)
 		fprintf(out, "load_time_ns %" PRIu64 "\n", stats->load_time_ns);
 	else
 		fprintf(out, "load_time %s\n", load_time);
+	fprintf(out, "state %s\nadopted %" PRIu64 "\nns_reaped %" PRIu64 "\n",
+		etsmgr_manager_state_name(stats->state), stats->adopted,
+		stats->ns_reaped);
 }
 
 void print_stats_json(FILE *out, const struct etsmgr_stats *stats)
@@ -170,11 +173,14 @@ void print_stats_json(FILE *out, const struct etsmgr_stats *stats)
 		",\"deleted\":%" PRIu64 ",\"events\":%" PRIu64
 		",\"max_tables\":%" PRIu64 ",\"max_table_size\":%" PRIu64
 		",\"max_total_size\":%" PRIu64 ",\"load_time_ns\":%" PRIu64
-		"}\n",
+		",\"state\":\"%s\",\"adopted\":%" PRIu64
+		",\"ns_reaped\":%" PRIu64 "}\n",
 		stats->sessions, stats->tables, stats->held, stats->bytes,
 		stats->created, stats->reclaimed, stats->deleted,
 		stats->events, stats->max_tables, stats->max_table_size,
-		stats->max_total_size, stats->load_time_ns);
+		stats->max_total_size, stats->load_time_ns,
+		etsmgr_manager_state_name(stats->state), stats->adopted,
+		stats->ns_reaped);
 }
 
 void print_event_text(FILE *out, const struct etsmgr_table_event *event)

@@ -23,6 +23,7 @@
 #ifndef ETSMGR_H
 #define ETSMGR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -78,6 +79,45 @@ int etsmgr_session_info_by_id(int session, uint64_t id,
 int etsmgr_session_info_by_name(int session, const char *name,
 				struct etsmgr_info *info);
 
+/*
+ * ETSMGR_IOC_ADOPT: after the manager was drained and loaded again,
+ * register the table mapped at @address (any address inside the
+ * mapping) on @session: same name and id, generation @generation + 1.
+ * @access is the access mode it gets. *@result is the kernel's answer.
+ */
+int etsmgr_session_adopt(int session, const void *address, uint32_t access,
+			 uint64_t generation, struct etsmgr_adopt *result);
+
+/*
+ * ETSMGR_IOC_SET_HEIR (@pidfd -1: the manager) and ETSMGR_IOC_GIVE of the
+ * table @id, owned by @session, to the process @pidfd with @data.
+ */
+int etsmgr_session_set_heir(int session, uint64_t id, int pidfd,
+			    uint64_t data);
+int etsmgr_session_give(int session, uint64_t id, int pidfd, uint64_t data);
+
+/*
+ * ETSMGR_IOC_RECEIVE: the oldest notice of a table handed to @session
+ * (-EAGAIN when none; poll(2) reports POLLIN while one waits).
+ */
+int etsmgr_session_receive(int session, struct etsmgr_received *notice);
+
+/*
+ * 1 when the manager is stopping (a drain started: the session polls
+ * POLLPRI | POLLHUP), 0 when it serves, -errno. A client then closes
+ * the session, keeps its mappings, and adopts them once
+ * etsmgr_session_open_wait() gets a new session.
+ */
+int etsmgr_session_manager_stopping(int session);
+
+/*
+ * Open a session, waiting up to @timeout_ms (-1: forever) for the device
+ * to appear and the manager to serve (no device, or ESHUTDOWN while it
+ * drains). Waits on inotify events of /dev, not with sleeps. Returns the
+ * descriptor, -ETIMEDOUT, or another -errno.
+ */
+int etsmgr_session_open_wait(int timeout_ms);
+
 /* ------------------------------------------------------------------ */
 /* Administration: the generic netlink side (netlink.c)                */
 /* ------------------------------------------------------------------ */
@@ -102,6 +142,8 @@ struct etsmgr_table {
 	uint32_t owner_pid;
 	uint32_t exit_reason;
 	int32_t exit_status;
+	uint32_t mapped;	/* a process maps its memory */
+	uint32_t heir_pid;	/* 0: the manager is the heir */
 };
 
 /* The module's counters and limits (ETSMGR_CMD_GET_STATS). */
@@ -118,6 +160,9 @@ struct etsmgr_stats {
 	uint64_t max_table_size;
 	uint64_t max_total_size;
 	uint64_t load_time_ns;
+	uint32_t state;		/* enum etsmgr_manager_state */
+	uint64_t adopted;
+	uint64_t ns_reaped;
 };
 
 /*
@@ -188,6 +233,18 @@ int etsmgr_nl_delete_by_id(struct etsmgr_nl *handle, uint64_t id);
 int etsmgr_nl_delete_by_name(struct etsmgr_nl *handle, const char *name);
 
 /*
+ * Drain the manager for an unload (CAP_SYS_ADMIN, -EPERM without):
+ * start refuses new sessions and tells the existing ones to let go;
+ * finish, once no session is open, lets go of every table (-EBUSY while
+ * sessions are open, or while a held table no process maps would be lost
+ * unless @discard deletes those; -EINVAL without a start); abort serves
+ * again. See Documentation/etsmgr.rst.
+ */
+int etsmgr_nl_drain_start(struct etsmgr_nl *handle);
+int etsmgr_nl_drain_finish(struct etsmgr_nl *handle, bool discard);
+int etsmgr_nl_drain_abort(struct etsmgr_nl *handle);
+
+/*
  * Join the "events" multicast group (on a socket of its own, so replies
  * and events never mix). Needs CAP_SYS_ADMIN: -EPERM without it.
  */
@@ -225,6 +282,8 @@ int etsmgr_nl_read_event(struct etsmgr_nl *handle,
  *   attach result: "created", "reclaimed", "already_owned"
  */
 const char *etsmgr_state_name(uint32_t state);
+/* enum etsmgr_manager_state: "running", "draining", "drained". */
+const char *etsmgr_manager_state_name(uint32_t state);
 const char *etsmgr_access_name(uint32_t access);
 const char *etsmgr_exit_reason_name(uint32_t exit_reason);
 const char *etsmgr_event_name(uint32_t event);

@@ -63,6 +63,17 @@ const char *etsmgr_exit_reason_name(uint32_t exit_reason)
 	return name_of(names, ARRAY_SIZE(names), exit_reason);
 }
 
+const char *etsmgr_manager_state_name(uint32_t state)
+{
+	static const char *const names[] = {
+		[ETSMGR_MANAGER_RUNNING] = "running",
+		[ETSMGR_MANAGER_DRAINING] = "draining",
+		[ETSMGR_MANAGER_DRAINED] = "drained",
+	};
+
+	return name_of(names, ARRAY_SIZE(names), state);
+}
+
 const char *etsmgr_event_name(uint32_t event)
 {
 	static const char *const names[] = {

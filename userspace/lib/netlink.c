@@ -78,6 +78,11 @@ static const struct nla_policy attr_policy[ETSMGR_A_MAX + 1] = {
 	[ETSMGR_A_STATS_MAX_TABLES] = { .type = NLA_U64 },
 	[ETSMGR_A_STATS_MAX_TABLE_SIZE] = { .type = NLA_U64 },
 	[ETSMGR_A_STATS_MAX_TOTAL_SIZE] = { .type = NLA_U64 },
+	[ETSMGR_A_TABLE_MAPPED] = { .type = NLA_U32 },
+	[ETSMGR_A_STATS_STATE] = { .type = NLA_U32 },
+	[ETSMGR_A_STATS_ADOPTED] = { .type = NLA_U64 },
+	[ETSMGR_A_STATS_NS_REAPED] = { .type = NLA_U64 },
+	[ETSMGR_A_TABLE_HEIR_PID] = { .type = NLA_U32 },
 	[ETSMGR_A_STATS_LOAD_TIME] = { .type = NLA_U64 },
 };
 
@@ -187,6 +192,7 @@ const char *etsmgr_nl_error_message(const struct etsmgr_nl *handle)
 struct table_ref {
 	uint64_t id;
 	const char *name;
+	int flag;		/* a flag attribute to add, when not 0 */
 };
 
 /* Called with the attributes of each reply message; 0 or -errno. */
@@ -325,7 +331,9 @@ static int send_request(struct etsmgr_nl *h, uint8_t cmd, int flags,
 	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, h->family, 0, flags,
 			 cmd, ETSMGR_GENL_VERSION))
 		ret = -ENOMEM;
-	if (!ret && ref)
+	if (!ret && ref && ref->flag)
+		ret = nla_put_flag(msg, ref->flag) < 0 ? -ENOMEM : 0;
+	else if (!ret && ref)
 		ret = put_table_ref(msg, ref);
 	if (!ret) {
 		ret = nl_send_auto(h->requests, msg);
@@ -411,6 +419,8 @@ static int parse_table(struct nlattr **attrs, struct etsmgr_table *table)
 	table->exit_reason = attr_u32(attrs, ETSMGR_A_TABLE_EXIT_REASON);
 	table->exit_status =
 		(int32_t)attr_u32(attrs, ETSMGR_A_TABLE_EXIT_STATUS);
+	table->mapped = attr_u32(attrs, ETSMGR_A_TABLE_MAPPED);
+	table->heir_pid = attr_u32(attrs, ETSMGR_A_TABLE_HEIR_PID);
 	return 0;
 }
 
@@ -511,6 +521,9 @@ static int parse_stats(struct nlattr **attrs, void *arg)
 	stats->max_table_size = attr_u64(attrs, ETSMGR_A_STATS_MAX_TABLE_SIZE);
 	stats->max_total_size = attr_u64(attrs, ETSMGR_A_STATS_MAX_TOTAL_SIZE);
 	stats->load_time_ns = attr_u64(attrs, ETSMGR_A_STATS_LOAD_TIME);
+	stats->state = attr_u32(attrs, ETSMGR_A_STATS_STATE);
+	stats->adopted = attr_u64(attrs, ETSMGR_A_STATS_ADOPTED);
+	stats->ns_reaped = attr_u64(attrs, ETSMGR_A_STATS_NS_REAPED);
 	return 0;
 }
 
@@ -525,6 +538,26 @@ int etsmgr_nl_get_stats(struct etsmgr_nl *handle, struct etsmgr_stats *stats)
 	if (!ret && replies != 1)
 		ret = -EPROTO;
 	return ret;
+}
+
+int etsmgr_nl_drain_start(struct etsmgr_nl *handle)
+{
+	return transact(handle, ETSMGR_CMD_DRAIN_START, 0, NULL, NULL, NULL,
+			NULL, NULL);
+}
+
+int etsmgr_nl_drain_finish(struct etsmgr_nl *handle, bool discard)
+{
+	struct table_ref flag = { .flag = ETSMGR_A_DRAIN_DISCARD };
+
+	return transact(handle, ETSMGR_CMD_DRAIN_FINISH, 0,
+			discard ? &flag : NULL, NULL, NULL, NULL, NULL);
+}
+
+int etsmgr_nl_drain_abort(struct etsmgr_nl *handle)
+{
+	return transact(handle, ETSMGR_CMD_DRAIN_ABORT, 0, NULL, NULL, NULL,
+			NULL, NULL);
 }
 
 int etsmgr_nl_delete_by_id(struct etsmgr_nl *handle, uint64_t id)

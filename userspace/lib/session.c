@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * libetsmgr sessions: thin wrappers of the /dev/etsmgr ioctls and mmap
- * that fill the uAPI structures and turn failures into -errno.
+ * that fill the uAPI structures and turn failures into -errno, and the
+ * client's side of a manager restart: noticing the drain and waiting for
+ * the device to come back.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -115,4 +120,111 @@ int etsmgr_session_info_by_name(int session, const char *name,
 				struct etsmgr_info *info)
 {
 	return session_info(session, 0, name, info);
+}
+
+int etsmgr_session_adopt(int session, const void *address, uint32_t access,
+			 uint64_t generation, struct etsmgr_adopt *result)
+{
+	memset(result, 0, sizeof(*result));
+	result->addr = (uint64_t)(uintptr_t)address;
+	result->access = access;
+	result->generation = generation;
+	return session_ioctl(session, ETSMGR_IOC_ADOPT, result);
+}
+
+static int session_handoff(int session, unsigned long request, uint64_t id,
+			   int pidfd, uint64_t data)
+{
+	struct etsmgr_handoff handoff = {
+		.id = id, .pidfd = pidfd, .data = data,
+	};
+
+	return session_ioctl(session, request, &handoff);
+}
+
+int etsmgr_session_set_heir(int session, uint64_t id, int pidfd,
+			    uint64_t data)
+{
+	return session_handoff(session, ETSMGR_IOC_SET_HEIR, id, pidfd, data);
+}
+
+int etsmgr_session_give(int session, uint64_t id, int pidfd, uint64_t data)
+{
+	return session_handoff(session, ETSMGR_IOC_GIVE, id, pidfd, data);
+}
+
+int etsmgr_session_receive(int session, struct etsmgr_received *notice)
+{
+	memset(notice, 0, sizeof(*notice));
+	return session_ioctl(session, ETSMGR_IOC_RECEIVE, notice);
+}
+
+int etsmgr_session_manager_stopping(int session)
+{
+	struct pollfd pfd = { .fd = session, .events = POLLPRI };
+
+	if (poll(&pfd, 1, 0) < 0)
+		return -errno;
+	if (pfd.revents & POLLNVAL)
+		return -EBADF;
+	return (pfd.revents & (POLLPRI | POLLHUP)) ? 1 : 0;
+}
+
+static int64_t session_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int etsmgr_session_open_wait(int timeout_ms)
+{
+	int64_t deadline = session_now_ms() + timeout_ms;
+	char events[4096] __attribute__((aligned(8)));
+	struct pollfd pfd;
+	int fd, notify, left;
+
+	/*
+	 * Watch /dev before trying, so that a device created between a
+	 * failed open and the wait still wakes us. While the manager drains,
+	 * the device goes away (rmmod) and comes back (insmod): both show.
+	 */
+	notify = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (notify < 0)
+		return -errno;
+	if (inotify_add_watch(notify, "/dev", IN_CREATE | IN_ATTRIB |
+			      IN_DELETE | IN_MOVED_TO) < 0) {
+		fd = -errno;
+		goto out;
+	}
+	for (;;) {
+		fd = etsmgr_session_open();
+		if (fd >= 0 || (fd != -ENOENT && fd != -ESHUTDOWN &&
+				fd != -ENXIO && fd != -ENODEV))
+			goto out;
+		left = timeout_ms < 0 ? -1 :
+		       (int)(deadline - session_now_ms());
+		if (timeout_ms >= 0 && left <= 0) {
+			fd = -ETIMEDOUT;
+			goto out;
+		}
+		/*
+		 * A drain leaves the device in place until rmmod: no event
+		 * then, so look again at least every 100 ms meanwhile.
+		 */
+		if (fd == -ESHUTDOWN && (left < 0 || left > 100))
+			left = 100;
+		pfd.fd = notify;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, left) < 0 && errno != EINTR) {
+			fd = -errno;
+			goto out;
+		}
+		while (read(notify, events, sizeof(events)) > 0)
+			;
+	}
+out:
+	close(notify);
+	return fd;
 }

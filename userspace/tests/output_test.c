@@ -175,6 +175,9 @@ static const struct etsmgr_stats stats = {
 	.max_table_size = 1073741824,
 	.max_total_size = 4294967296,
 	.load_time_ns = 1700000000123456789ULL,
+	.state = ETSMGR_MANAGER_DRAINING,
+	.adopted = 5,
+	.ns_reaped = 6,
 };
 
 static void test_stats(void)
@@ -191,14 +194,18 @@ static void test_stats(void)
 		     "max_tables 65536\n"
 		     "max_table_size 1073741824\n"
 		     "max_total_size 4294967296\n"
-		     "load_time 2023-11-14T22:13:20Z\n");
+		     "load_time 2023-11-14T22:13:20Z\n"
+		     "state draining\n"
+		     "adopted 5\n"
+		     "ns_reaped 6\n");
 	CHECK_OUTPUT(print_stats_json(out, &stats),
 		     "{\"sessions\":2,\"tables\":3,\"held\":1,\"bytes\":16384,"
 		     "\"created\":10,\"reclaimed\":4,\"deleted\":7,"
 		     "\"events\":25,\"max_tables\":65536,"
 		     "\"max_table_size\":1073741824,"
 		     "\"max_total_size\":4294967296,"
-		     "\"load_time_ns\":1700000000123456789}\n");
+		     "\"load_time_ns\":1700000000123456789,"
+		     "\"state\":\"draining\",\"adopted\":5,\"ns_reaped\":6}\n");
 }
 
 static void test_format_utc_time(void)
