@@ -4,6 +4,7 @@
 #   make              module/etsmgr.ko, userspace, selftests
 #   make check        deps, build, lint, host unit tests, selftests in a VM
 #   make lint         checkpatch --strict, sparse, W=1
+#   make check-debug  the selftests on a KASAN/lockdep/kmemleak kernel
 #   make shell        a VM shell with the module loaded
 #   make load/unload  on a host that can load modules
 
@@ -28,7 +29,7 @@ SELFTESTS := $(patsubst %.c,%,$(wildcard selftests/*_test.c))
 HOST_TESTS := $(patsubst %.c,%,$(wildcard selftests/host/*_test.c))
 SELFTEST_HEADERS := $(wildcard selftests/*.h) include/uapi/linux/etsmgr.h
 
-.PHONY: all module userspace selftests host-tests unit check lint shell \
+.PHONY: all module userspace selftests host-tests unit check check-debug lint shell \
 	load unload clean deps kernel-files
 
 all: module userspace selftests
@@ -79,6 +80,12 @@ check:
 
 lint: $(KERNEL_FILES)
 	scripts/lint
+
+# The suite on a debug kernel (KASAN, lockdep, kmemleak...), built once
+# per machine (20-30 minutes) and cached in /var/cache/etsmgr.
+check-debug:
+	scripts/deps
+	@scripts/check-debug
 
 shell:
 	scripts/deps
