@@ -194,7 +194,8 @@ TABLE_KEYS = {"name", "id", "owner_pid", "state", "size", "generation",
               "exit_reason", "exit_status"}
 STATS_KEYS = {"sessions", "tables", "held", "bytes", "created", "reclaimed",
               "deleted", "events", "max_tables", "max_table_size",
-              "max_total_size", "load_time_ns"}
+              "max_total_size", "load_time_ns", "state", "adopted",
+              "ns_reaped"}
 EVENT_KEYS = {"event", "pid"} | TABLE_KEYS
 INT_KEYS = (TABLE_KEYS | STATS_KEYS | {"pid"}) - {
     "name", "state", "access", "exit_reason", "event"}
@@ -442,10 +443,10 @@ test_stats_text() {
 	run "$ctl" stats
 	[ $rc -eq 0 ] && [ -z "$err" ] || { show; return 1; }
 	keys=$(awk '{ print $1 }' <<< "$out" | tr '\n' ' ')
-	expect "stats keys" "sessions tables held bytes created reclaimed deleted events max_tables max_table_size max_total_size load_time " "$keys" ||
+	expect "stats keys" "sessions tables held bytes created reclaimed deleted events max_tables max_table_size max_total_size load_time state adopted ns_reaped " "$keys" ||
 		return 1
 	# Numbers, and a UTC time (grep, not awk: mawk lacks {n}).
-	[ "$(grep -Ecv '^([a-z_]+ [0-9]+|load_time [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)$' <<< "$out")" -eq 0 ] ||
+	[ "$(grep -Ecv '^([a-z_]+ [0-9]+|load_time [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z|state (running|draining|drained))$' <<< "$out")" -eq 0 ] ||
 		{ show; return 1; }
 	# Tables a and c are held, b is owned by a live holder.
 	awk '$1 == "tables" && $2 < 3 { bad = 1 } $1 == "held" && $2 < 2 { bad = 1 }
