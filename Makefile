@@ -4,7 +4,8 @@
 #   make              module/etsmgr.ko, userspace, selftests
 #   make check        deps, build, lint, host unit tests, selftests in a VM
 #   make lint         checkpatch --strict, sparse, W=1
-#   make check-debug  the selftests on a KASAN/lockdep/kmemleak kernel
+#   make check-debug  compile against 6.12, then the selftests on a
+#                     KASAN/lockdep/kmemleak kernel
 #   make shell        a VM shell with the module loaded
 #   make load/unload  on a host that can load modules
 
@@ -85,6 +86,7 @@ lint: $(KERNEL_FILES)
 # per machine (20-30 minutes) and cached in /var/cache/etsmgr.
 check-debug:
 	scripts/deps
+	scripts/compile-6.12
 	@scripts/check-debug
 
 shell:
