@@ -388,13 +388,15 @@ TEST_F(handoff, heir_gone_manager_holds)
 {
 	const char *n = ETS_NAME("t");
 	struct etsmgr_info info;
+	int fd, ready[2];
 	struct peer p;
 	pid_t owner;
 	__u64 id;
-	int fd;
+	char c;
 
 	ETS_REQUIRE_DEVICE();
 	ASSERT_EQ(0, peer_start(&p, 0, 0, 0));
+	ASSERT_EQ(0, pipe2(ready, O_CLOEXEC));
 	owner = fork();
 	ASSERT_LE(0, owner);
 	if (owner == 0) {
@@ -403,13 +405,18 @@ TEST_F(handoff, heir_gone_manager_holds)
 
 		if (sfd < 0 || ets_create(sfd, n, ETSMGR_ACCESS_PRIVATE, 4096,
 					  &a) ||
-		    handoff(sfd, ETSMGR_IOC_SET_HEIR, a.id, p.pidfd, 0))
+		    handoff(sfd, ETSMGR_IOC_SET_HEIR, a.id, p.pidfd, 0) ||
+		    write(ready[1], "r", 1) != 1)
 			_exit(ETS_CHILD_BAD);
 		/* Wait for the heir to be gone, then die. */
 		while (kill(p.pid, 0) == 0 || errno != ESRCH)
 			usleep(10000);
 		_exit(0);
 	}
+	close(ready[1]);
+	/* The heir is named while it lives; only then does it go. */
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	close(ready[0]);
 	ASSERT_EQ(0, peer_finish(&p));
 	EXPECT_EQ(0, ets_wait(owner));
 	fd = ets_open();
