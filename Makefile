@@ -2,6 +2,7 @@
 # the test and lint entry points. See README.md and DESIGN section 6.
 #
 #   make              module/etsmgr.ko, userspace, selftests
+#   make demo         the seed's scenarios end to end, in a VM
 #   make check        deps, build, lint, host unit tests, selftests in a VM
 #   make lint         checkpatch --strict, sparse, W=1
 #   make check-debug  compile against 6.12, then the selftests on a
@@ -31,7 +32,7 @@ HOST_TESTS := $(patsubst %.c,%,$(wildcard selftests/host/*_test.c))
 SELFTEST_HEADERS := $(wildcard selftests/*.h) include/uapi/linux/etsmgr.h
 
 .PHONY: all module userspace selftests host-tests unit check check-debug lint shell \
-	load unload clean deps kernel-files
+	load unload clean deps kernel-files demo
 
 all: module userspace selftests
 
@@ -41,6 +42,7 @@ module:
 
 userspace:
 	$(MAKE) -C userspace
+	$(MAKE) -C userspace/etscounter
 
 # Built by `make userspace`; ets-tool relinks only when it changed.
 userspace/lib/libetsmgr.a: userspace ;
@@ -68,6 +70,7 @@ $(HOST_TESTS): %: %.c $(SELFTEST_HEADERS) $(KERNEL_FILES)
 unit: host-tests $(KERNEL_FILES)
 	@for t in $(HOST_TESTS); do echo "unit: $$t"; ./$$t || exit 1; done
 	$(MAKE) -C userspace check
+	$(MAKE) -C userspace/etscounter check
 
 deps:
 	scripts/deps
@@ -89,10 +92,17 @@ check-debug:
 	scripts/compile-6.12
 	@scripts/check-debug
 
+# The seed's two examples, replayed in a VM (a test too: exit 1 on a
+# wrong number).
+demo:
+	scripts/deps
+	$(MAKE) all
+	scripts/vm-run -- scripts/demo
+
 shell:
 	scripts/deps
 	$(MAKE) all
-	scripts/vm-run --interactive
+	scripts/vm-run --interactive -- bash --rcfile scripts/shellrc -i
 
 load: module
 	insmod module/etsmgr.ko
@@ -105,6 +115,7 @@ clean:
 	rm -f $(SELFTESTS) $(HOST_TESTS) selftests/ets-tool
 	rm -rf build
 	$(MAKE) -C userspace clean
+	$(MAKE) -C userspace/etscounter clean
 
 # The uAPI header must stand alone, in C99 and C++ as well.
 unit: header-check

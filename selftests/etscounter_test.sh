@@ -1,0 +1,640 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# etscounter, etscounterd and etssup end to end, run by selftests/run-all
+# in the VM (root, module loaded): the seed's scenarios with their exact
+# numbers, messages, log reports and exit statuses; the table deleted by
+# stop; a kill storm (counts never lost, never doubled, never backwards);
+# recovery time after SIGKILL; the manager restarted (drain, rmmod,
+# insmod) under a running counter; the daemon waiting for the module;
+# socket activation; and `start` loading the module. TAP output; the
+# whole file is skipped (exit 4) when not root or without /dev/etsmgr.
+#
+# ETSCOUNTER_DIR=path tests other etscounter/etscounterd binaries, such
+# as the sanitized ones of `make -C userspace/etscounter check`
+# (userspace/etscounter/build/check).
+#
+# The supervisor's name (etscounter) and the table's (etscounter) are the
+# fixed ones of `etscounter start`, so nothing else may use them while
+# this runs; the socket and the log are this run's own.
+#
+# Checks read `A && B || { show; return 1; }`: fail when any part fails.
+# shellcheck disable=SC2015
+set -uo pipefail
+
+dir=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
+root=$(cd "$dir/.." && pwd)
+bin=${ETSCOUNTER_DIR:-$root/userspace/etscounter}
+export PATH="$bin:$root/userspace/etsmgrctl:$root/userspace/supervisor:$PATH"
+tool=$dir/etscounter_tool.py
+nobody=(setpriv --reuid 65534 --regid 65534 --clear-groups)
+pidfile=/run/etssup/etscounter.pid
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "1..0 # SKIP needs root"
+	exit 4
+fi
+if [ ! -c /dev/etsmgr ]; then
+	echo "1..0 # SKIP no /dev/etsmgr: the module is not loaded"
+	exit 4
+fi
+for f in "$bin/etscounter" "$bin/etscounterd" \
+	 "$root/userspace/etsmgrctl/etsmgrctl" \
+	 "$root/userspace/supervisor/etssup"; do
+	if [ ! -x "$f" ]; then
+		echo "not ok 1 etscounter, etscounterd, etsmgrctl and etssup are built ($f)"
+		echo "1..1"
+		exit 1
+	fi
+done
+python=$(command -v python3 || true)
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/etscounter_test.XXXXXX")
+sock=$tmp/etscounter.sock
+log=$tmp/etscounter.log
+touch "$log"
+
+# The .ko the running module came from (as selftests/etsmgr_util.h's
+# ets_find_loaded_ko() picks it), to load it again after an rmmod.
+ko=
+srcversion=$(cat /sys/module/etsmgr/srcversion 2> /dev/null)
+for f in "$root/module/etsmgr.ko" "$root/module/debug/etsmgr.ko"; do
+	if [ -n "$srcversion" ] && [ -f "$f" ] &&
+	   grep -qaF "srcversion=$srcversion" "$f"; then
+		ko=$f
+	fi
+done
+[ -z "$ko" ] && [ -z "$srcversion" ] && ko=$root/module/etsmgr.ko
+
+standalone=()	# pids of etscounterd run without etssup
+
+cleanup() {
+	local pid
+
+	etscounter --socket "$sock" stop > /dev/null 2>&1
+	for pid in "${standalone[@]}"; do
+		kill -9 "$pid" 2> /dev/null
+		wait "$pid" 2> /dev/null
+	done
+	[ -c /dev/etsmgr ] || insmod "$ko" 2> /dev/null
+	etsmgrctl delete etscounter > /dev/null 2>&1
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# ------------------------------------------------------------------ TAP
+
+count=0
+failed=0
+
+ok() { # NAME
+	count=$((count + 1))
+	echo "ok $count $1"
+}
+
+not_ok() { # NAME [DETAIL...]
+	count=$((count + 1))
+	failed=$((failed + 1))
+	echo "not ok $count $1"
+	shift
+	local line
+	for line in "$@"; do
+		printf '%s\n' "$line" | sed 's/^/# /'
+	done
+}
+
+skip() { # NAME REASON
+	count=$((count + 1))
+	echo "ok $count $1 # SKIP $2"
+}
+
+# Run a test function in this shell (tests share the daemon and the
+# table): ok when it returns 0; what it printed is the failure's detail.
+# It may write TAP comments to fd 3, which are shown either way.
+check() { # NAME FUNCTION [ARGS...]
+	local name=$1
+	shift
+	if "$@" 3>&1 > "$tmp/detail" 2>&1; then
+		ok "$name"
+	else
+		not_ok "$name" "$(< "$tmp/detail")"
+	fi
+}
+
+# ------------------------------------------------------------- helpers
+
+# Run a command: status in $rc, stdout in $out, stderr in $err.
+run() {
+	"$@" > "$tmp/out" 2> "$tmp/err"
+	rc=$?
+	out=$(< "$tmp/out")
+	err=$(< "$tmp/err")
+}
+
+# etscounter with this run's socket and log.
+ec() {
+	run etscounter --socket "$sock" --log "$log" "$@"
+}
+
+show() {
+	printf 'command status %s\nstdout:\n%s\nstderr:\n%s\n' "$rc" "$out" "$err"
+}
+
+expect() { # WHAT EXPECTED ACTUAL
+	[ "$2" = "$3" ] && return 0
+	printf '%s:\n  want [%s]\n  got  [%s]\n' "$1" "$2" "$3"
+	return 1
+}
+
+# The log from the last mark() on: what the latest steps reported.
+mark() {
+	log_mark=$(stat -c %s "$log")
+}
+since_mark() {
+	tail -c +$((log_mark + 1)) "$log"
+}
+
+# Wait up to 20 s for the log, since the mark, to match an extended regex
+# (whole lines; -z so a regex may span a report's two lines).
+wait_for_report() { # REGEX
+	local deadline=$((SECONDS + 20))
+	while ((SECONDS < deadline)); do
+		since_mark | grep -Ezq -- "$1" && return 0
+		sleep 0.01
+	done
+	printf 'timed out waiting for /%s/ in the log since the mark:\n' "$1"
+	since_mark
+	return 1
+}
+
+# The log since the mark has a report of KIND whose message is MESSAGE.
+has_report() { # KIND MESSAGE
+	since_mark | grep -Fx -B1 -- "etscounter_srv: $2" |
+		grep -Eq "^=$1 REPORT==== [0-9]{2}-[A-Z][a-z]{2}-[0-9]{4}::[0-9:]{8}\.[0-9]{6} ===$" &&
+		return 0
+	printf 'no %s REPORT "etscounter_srv: %s" in the log since the mark:\n' "$1" "$2"
+	since_mark
+	return 1
+}
+
+# The pid of the one running etscounterd, or nothing.
+daemon_pid() {
+	local pids
+	pids=$(pgrep -x etscounterd)
+	[ "$(wc -w <<< "$pids")" -eq 1 ] && echo "$pids"
+}
+
+# Wait up to 20 s for PID to end; its status in $rc (if our child).
+wait_for_exit() { # PID
+	local deadline=$((SECONDS + 20))
+	while ((SECONDS < deadline)); do
+		if ! kill -0 "$1" 2> /dev/null; then
+			wait "$1" 2> /dev/null
+			rc=$?
+			return 0
+		fi
+		sleep 0.01
+	done
+	echo "process $1 did not end"
+	return 1
+}
+
+# The `etsmgrctl -j info` object of table etscounter, as KEY=VALUE lines.
+table_fields() {
+	etsmgrctl -j info | "$python" -c '
+import json, sys
+for t in json.load(sys.stdin):
+    if t["name"] == "etscounter":
+        for k, v in t.items():
+            print(f"{k}={v}")'
+}
+
+field() { # KEY (of table_fields output in $fields)
+	sed -n "s/^$1=//p" <<< "$fields"
+}
+
+table_absent() {
+	run etsmgrctl -j info
+	[ $rc -eq 0 ] && ! grep -q '"name": *"etscounter"' <<< "$out" ||
+		{ echo "table etscounter still listed:"; show; return 1; }
+}
+
+# "Table: ID, Data [{count,N}]." -> "ID N"
+parse_check() {
+	sed -nE 's/^Table: ([0-9]+), Data \[\{count,([0-9]+)\}\]\.$/\1 \2/p' <<< "$1"
+}
+
+# Unload the module if it can go (no session, no table): 0, or 1.
+unload_module() {
+	rmmod etsmgr 2> /dev/null && [ ! -e /dev/etsmgr ]
+}
+
+# ----------------------------------------------------- not running yet
+
+test_not_running() { # COMMAND
+	ec "$1"
+	[ $rc -eq 1 ] && [ -z "$out" ] &&
+		[[ $err =~ ^"etscounter: $1: etscounterd is not running (connect $sock: "(Connection refused|No such file or directory)")"$ ]] ||
+		{ show; return 1; }
+}
+
+test_usage() {
+	local args
+	for args in "" "frobnicate" "count check" "--intensity x start" \
+		    "--bogus count"; do
+		# shellcheck disable=SC2086 # split into words on purpose
+		run etscounter $args
+		if [ $rc -ne 2 ] || [ -n "$out" ] ||
+		   ! grep -q '^Usage: etscounter' <<< "$err"; then
+			echo "etscounter $args:"
+			show
+			return 1
+		fi
+	done
+	run etscounter --help
+	[ $rc -eq 0 ] && [[ $out == "Usage: etscounter"* ]] && [ -z "$err" ] ||
+		{ show; return 1; }
+	run etscounterd --help
+	[ $rc -eq 0 ] && [[ $out == "Usage: etscounterd"* ]] && [ -z "$err" ] ||
+		{ show; return 1; }
+}
+
+# ------------------------------------------------- the seed, first part
+
+test_start() {
+	mark
+	ec start
+	[ $rc -eq 0 ] && [ -z "$out" ] && [ -z "$err" ] || { show; return 1; }
+	table_id=$(since_mark | sed -nE 's/^etscounter_srv: got a table ([0-9]+) from etsmgr, created\.$/\1/p')
+	[ -n "$table_id" ] || { echo "no creation report:"; since_mark; return 1; }
+	has_report NOTICE "got a table $table_id from etsmgr, created." &&
+		since_mark | grep -q "^=PROGRESS REPORT" &&
+		since_mark | grep -Fxq "    supervisor: {local,etscounter}" &&
+		since_mark | grep -Eq "^    started: \[\{pid,[0-9]+\},$" ||
+		{ since_mark; return 1; }
+	first_pid=$(daemon_pid)
+	[ -n "$first_pid" ] || { echo "not one etscounterd: $(pgrep -ax etscounterd)"; return 1; }
+	echo "# table $table_id, etscounterd pid $first_pid" >&3
+}
+
+test_start_again() {
+	ec start
+	[ $rc -eq 0 ] && [ -z "$out" ] &&
+		[[ $err =~ ^"etscounter: start: already running (etssup pid "[0-9]+")"$ ]] ||
+		{ show; return 1; }
+}
+
+test_table_listed() {
+	local fields
+	fields=$(table_fields)
+	expect id "$table_id" "$(field id)" &&
+		expect owner_pid "$1" "$(field owner_pid)" &&
+		expect state owned "$(field state)" &&
+		expect access protected "$(field access)" &&
+		expect size 65536 "$(field size)" &&
+		expect generation "$2" "$(field generation)"
+}
+
+test_check() { # N
+	mark
+	ec check
+	expect "check" "Table: $table_id, Data [{count,$1}]." "$out" &&
+		[ $rc -eq 0 ] && [ -z "$err" ] || { show; return 1; }
+	has_report NOTICE "Table: $table_id, Data [{count,$1}]."
+}
+
+test_counts() { # FROM TO
+	local n
+	for ((n = $1; n <= $2; n++)); do
+		mark
+		ec count
+		expect "count" "Counter $n." "$out" && [ $rc -eq 0 ] &&
+			[ -z "$err" ] || { show; return 1; }
+		has_report NOTICE "Counter $n." || return 1
+	done
+}
+
+test_die() {
+	local pid
+	mark
+	ec die
+	[ $rc -eq 0 ] && [ -z "$out" ] && [ -z "$err" ] || { show; return 1; }
+	has_report NOTICE "about to die." || return 1
+	# etssup restarts it, and the new one reclaims the same table.
+	wait_for_report "etscounter_srv: got a table $table_id from etsmgr, reclaimed \(previous owner killed by signal 9\)\." ||
+		return 1
+	since_mark | grep -q "^=SUPERVISOR REPORT" &&
+		since_mark | grep -Fxq "    errorContext: child_terminated" &&
+		since_mark | grep -Fxq "    reason: killed" &&
+		since_mark | grep -Fxq "    offender: [{pid,$first_pid}," ||
+		{ echo "no SUPERVISOR REPORT of the kill:"; since_mark; return 1; }
+	pid=$(daemon_pid)
+	[ -n "$pid" ] && [ "$pid" != "$first_pid" ] ||
+		{ echo "etscounterd pid after die: [$pid], before: $first_pid"; return 1; }
+	second_pid=$pid
+}
+
+# die, then check at once: the check waits for the restarted daemon.
+test_die_then_check() {
+	local parsed
+	ec die
+	[ $rc -eq 0 ] || { show; return 1; }
+	ec check
+	parsed=$(parse_check "$out")
+	expect "check right after die" "$table_id $1" "$parsed" || { show; return 1; }
+}
+
+test_bad_request() {
+	run "$python" "$tool" request "$sock" "frobnicate"
+	[ $rc -eq 0 ] &&
+		expect answer 'error unknown request "frobnicate" (count, check, die, stop or ping)' "$out" ||
+		{ show; return 1; }
+}
+
+# --------------------------------------------------- storm and recovery
+
+test_storm() {
+	run "$python" "$tool" storm "$sock" 2000 25
+	grep '^#' <<< "$out" >&3
+	[ $rc -eq 0 ] || { show; return 1; }
+	echo "# reports of writes repaired after a kill: $(grep -c 'repaired a write' "$log")" >&3
+}
+
+test_recovery() {
+	run "$python" "$tool" recovery "$sock" 50
+	grep '^#' <<< "$out" >&3
+	[ $rc -eq 0 ] || { show; return 1; }
+}
+
+# -------------------------------------------------- the manager restart
+
+test_manager_restart() {
+	local before after fields gen
+	ec check
+	before=$(parse_check "$out")
+	[ -n "$before" ] || { show; return 1; }
+	gen=$(fields=$(table_fields); field generation)
+
+	mark
+	run etsmgrctl drain
+	[ $rc -eq 0 ] || { show; return 1; }
+	has_report WARNING "etsmgr has died, with Reason stopping." &&
+		has_report NOTICE "waiting for etsmgr to restart." || return 1
+	run rmmod etsmgr
+	[ $rc -eq 0 ] || { show; return 1; }
+
+	# No manager: the daemon serves from its mapping.
+	ec count
+	expect "count without a manager" "Counter $((${before#* } + 1))." "$out" ||
+		{ show; return 1; }
+
+	run insmod "$ko"
+	[ $rc -eq 0 ] || { show; return 1; }
+	wait_for_report "etscounter_srv: got a table $table_id from etsmgr, adopted\." ||
+		return 1
+	has_report NOTICE "got a table $table_id from etsmgr, adopted." || return 1
+	fields=$(table_fields)
+	expect "id after the reload" "$table_id" "$(field id)" &&
+		expect "owner after the reload" "$(daemon_pid)" "$(field owner_pid)" &&
+		expect "generation after the reload" "$((gen + 1))" "$(field generation)" ||
+		return 1
+	ec check
+	after=$(parse_check "$out")
+	expect "check after the reload" "$table_id $((${before#* } + 1))" "$after" ||
+		{ show; return 1; }
+	ec count
+	expect "count after the reload" "Counter $((${before#* } + 2))." "$out" ||
+		{ show; return 1; }
+}
+
+test_reload_cycles() {
+	run "$python" "$tool" reloads "$sock" 20 "$ko" "$log"
+	grep '^#' <<< "$out" >&3
+	[ $rc -eq 0 ] || { show; return 1; }
+}
+
+# ------------------------------------------------------------------ stop
+
+test_stop() {
+	local supervisor
+	supervisor=$(< "$pidfile")
+	mark
+	ec stop
+	[ $rc -eq 0 ] && [ -z "$out" ] && [ -z "$err" ] || { show; return 1; }
+	has_report NOTICE "terminating" || return 1
+	! kill -0 "$supervisor" 2> /dev/null ||
+		{ echo "etssup $supervisor still runs"; return 1; }
+	[ -z "$(pgrep -x etscounterd)" ] ||
+		{ echo "etscounterd still runs: $(pgrep -ax etscounterd)"; return 1; }
+	[ ! -e "$sock" ] || { echo "$sock is left behind"; return 1; }
+	[ -c /dev/etsmgr ] || { echo "stop unloaded the module"; return 1; }
+	table_absent
+}
+
+test_stop_not_running() {
+	ec stop
+	[ $rc -eq 1 ] && [ -z "$out" ] &&
+		[[ $err =~ ^"etscounter: stop: etscounterd is not running" ]] ||
+		{ show; return 1; }
+}
+
+# ------------------------------------------------ without a supervisor
+
+# Run etscounterd by itself, its reports in $log; its pid in $daemon.
+start_standalone() {
+	etscounterd --socket "$sock" 2>> "$log" &
+	daemon=$!
+	standalone+=("$daemon")
+}
+
+# Called with the module unloaded.
+test_standalone_waits_for_module() {
+	mark
+	start_standalone
+	wait_for_report "etscounter_srv: waiting for etsmgr to start \(/dev/etsmgr: No such file or directory\)\." ||
+		return 1
+	ec count
+	[ $rc -eq 1 ] || { echo "answered before it had a table:"; show; return 1; }
+	run insmod "$ko"
+	[ $rc -eq 0 ] || { show; return 1; }
+	wait_for_report "etscounter_srv: got a table [0-9]+ from etsmgr, created\." ||
+		return 1
+	ec count
+	expect "count" "Counter 1." "$out" || { show; return 1; }
+}
+
+test_standalone_stop() {
+	mark
+	ec stop
+	[ $rc -eq 0 ] && [ -z "$out" ] && [ -z "$err" ] || { show; return 1; }
+	wait_for_exit "$daemon" || return 1
+	expect "etscounterd's exit status" 0 "$rc" &&
+		has_report NOTICE "terminating" && table_absent
+}
+
+test_standalone_sigterm() {
+	mark
+	start_standalone
+	wait_for_report "etscounter_srv: got a table [0-9]+ from etsmgr, created\." ||
+		return 1
+	ec count
+	expect "count" "Counter 1." "$out" || { show; return 1; }
+	kill -TERM "$daemon"
+	wait_for_exit "$daemon" || return 1
+	expect "exit status after SIGTERM" 0 "$rc" &&
+		has_report NOTICE "terminating" && table_absent || return 1
+	[ ! -e "$sock" ] || { echo "$sock is left behind"; return 1; }
+}
+
+test_second_instance_refused() {
+	local first
+	mark
+	start_standalone
+	first=$daemon
+	wait_for_report "from etsmgr, created\." || return 1
+	etscounterd --socket "$tmp/second.sock" 2>> "$log" &
+	daemon=$!
+	wait_for_exit "$daemon" || return 1
+	expect "second etscounterd's exit status" 1 "$rc" &&
+		has_report ERROR "table etscounter is owned by another live process (a second etscounterd?)." ||
+		return 1
+	kill -TERM "$first"
+	wait_for_exit "$first"
+}
+
+test_socket_activation() {
+	mark
+	run "$python" "$tool" activate "$sock" "$bin/etscounterd" "$log"
+	grep '^#' <<< "$out" >&3
+	[ $rc -eq 0 ] || { show; return 1; }
+	has_report NOTICE "got a table $(since_mark | sed -nE 's/^etscounter_srv: got a table ([0-9]+) from etsmgr, created\.$/\1/p') from etsmgr, reclaimed (previous owner killed by signal 9)." &&
+		has_report NOTICE "terminating" && table_absent
+}
+
+# ----------------------------------------------- start loads the module
+
+# Called with the module unloaded.
+test_start_without_module_as_nobody() {
+	run "${nobody[@]}" etscounter --socket "$sock" --log "$tmp/nobody.log" start
+	[ $rc -eq 1 ] && [ -z "$out" ] &&
+		expect stderr "etscounter: start: /dev/etsmgr is missing: the etsmgr module is not loaded, and only root may load it" "$err" ||
+		{ show; return 1; }
+	[ ! -e /dev/etsmgr ] || { echo "nobody loaded the module"; return 1; }
+}
+
+test_start_loads_module() {
+	mark
+	ETSMGR_KO=$ko ec start
+	[ $rc -eq 0 ] && [ -z "$out" ] && [ -z "$err" ] || { show; return 1; }
+	[ -c /dev/etsmgr ] || { echo "no /dev/etsmgr after start"; return 1; }
+	has_report NOTICE "got a table $(since_mark | sed -nE 's/^etscounter_srv: got a table ([0-9]+) from etsmgr, created\.$/\1/p') from etsmgr, created." ||
+		return 1
+	ec count
+	expect count "Counter 1." "$out" || { show; return 1; }
+	ec stop
+	[ $rc -eq 0 ] || { show; return 1; }
+	table_absent
+}
+
+# ------------------------------------------------------------ the tests
+
+if [ -e "$pidfile" ] && pgrep -x etssup > /dev/null ||
+   [ -n "$(pgrep -x etscounterd)" ] ||
+   etsmgrctl info | grep -q '^etscounter '; then
+	echo "1..0 # SKIP etscounter is in use already (supervisor, daemon or table)"
+	exit 4
+fi
+if [ -z "$python" ]; then
+	echo "1..0 # SKIP needs python3"
+	exit 4
+fi
+
+check "count when not running: exit 1 and a message" test_not_running count
+check "check when not running: exit 1 and a message" test_not_running check
+check "die when not running: exit 1 and a message" test_not_running die
+check "stop when not running: exit 1 and a message" test_stop_not_running
+check "usage errors: exit 2 and the usage; --help: exit 0" test_usage
+
+check "start: exit 0, silent; etssup started etscounterd; table created" \
+	test_start
+started=$?
+if [ $started -ne 0 ]; then
+	echo "# run-all: cannot go on without a daemon; log:"
+	sed 's/^/# /' "$log"
+	echo "1..$count"
+	exit 1
+fi
+check "start again: already running, exit 0" test_start_again
+check "etsmgrctl -j info: etscounter owned by etscounterd, protected, 64 KiB" \
+	test_table_listed "$first_pid" 1
+check "check: Table: <id>, Data [{count,0}]." test_check 0
+check "count x3: Counter 1. 2. 3., NOTICE reports" test_counts 1 3
+check "check: Data [{count,3}]." test_check 3
+check "die: about to die., SUPERVISOR REPORT killed, table reclaimed" test_die
+check "check after die: same table, Data [{count,3}]." test_check 3
+check "count x2 after die: Counter 4. 5." test_counts 4 5
+check "check: Data [{count,5}]." test_check 5
+check "etsmgrctl -j info after die: new owner, generation 2" \
+	test_table_listed "$second_pid" 2
+check "die then check at once: the check waits for the restart" \
+	test_die_then_check 5
+check "a bad request is answered with an error" test_bad_request
+ec stop
+
+# The storm and the recovery need a supervisor that never gives up.
+ec start --intensity 100000 --period 1
+table_id=$(parse_check "$(etscounter --socket "$sock" check)")
+table_id=${table_id% *}
+check "kill storm: 2000 counts, 25 SIGKILLs: none lost, none doubled, never backwards" \
+	test_storm
+check "recovery after SIGKILL, 50 times: the next count is old + 1" \
+	test_recovery
+check "manager restart: drain, rmmod, count, insmod: adopted, same id and count" \
+	test_manager_restart
+check "20 reloads under a running counter: no count lost or failed" \
+	test_reload_cycles
+check "stop: etssup and etscounterd gone, table deleted, module loaded" \
+	test_stop
+check "count after stop: exit 1 and a message" test_not_running count
+
+# Tests that unload the module need every table and session gone; other
+# tests may have left some behind.
+no_unload="rmmod etsmgr refused: tables or sessions of other tests remain"
+if unload_module; then
+	check "etscounterd by itself waits for the module, then creates" \
+		test_standalone_waits_for_module
+else
+	skip "etscounterd by itself waits for the module, then creates" \
+		"$no_unload"
+	mark
+	start_standalone
+	wait_for_report "from etsmgr, created\." > /dev/null
+fi
+check "stop of a daemon without etssup: over the socket, exit 0" \
+	test_standalone_stop
+check "SIGTERM: terminating, exit 0, table and socket removed" \
+	test_standalone_sigterm
+check "a second etscounterd: EBUSY on the table, exit 1, ERROR REPORT" \
+	test_second_instance_refused
+check "socket activation: a count sent while no daemon runs is served" \
+	test_socket_activation
+
+if unload_module; then
+	check "start without the module as uid 65534: exit 1, needs root" \
+		test_start_without_module_as_nobody
+	check "start without the module as root: loads it, counts, stops" \
+		test_start_loads_module
+else
+	skip "start without the module as uid 65534: exit 1, needs root" \
+		"$no_unload"
+	skip "start without the module as root: loads it, counts, stops" \
+		"$no_unload"
+fi
+
+# Sanitized binaries (ETSCOUNTER_DIR) report to stderr: the log.
+test_no_sanitizer_report() {
+	! grep -E -B2 -A20 'Sanitizer|runtime error:' "$log"
+}
+check "no ASan, UBSan or LSan report in the log" test_no_sanitizer_report
+
+echo "1..$count"
+[ $failed -eq 0 ]

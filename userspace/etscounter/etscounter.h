@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * etscounter: what the counter daemon (etscounterd.c) and its client
+ * (etscounter.c) agree on: the socket, the table, and the protocol.
+ *
+ * The protocol is one line per request over a Unix stream socket, and one
+ * line per answer; a connection may carry several requests in turn.
+ *
+ *   request   answer
+ *   count     Counter N.                      (after the table holds N)
+ *   check     Table: ID, Data [{count,N}].
+ *   die       ok                              (then the daemon SIGKILLs
+ *                                              itself)
+ *   stop      ok                              (after the table is deleted;
+ *                                              then the daemon exits 0)
+ *   ping      ok                              (reports nothing: a probe
+ *                                              that it serves)
+ *   other     error TEXT
+ *
+ * Any request may also be answered "error TEXT" when it failed.
+ */
+#ifndef ETSCOUNTER_H
+#define ETSCOUNTER_H
+
+/* Where etscounterd listens unless told otherwise (--socket). */
+#define ETSCOUNTER_SOCKET_DEFAULT	"/run/etscounter.sock"
+
+/* The table the daemon keeps {count, N} in. */
+#define ETSCOUNTER_TABLE		"etscounter"
+
+/* The key of the counter record in the table's record set. */
+#define ETSCOUNTER_KEY			"count"
+
+/* Longest request or answer line, newline included. */
+#define ETSCOUNTER_LINE_MAX		512
+
+/* An answer that reports a failure starts with this. */
+#define ETSCOUNTER_ERROR_PREFIX		"error "
+
+#endif /* ETSCOUNTER_H */

@@ -1,0 +1,933 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * etscounterd: the counter server, Erlang's etscounter_srv as a Linux
+ * daemon (see etscounterd(8)).
+ *
+ * It keeps {count, N} in the etsmgr table "etscounter", a record set of
+ * libetsmgr, and serves count, check, die and stop over a Unix stream
+ * socket (protocol in etscounter.h). Because the table outlives the
+ * process, a daemon killed at any moment and restarted by its supervisor
+ * reclaims the same table, same id and bytes, and counts on from where
+ * the dead one stopped. Every count is in the table before it is
+ * answered, so an answered count is never lost.
+ *
+ * When the manager stops (etsmgrctl drain, for a module reload), the
+ * daemon lets go of its session, keeps its mapping and goes on serving
+ * from it; a thread waits for the manager to come back, and the table is
+ * adopted again under the same id (issue 5, the seed's "table manager
+ * crash").
+ *
+ * Reports go to stderr in the format of Erlang's logger, each written
+ * whole with one write(2), so that they interleave cleanly with the
+ * supervisor's in a shared log and none sits in a buffer at a SIGKILL.
+ *
+ * Threads: the main thread does everything but the wait for the manager,
+ * which runs in a thread of its own (wait_for_manager()) that touches
+ * nothing but libetsmgr's open and a pipe.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "etscounter.h"
+#include "etsmgr.h"
+
+/* The process name of the seed, which every report starts with. */
+#define SERVER_NAME		"etscounter_srv"
+
+/* The table: small, protected (others may map it read-only to look). */
+#define TABLE_SIZE		(64 * 1024)
+#define TABLE_ACCESS		ETSMGR_ACCESS_PROTECTED
+
+/* Geometry of the record set: a few small records, counters among them. */
+#define SET_CAPACITY		16
+#define SET_KEY_MAX		64
+#define SET_VALUE_MAX		64
+
+/* Connections served at once; more wait in the listen backlog. */
+#define MAX_CLIENTS		64
+#define LISTEN_BACKLOG		128
+
+/* The first descriptor passed by socket activation (sd_listen_fds(3)). */
+#define LISTEN_FDS_START	3
+
+/* ------------------------------------------------------------------ */
+/* Reports                                                             */
+/* ------------------------------------------------------------------ */
+
+static void write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;	/* nowhere left to say it */
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+/*
+ * One report, as Erlang's logger prints it:
+ *
+ *   =NOTICE REPORT==== 24-Nov-2026::03:46:49.951640 ===
+ *   etscounter_srv: Counter 3.
+ *
+ * @kind is NOTICE, WARNING or ERROR. Safe to call from any thread.
+ */
+static void __attribute__((format(printf, 2, 3)))
+report(const char *kind, const char *fmt, ...)
+{
+	static const char months[12][4] = {
+		"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+	};
+	char buf[2 * ETSCOUNTER_LINE_MAX];
+	struct timespec ts;
+	struct tm tm;
+	va_list ap;
+	int len, n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	len = snprintf(buf, sizeof(buf),
+		       "=%s REPORT==== %02d-%s-%04d::%02d:%02d:%02d.%06ld ===\n"
+		       SERVER_NAME ": ",
+		       kind, tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900,
+		       tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000);
+	va_start(ap, fmt);
+	n = vsnprintf(buf + len, sizeof(buf) - (size_t)len - 1, fmt, ap);
+	va_end(ap);
+	len += n;
+	if ((size_t)len > sizeof(buf) - 2)
+		len = sizeof(buf) - 2;	/* truncated; keep the newline */
+	buf[len++] = '\n';
+	write_all(STDERR_FILENO, buf, (size_t)len);
+}
+
+#define notice(...)	report("NOTICE", __VA_ARGS__)
+#define warning(...)	report("WARNING", __VA_ARGS__)
+
+/* Report an error the daemon cannot go on after, and exit with status 1. */
+#define fatal(...) do {				\
+	report("ERROR", __VA_ARGS__);		\
+	exit(1);				\
+} while (0)
+
+/* ------------------------------------------------------------------ */
+/* The server's state                                                  */
+/* ------------------------------------------------------------------ */
+
+struct client {
+	int fd;			/* -1: a free slot */
+	size_t len;		/* bytes of an unfinished line in @line */
+	char line[ETSCOUNTER_LINE_MAX];
+};
+
+struct server {
+	const char *socket_path;
+	const char *table_name;
+
+	/* The table: mapped for the whole life of the process. */
+	int session;		/* -1 while the manager is away */
+	void *base;
+	size_t size;
+	struct etsmgr_set *set;
+	uint64_t id;
+	uint64_t generation;	/* as the manager last told it */
+
+	int listener;
+	bool listener_inherited;	/* socket activation: not ours to unlink */
+	dev_t socket_dev;	/* the socket file we bound, to unlink only it */
+	ino_t socket_ino;
+
+	int signals;		/* signalfd: SIGTERM, SIGINT */
+	int manager_back;	/* pipe from wait_for_manager(), or -1 */
+
+	struct client clients[MAX_CLIENTS];
+};
+
+/* ------------------------------------------------------------------ */
+/* The table                                                           */
+/* ------------------------------------------------------------------ */
+
+/* Errors of open(2) of the device that mean "no manager serving yet". */
+static bool manager_absent(int error)
+{
+	return error == -ENOENT || error == -ENXIO || error == -ENODEV ||
+	       error == -ESHUTDOWN;
+}
+
+/* A session, waiting for the manager when it is not there (yet). */
+static int open_session(void)
+{
+	int session = etsmgr_session_open();
+
+	if (manager_absent(session)) {
+		notice("waiting for etsmgr to start (%s: %s).",
+		       ETSMGR_DEVICE_PATH, strerror(-session));
+		session = etsmgr_session_open_wait(-1);
+	}
+	if (session < 0)
+		fatal("cannot open %s: %s.", ETSMGR_DEVICE_PATH,
+		      strerror(-session));
+	return session;
+}
+
+/* "killed by signal 9", as the kernel reported the previous owner's end. */
+static void previous_owner_text(const struct etsmgr_attach *a, char *buf,
+				size_t len)
+{
+	switch (a->exit_reason) {
+	case ETSMGR_EXIT_SIGNALED:
+		snprintf(buf, len, "killed by signal %d", a->exit_status);
+		break;
+	case ETSMGR_EXIT_EXITED:
+		snprintf(buf, len, "exited with status %d", a->exit_status);
+		break;
+	case ETSMGR_EXIT_CLOSED:
+		snprintf(buf, len, "closed its session");
+		break;
+	default:
+		snprintf(buf, len, "gone");
+		break;
+	}
+}
+
+/*
+ * Open the record set in the table, formatting it in a new table (or in
+ * one whose first format was cut short by a crash: -ENODATA), and make
+ * sure {count, N} exists, at 0 in a new set.
+ */
+static void open_record_set(struct server *s, bool created)
+{
+	static const int64_t zero;
+	int ret = -ENODATA;
+
+	if (!created)
+		ret = etsmgr_set_open(s->base, s->size, 0, &s->set);
+	if (ret == -ENODATA) {
+		ret = etsmgr_set_format(s->base, s->size, SET_CAPACITY,
+					SET_KEY_MAX, SET_VALUE_MAX, 0);
+		if (ret)
+			fatal("cannot format table %" PRIu64 ": %s.", s->id,
+			      strerror(-ret));
+		ret = etsmgr_set_open(s->base, s->size, 0, &s->set);
+	}
+	if (ret)
+		fatal("cannot open the records of table %" PRIu64 ": %s.",
+		      s->id, strerror(-ret));
+
+	if (!created) {
+		/* Writers repair by themselves; this is to say so. */
+		ret = etsmgr_set_recover(s->set);
+		if (ret < 0)
+			fatal("table %" PRIu64 " is damaged: %s.", s->id,
+			      strerror(-ret));
+		if (ret == 1)
+			notice("repaired a write of table %" PRIu64
+			       " that the previous owner's end cut short.",
+			       s->id);
+	}
+	ret = etsmgr_set_update_counter(s->set, ETSCOUNTER_KEY,
+					strlen(ETSCOUNTER_KEY), 0, &zero,
+					NULL);
+	if (ret)
+		fatal("cannot initialise {%s, N} in table %" PRIu64 ": %s.",
+		      ETSCOUNTER_KEY, s->id, strerror(-ret));
+}
+
+/* Create or reclaim the table, map it, and open its record set. */
+static void attach_table(struct server *s)
+{
+	struct etsmgr_attach a;
+	char why[64];
+	void *base;
+	int ret;
+
+	s->session = open_session();
+	ret = etsmgr_session_attach(s->session, s->table_name, TABLE_SIZE,
+				    TABLE_ACCESS, ETSMGR_ATTACH_CREATE, &a);
+	if (ret == -EBUSY)
+		fatal("table %s is owned by another live process (a second etscounterd?).",
+		      s->table_name);
+	if (ret)
+		fatal("cannot attach table %s: %s.", s->table_name,
+		      strerror(-ret));
+	s->id = a.id;
+	s->generation = a.generation;
+	ret = etsmgr_session_map(s->session, a.mmap_offset, a.size,
+				 PROT_READ | PROT_WRITE, &base);
+	if (ret)
+		fatal("cannot map table %" PRIu64 ": %s.", s->id,
+		      strerror(-ret));
+	s->base = base;
+	s->size = a.size;
+
+	if (a.result == ETSMGR_RESULT_CREATED) {
+		notice("got a table %" PRIu64 " from etsmgr, created.", s->id);
+	} else {
+		previous_owner_text(&a, why, sizeof(why));
+		notice("got a table %" PRIu64
+		       " from etsmgr, reclaimed (previous owner %s).",
+		       s->id, why);
+	}
+	open_record_set(s, a.result == ETSMGR_RESULT_CREATED);
+}
+
+/* ------------------------------------------------------------------ */
+/* Manager restart: let go, keep serving from the mapping, adopt back  */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Runs in a thread of its own: wait, however long it takes, for a session
+ * of a manager that serves, and pass it to the main thread through the
+ * pipe @arg.
+ */
+static void *wait_for_manager(void *arg)
+{
+	int answer = (int)(intptr_t)arg;
+	int session, last_error = 0;
+
+	for (;;) {
+		session = etsmgr_session_open_wait(-1);
+		if (session >= 0)
+			break;
+		/* Not a missing manager (that waits): say it once, retry. */
+		if (session != last_error)
+			report("ERROR", "cannot open %s: %s; trying again every second.",
+			       ETSMGR_DEVICE_PATH, strerror(-session));
+		last_error = session;
+		sleep(1);
+	}
+	write_all(answer, (const char *)&session, sizeof(session));
+	close(answer);
+	return NULL;
+}
+
+static void start_waiting_for_manager(struct server *s)
+{
+	pthread_attr_t attr;
+	pthread_t thread;
+	int pipefd[2], ret;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		fatal("cannot wait for etsmgr: pipe: %s.", strerror(errno));
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	ret = pthread_create(&thread, &attr, wait_for_manager,
+			     (void *)(intptr_t)pipefd[1]);
+	pthread_attr_destroy(&attr);
+	if (ret)
+		fatal("cannot wait for etsmgr: pthread_create: %s.",
+		      strerror(ret));
+	s->manager_back = pipefd[0];
+}
+
+/* A drain started: let go of the session, keep the mapping and serve. */
+static void manager_stopping(struct server *s)
+{
+	warning("etsmgr has died, with Reason stopping.");
+	notice("waiting for etsmgr to restart.");
+	close(s->session);
+	s->session = -1;
+	start_waiting_for_manager(s);
+}
+
+/*
+ * The drain was called off before the manager let go of the table: it
+ * holds it still, under our id, so reclaim it by name. Our mapping is of
+ * the same memory and stays as it is.
+ */
+static int reclaim_after_abort(struct server *s, int session)
+{
+	struct etsmgr_attach a;
+	int ret;
+
+	ret = etsmgr_session_attach(session, s->table_name, TABLE_SIZE,
+				    TABLE_ACCESS, 0, &a);
+	if (ret)
+		return ret;
+	if (a.id != s->id)
+		fatal("table %s is now table %llu, not ours (%" PRIu64 ").",
+		      s->table_name, (unsigned long long)a.id, s->id);
+	s->generation = a.generation;
+	notice("got a table %" PRIu64 " from etsmgr, reclaimed (the drain was called off).",
+	       s->id);
+	return 0;
+}
+
+/* The manager serves again: register the table we map, same id. */
+static void manager_back(struct server *s)
+{
+	struct etsmgr_adopt adopt;
+	int session = -1, ret;
+	ssize_t n;
+
+	do {
+		n = read(s->manager_back, &session, sizeof(session));
+	} while (n < 0 && errno == EINTR);
+	close(s->manager_back);
+	s->manager_back = -1;
+	if (n != sizeof(session) || session < 0)
+		fatal("lost the thread that waits for etsmgr.");
+
+	ret = etsmgr_session_adopt(session, s->base, TABLE_ACCESS,
+				   s->generation, &adopt);
+	if (ret == -ESHUTDOWN) {
+		/* Another drain began in between: wait for its end too. */
+		close(session);
+		start_waiting_for_manager(s);
+		return;
+	}
+	if (ret == -EEXIST) {
+		ret = reclaim_after_abort(s, session);
+		if (ret)
+			fatal("cannot adopt table %" PRIu64 " (its name or id is taken) nor reclaim it: %s.",
+			      s->id, strerror(-ret));
+		s->session = session;
+		return;
+	}
+	if (ret)
+		fatal("cannot adopt table %" PRIu64 ": %s.", s->id,
+		      strerror(-ret));
+	if (adopt.id != s->id)
+		fatal("adopted table %llu, not ours (%" PRIu64 ").",
+		      (unsigned long long)adopt.id, s->id);
+	s->session = session;
+	s->generation = adopt.generation;
+	notice("got a table %" PRIu64 " from etsmgr, adopted.", s->id);
+}
+
+/* ------------------------------------------------------------------ */
+/* The listening socket                                                */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Socket activation (sd_listen_fds(3)): LISTEN_PID is us and LISTEN_FDS
+ * is 1, so descriptor 3 is a listening socket that a supervisor keeps
+ * across our restarts. Returns it, or -1 when none was passed.
+ */
+static int inherited_listener(void)
+{
+	const char *fds = getenv("LISTEN_FDS"), *pid = getenv("LISTEN_PID");
+	uint64_t nfds, for_pid;
+	int listening = 0;
+	socklen_t len = sizeof(listening);
+
+	if (!fds || !pid || etsmgr_parse_u64(pid, &for_pid) ||
+	    for_pid != (uint64_t)getpid())
+		return -1;
+	if (etsmgr_parse_u64(fds, &nfds) || nfds != 1)
+		fatal("socket activation: LISTEN_FDS=%s, expected 1.", fds);
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDNAMES");
+	if (getsockopt(LISTEN_FDS_START, SOL_SOCKET, SO_ACCEPTCONN, &listening,
+		       &len) < 0 || !listening)
+		fatal("socket activation: descriptor %d is not a listening socket.",
+		      LISTEN_FDS_START);
+	if (fcntl(LISTEN_FDS_START, F_SETFD, FD_CLOEXEC) < 0 ||
+	    fcntl(LISTEN_FDS_START, F_SETFL,
+		  fcntl(LISTEN_FDS_START, F_GETFL) | O_NONBLOCK) < 0)
+		fatal("socket activation: fcntl: %s.", strerror(errno));
+	return LISTEN_FDS_START;
+}
+
+/*
+ * Bind the socket under a temporary name and rename it over the path, so
+ * that a client never finds the path missing: it reaches the old socket
+ * (refused: the old daemon is dead) until the new one is ready.
+ */
+static void bind_listener(struct server *s)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd, n;
+
+	n = snprintf(addr.sun_path, sizeof(addr.sun_path), "%s.%d",
+		     s->socket_path, (int)getpid());
+	if (n < 0 || (size_t)n >= sizeof(addr.sun_path))
+		fatal("socket path %s is too long.", s->socket_path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		fatal("socket: %s.", strerror(errno));
+	unlink(addr.sun_path);
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+		fatal("cannot bind %s: %s.", addr.sun_path, strerror(errno));
+	if (stat(addr.sun_path, &st) < 0 || listen(fd, LISTEN_BACKLOG) < 0 ||
+	    rename(addr.sun_path, s->socket_path) < 0) {
+		n = errno;
+		unlink(addr.sun_path);
+		fatal("cannot listen on %s: %s.", s->socket_path, strerror(n));
+	}
+	s->listener = fd;
+	s->socket_dev = st.st_dev;
+	s->socket_ino = st.st_ino;
+}
+
+static void open_listener(struct server *s)
+{
+	s->listener = inherited_listener();
+	s->listener_inherited = s->listener >= 0;
+	if (!s->listener_inherited)
+		bind_listener(s);
+}
+
+/* Remove the socket file if it is still the one we bound. */
+static void unlink_listener(struct server *s)
+{
+	struct stat st;
+
+	if (s->listener_inherited)
+		return;
+	if (stat(s->socket_path, &st) == 0 && st.st_dev == s->socket_dev &&
+	    st.st_ino == s->socket_ino)
+		unlink(s->socket_path);
+}
+
+/* ------------------------------------------------------------------ */
+/* Requests                                                            */
+/* ------------------------------------------------------------------ */
+
+/* Text built in a fixed buffer; what does not fit ends in "...". */
+struct text {
+	char buf[ETSCOUNTER_LINE_MAX - 32];
+	size_t len;
+	bool truncated;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+text_add(struct text *t, const char *fmt, ...)
+{
+	size_t room = sizeof(t->buf) - t->len;
+	va_list ap;
+	int n;
+
+	if (t->truncated)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(t->buf + t->len, room, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= room - 4) {	/* room for "..." */
+		t->buf[t->len] = '\0';
+		t->truncated = true;
+		return;
+	}
+	t->len += (size_t)n;
+}
+
+/* An Erlang atom needs no quotes: a lower-case letter, then word bytes. */
+static bool plain_atom(const unsigned char *p, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || p[0] < 'a' || p[0] > 'z')
+		return false;
+	for (i = 1; i < len; i++)
+		if (!(p[i] >= 'a' && p[i] <= 'z') &&
+		    !(p[i] >= 'A' && p[i] <= 'Z') &&
+		    !(p[i] >= '0' && p[i] <= '9') && p[i] != '_' && p[i] != '@')
+			return false;
+	return true;
+}
+
+/* Bytes as an Erlang binary: <<"text">> when printable, else <<1,2>>. */
+static void text_add_binary(struct text *t, const unsigned char *p,
+			    size_t len)
+{
+	bool printable = true;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] < 0x20 || p[i] > 0x7e || p[i] == '"' || p[i] == '\\')
+			printable = false;
+	if (printable) {
+		text_add(t, "<<\"%.*s\">>", (int)len, (const char *)p);
+		return;
+	}
+	text_add(t, "<<");
+	for (i = 0; i < len; i++)
+		text_add(t, i ? ",%u" : "%u", p[i]);
+	text_add(t, ">>");
+}
+
+/*
+ * One record as an Erlang tuple, ETS style: a key that reads as an atom
+ * is one, an 8-byte value is a counter (an integer), anything else a
+ * binary. Called by etsmgr_set_foreach().
+ */
+static int text_add_record(const void *key, size_t key_len,
+			   const void *value, size_t value_len, void *arg)
+{
+	struct text *t = arg;
+	int64_t counter;
+
+	text_add(t, "%s", t->len > 1 ? ",{" : "{");
+	if (plain_atom(key, key_len))
+		text_add(t, "%.*s", (int)key_len, (const char *)key);
+	else
+		text_add_binary(t, key, key_len);
+	text_add(t, ",");
+	if (value_len == sizeof(counter)) {
+		memcpy(&counter, value, sizeof(counter));
+		text_add(t, "%" PRId64, counter);
+	} else {
+		text_add_binary(t, value, value_len);
+	}
+	text_add(t, "}");
+	return 0;
+}
+
+/* Answer a client; one that does not take it at once is dropped. */
+static void answer(struct client *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void close_client(struct client *c)
+{
+	close(c->fd);
+	c->fd = -1;
+	c->len = 0;
+}
+
+static void answer(struct client *c, const char *fmt, ...)
+{
+	char buf[ETSCOUNTER_LINE_MAX];
+	va_list ap;
+	ssize_t n;
+	int len;
+
+	va_start(ap, fmt);
+	len = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	va_end(ap);
+	if (len < 0)
+		len = 0;
+	if ((size_t)len > sizeof(buf) - 2)
+		len = sizeof(buf) - 2;
+	buf[len++] = '\n';
+	do {
+		n = send(c->fd, buf, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	} while (n < 0 && errno == EINTR);
+	if (n != len)
+		close_client(c);
+}
+
+static void do_count(struct server *s, struct client *c)
+{
+	static const int64_t zero;
+	int64_t count;
+	int ret;
+
+	ret = etsmgr_set_update_counter(s->set, ETSCOUNTER_KEY,
+					strlen(ETSCOUNTER_KEY), 1, &zero,
+					&count);
+	if (ret) {
+		report("ERROR", "cannot count in table %" PRIu64 ": %s.",
+		       s->id, strerror(-ret));
+		answer(c, ETSCOUNTER_ERROR_PREFIX "cannot count: %s",
+		       strerror(-ret));
+		return;
+	}
+	notice("Counter %" PRId64 ".", count);
+	answer(c, "Counter %" PRId64 ".", count);
+}
+
+static void do_check(struct server *s, struct client *c)
+{
+	struct text data = { .len = 0 };
+	int ret;
+
+	text_add(&data, "[");
+	ret = etsmgr_set_foreach(s->set, text_add_record, &data);
+	if (ret) {
+		report("ERROR", "cannot read table %" PRIu64 ": %s.", s->id,
+		       strerror(-ret));
+		answer(c, ETSCOUNTER_ERROR_PREFIX "cannot read the table: %s",
+		       strerror(-ret));
+		return;
+	}
+	text_add(&data, "]");
+	notice("Table: %" PRIu64 ", Data %s%s.", s->id, data.buf,
+	       data.truncated ? "...]" : "");
+	answer(c, "Table: %" PRIu64 ", Data %s%s.", s->id, data.buf,
+	       data.truncated ? "...]" : "");
+}
+
+/*
+ * Erlang's terminate/2: delete the table (the manager forgets it) and say
+ * so. Without a manager (it is being restarted), the table goes with our
+ * mapping, as nothing else holds it.
+ */
+static void terminate(struct server *s)
+{
+	int ret;
+
+	if (s->session >= 0) {
+		ret = etsmgr_session_delete_by_id(s->session, s->id);
+		if (ret)
+			report("ERROR", "cannot delete table %" PRIu64 ": %s.",
+			       s->id, strerror(-ret));
+	}
+	etsmgr_set_close(s->set);
+	s->set = NULL;
+	munmap(s->base, s->size);
+	notice("terminating");
+	unlink_listener(s);
+}
+
+static void handle_request(struct server *s, struct client *c,
+			   const char *request)
+{
+	if (strcmp(request, "count") == 0) {
+		do_count(s, c);
+	} else if (strcmp(request, "check") == 0) {
+		do_check(s, c);
+	} else if (strcmp(request, "ping") == 0) {
+		answer(c, "ok");
+	} else if (strcmp(request, "die") == 0) {
+		notice("about to die.");
+		answer(c, "ok");
+		kill(getpid(), SIGKILL);
+	} else if (strcmp(request, "stop") == 0) {
+		terminate(s);
+		answer(c, "ok");
+		exit(0);
+	} else {
+		answer(c, ETSCOUNTER_ERROR_PREFIX "unknown request \"%.64s\" (count, check, die, stop or ping)",
+		       request);
+	}
+}
+
+/* Read what a client sent and serve each complete line. */
+static void read_client(struct server *s, struct client *c)
+{
+	char *newline;
+	ssize_t n;
+
+	n = read(c->fd, c->line + c->len, sizeof(c->line) - 1 - c->len);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		close_client(c);
+		return;
+	}
+	c->len += (size_t)n;
+	c->line[c->len] = '\0';
+	while (c->fd >= 0 && (newline = strchr(c->line, '\n'))) {
+		*newline = '\0';
+		if (newline > c->line && newline[-1] == '\r')
+			newline[-1] = '\0';
+		handle_request(s, c, c->line);
+		if (c->fd < 0)
+			return;	/* the answer could not be sent */
+		c->len -= (size_t)(newline + 1 - c->line);
+		memmove(c->line, newline + 1, c->len + 1);
+	}
+	if (c->fd >= 0 && c->len == sizeof(c->line) - 1) {
+		answer(c, ETSCOUNTER_ERROR_PREFIX "request too long");
+		close_client(c);
+	}
+}
+
+static void accept_client(struct server *s)
+{
+	int fd, i;
+
+	fd = accept4(s->listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return;	/* gone already, or EAGAIN: nothing to do */
+	for (i = 0; i < MAX_CLIENTS; i++) {
+		if (s->clients[i].fd < 0) {
+			s->clients[i].fd = fd;
+			s->clients[i].len = 0;
+			return;
+		}
+	}
+	close(fd);	/* not reached: the listener is not polled when full */
+}
+
+/* ------------------------------------------------------------------ */
+/* The loop                                                            */
+/* ------------------------------------------------------------------ */
+
+static int block_signals(void)
+{
+	sigset_t mask;
+	int fd;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		fatal("sigprocmask: %s.", strerror(errno));
+	fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (fd < 0)
+		fatal("signalfd: %s.", strerror(errno));
+	signal(SIGPIPE, SIG_IGN);
+	return fd;
+}
+
+static void serve(struct server *s)
+{
+	struct pollfd pfd[4 + MAX_CLIENTS];
+	struct client *polled[MAX_CLIENTS];
+	int n, i, nclients, first_client, session_at, back_at, listener_at;
+
+	for (;;) {
+		n = 0;
+		pfd[n++] = (struct pollfd){ .fd = s->signals, .events = POLLIN };
+		session_at = back_at = listener_at = -1;
+		if (s->session >= 0) {
+			session_at = n;
+			pfd[n++] = (struct pollfd){ .fd = s->session,
+						    .events = POLLPRI };
+		}
+		if (s->manager_back >= 0) {
+			back_at = n;
+			pfd[n++] = (struct pollfd){ .fd = s->manager_back,
+						    .events = POLLIN };
+		}
+		first_client = n;
+		nclients = 0;
+		for (i = 0; i < MAX_CLIENTS; i++) {
+			if (s->clients[i].fd < 0)
+				continue;
+			polled[nclients++] = &s->clients[i];
+			pfd[n++] = (struct pollfd){ .fd = s->clients[i].fd,
+						    .events = POLLIN };
+		}
+		if (nclients < MAX_CLIENTS) {
+			listener_at = n;
+			pfd[n++] = (struct pollfd){ .fd = s->listener,
+						    .events = POLLIN };
+		}
+
+		if (poll(pfd, (nfds_t)n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll: %s.", strerror(errno));
+		}
+
+		if (pfd[0].revents) {
+			struct signalfd_siginfo si;
+
+			if (read(s->signals, &si, sizeof(si)) == sizeof(si)) {
+				terminate(s);
+				exit(0);
+			}
+		}
+		if (session_at >= 0 && pfd[session_at].revents) {
+			if (etsmgr_session_manager_stopping(s->session) == 1)
+				manager_stopping(s);
+			else if (pfd[session_at].revents & (POLLERR | POLLNVAL))
+				fatal("the session with etsmgr failed.");
+		}
+		if (back_at >= 0 && pfd[back_at].revents)
+			manager_back(s);
+		for (i = 0; i < nclients; i++)
+			if (pfd[first_client + i].revents && polled[i]->fd >= 0)
+				read_client(s, polled[i]);
+		if (listener_at >= 0 && pfd[listener_at].revents)
+			accept_client(s);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Command line                                                        */
+/* ------------------------------------------------------------------ */
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: etscounterd [--socket PATH] [--table NAME]\n"
+		"The etscounter server: keeps {count, N} in the etsmgr table NAME\n"
+		"(default " ETSCOUNTER_TABLE "), which survives the daemon's death, and\n"
+		"serves count, check, die and stop on a Unix socket. Reports go to\n"
+		"stderr. Usually started by `etscounter start` under etssup(8).\n"
+		"\n"
+		"  --socket PATH   listen on PATH (default " ETSCOUNTER_SOCKET_DEFAULT ");\n"
+		"                  LISTEN_FDS=1 passes a listening socket instead\n"
+		"  --table NAME    the table's name (default " ETSCOUNTER_TABLE ")\n"
+		"  -h, --help      this help\n"
+		"\n"
+		"Exit status: 0 after stop or SIGTERM (the table is deleted), 1 on\n"
+		"an error (the table is kept, to be reclaimed), 2 on a usage error.\n"
+		"See etscounterd(8).\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "table", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct server s = {
+		.socket_path = ETSCOUNTER_SOCKET_DEFAULT,
+		.table_name = ETSCOUNTER_TABLE,
+		.session = -1,
+		.listener = -1,
+		.manager_back = -1,
+	};
+	int opt, i;
+
+	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			s.socket_path = optarg;
+			break;
+		case 't':
+			s.table_name = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "etscounterd: unexpected argument %s\n",
+			argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (etsmgr_name_check(s.table_name)) {
+		fprintf(stderr, "etscounterd: bad table name %s (1 to 63 of A-Z a-z 0-9 . _ : -)\n",
+			s.table_name);
+		return 2;
+	}
+	for (i = 0; i < MAX_CLIENTS; i++)
+		s.clients[i].fd = -1;
+
+	/*
+	 * Until the table is ours there is nothing to clean up, so a SIGTERM
+	 * while we wait for the manager may end us as it does by default.
+	 */
+	attach_table(&s);
+	s.signals = block_signals();
+	open_listener(&s);
+	serve(&s);
+	return 1;
+}

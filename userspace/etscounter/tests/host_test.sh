@@ -1,0 +1,92 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Host-side tests of etscounter and etscounterd (`make check` in
+# userspace/etscounter): what works without the module -- usage, the
+# messages and exit statuses of a client with no daemon, and a daemon
+# that waits for /dev/etsmgr. Run against the ASan + UBSan build; the
+# scenarios with the module are selftests/etscounter_test.sh, in the VM.
+#
+# Usage: tests/host_test.sh DIR   (DIR holds etscounter and etscounterd)
+# TAP output; exit 1 if anything failed.
+set -uo pipefail
+
+bin=${1:?usage: host_test.sh DIR}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/etscounter_host.XXXXXX")
+daemon=
+cleanup() {
+	[ -n "$daemon" ] && kill -9 "$daemon" 2> /dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+sock=$tmp/sock
+
+count=0
+failed=0
+result() { # STATUS NAME [DETAIL]
+	count=$((count + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $count $2"
+	else
+		failed=$((failed + 1))
+		echo "not ok $count $2"
+		[ -n "${3:-}" ] && printf '%s\n' "$3" | sed 's/^/# /'
+	fi
+}
+
+run() {
+	"$@" > "$tmp/out" 2> "$tmp/err"
+	rc=$?
+	out=$(< "$tmp/out")
+	err=$(< "$tmp/err")
+}
+shown() { printf 'status %s\nstdout: %s\nstderr: %s\n' "$rc" "$out" "$err"; }
+
+for cmd in count check die stop; do
+	run "$bin/etscounter" --socket "$sock" "$cmd"
+	[ $rc -eq 1 ] && [ -z "$out" ] &&
+		[ "$err" = "etscounter: $cmd: etscounterd is not running (connect $sock: No such file or directory)" ]
+	result $? "$cmd with no daemon: exit 1 and a message" "$(shown)"
+done
+
+for args in "" "frobnicate" "count check" "--period 0 start" "--bogus"; do
+	# shellcheck disable=SC2086 # split into words on purpose
+	run "$bin/etscounter" $args
+	[ $rc -eq 2 ] && [ -z "$out" ] && grep -q '^Usage: etscounter ' <<< "$err"
+	result $? "etscounter $args: exit 2 and the usage" "$(shown)"
+done
+for args in "extra" "--table bad/name" "--bogus"; do
+	# shellcheck disable=SC2086
+	run "$bin/etscounterd" $args
+	[ $rc -eq 2 ] && [ -z "$out" ] && [ -n "$err" ]
+	result $? "etscounterd $args: exit 2" "$(shown)"
+done
+for prog in etscounter etscounterd; do
+	run "$bin/$prog" --help
+	[ $rc -eq 0 ] && [[ $out == "Usage: $prog "* ]] && [ -z "$err" ]
+	result $? "$prog --help: exit 0, usage on stdout" "$(shown)"
+done
+
+if [ -e /dev/etsmgr ]; then
+	echo "ok $((count + 1)) etscounterd waits for /dev/etsmgr # SKIP /dev/etsmgr exists here"
+	count=$((count + 1))
+else
+	"$bin/etscounterd" --socket "$sock" 2> "$tmp/log" &
+	daemon=$!
+	want="etscounter_srv: waiting for etsmgr to start (/dev/etsmgr: No such file or directory)."
+	deadline=$((SECONDS + 10))
+	until grep -Fxq "$want" "$tmp/log" || ((SECONDS >= deadline)); do
+		sleep 0.01
+	done
+	grep -Eq '^=NOTICE REPORT==== [0-9]{2}-[A-Z][a-z]{2}-[0-9]{4}::[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6} ===$' "$tmp/log" &&
+		grep -Fxq "$want" "$tmp/log" && kill -0 "$daemon" && [ ! -e "$sock" ]
+	result $? "etscounterd without the module: NOTICE REPORT, waits, no socket yet" "$(cat "$tmp/log")"
+	kill -TERM "$daemon"
+	wait "$daemon"
+	rc=$?
+	daemon=
+	[ $rc -eq $((128 + 15)) ]
+	result $? "etscounterd ends on SIGTERM while it waits" "status $rc"
+fi
+
+echo "1..$count"
+[ $failed -eq 0 ]
