@@ -141,7 +141,9 @@ extern struct list_head etsmgr_sessions;
 extern unsigned int etsmgr_registry_seq;
 
 /* namespace.c */
-struct etsmgr_ns *etsmgr_ns_get(const struct ipc_namespace *ns);
+struct file *etsmgr_ns_pin_open(void);
+struct etsmgr_ns *etsmgr_ns_get(const struct ipc_namespace *ns,
+				struct file **pin);
 void etsmgr_ns_put(struct etsmgr_ns *ens);
 void etsmgr_ns_exit(void);
 
@@ -155,11 +157,11 @@ struct etsmgr_table *etsmgr_table_next(const struct ipc_namespace *ns,
 				       unsigned long *id);
 struct etsmgr_table *etsmgr_table_create(const struct ipc_namespace *ns,
 					 const char *name, u64 size,
-					 u32 access);
+					 u32 access, struct file **pin);
 struct etsmgr_table *etsmgr_table_adopt(const struct ipc_namespace *ns,
 					struct file *shmem, u64 id,
 					const char *name, u32 access,
-					u64 generation);
+					u64 generation, struct file **pin);
 void etsmgr_table_destroy(struct etsmgr_table *table);
 bool etsmgr_table_mapped(const struct etsmgr_table *table);
 int etsmgr_registry_release(bool discard);

@@ -6,7 +6,10 @@
  * memory is soon reused by a new one, which would then inherit the dead
  * namespace's tables. So while a namespace has tables, the registry pins
  * it with an open nsfs file of it (/proc/thread-self/ns/ipc of the
- * creator), which keeps the namespace, and so its address, alive.
+ * creator), which keeps the namespace, and so its address, alive. That
+ * file is opened before etsmgr_lock is taken: its path walk takes the
+ * task's exec_update_lock, which exec holds around mmap_lock, and
+ * etsmgr_lock nests inside mmap_lock (->mmap).
  *
  * A pinned namespace that nothing else refers to any more is dead: no
  * process can ever reach its tables again. A reaper, run every second
@@ -35,9 +38,17 @@ static void etsmgr_ns_reap(struct work_struct *work);
 static DECLARE_DELAYED_WORK(etsmgr_ns_reaper, etsmgr_ns_reap);
 #define ETSMGR_NS_REAP_INTERVAL	HZ
 
-/* Open the calling thread's own IPC namespace file, and make sure it is. */
-static struct file *etsmgr_ns_pin(const struct ipc_namespace *ns)
+/**
+ * etsmgr_ns_pin_open() - open the caller's IPC namespace file
+ *
+ * Called without etsmgr_lock, before an operation that may add the first
+ * table of the caller's namespace; etsmgr_ns_get() takes it if needed.
+ *
+ * Return: the file, or an ERR_PTR() (no /proc, or not the namespace).
+ */
+struct file *etsmgr_ns_pin_open(void)
 {
+	const struct ipc_namespace *ns = current->nsproxy->ipc_ns;
 	struct file *pin;
 
 	pin = filp_open("/proc/thread-self/ns/ipc", O_RDONLY | O_CLOEXEC, 0);
@@ -57,15 +68,17 @@ static struct file *etsmgr_ns_pin(const struct ipc_namespace *ns)
 /**
  * etsmgr_ns_get() - the registry's record of the caller's IPC namespace
  * @ns: current->nsproxy->ipc_ns
+ * @pin: from etsmgr_ns_pin_open(), or an ERR_PTR() of its failure; taken
+ *	(set to NULL) when @ns gets its first table
  *
- * Counts one more table in @ns; pins @ns when it gets its first table.
+ * Counts one more table in @ns.
  *
  * Return: the record, or an ERR_PTR() if @ns cannot be pinned.
  */
-struct etsmgr_ns *etsmgr_ns_get(const struct ipc_namespace *ns)
+struct etsmgr_ns *etsmgr_ns_get(const struct ipc_namespace *ns,
+				struct file **pin)
 {
 	struct etsmgr_ns *ens;
-	struct file *pin;
 
 	lockdep_assert_held(&etsmgr_lock);
 	list_for_each_entry(ens, &etsmgr_namespaces, node) {
@@ -75,16 +88,14 @@ struct etsmgr_ns *etsmgr_ns_get(const struct ipc_namespace *ns)
 		}
 	}
 
+	if (IS_ERR_OR_NULL(*pin))
+		return *pin ? ERR_CAST(*pin) : ERR_PTR(-EINVAL);
 	ens = kzalloc(sizeof(*ens), GFP_KERNEL);
 	if (!ens)
 		return ERR_PTR(-ENOMEM);
-	pin = etsmgr_ns_pin(ns);
-	if (IS_ERR(pin)) {
-		kfree(ens);
-		return ERR_CAST(pin);
-	}
 	ens->ipc_ns = ns;
-	ens->pin = pin;
+	ens->pin = *pin;
+	*pin = NULL;
 	ens->tables = 1;
 	list_add(&ens->node, &etsmgr_namespaces);
 	schedule_delayed_work(&etsmgr_ns_reaper, ETSMGR_NS_REAP_INTERVAL);

@@ -156,12 +156,13 @@ static int etsmgr_check_limits(u64 size)
  * lose it.
  */
 static int etsmgr_table_insert(struct etsmgr_table *table,
-			       const struct ipc_namespace *ns)
+			       const struct ipc_namespace *ns,
+			       struct file **pin)
 {
 	int err;
 
 	lockdep_assert_held(&etsmgr_lock);
-	table->ns = etsmgr_ns_get(ns);
+	table->ns = etsmgr_ns_get(ns, pin);
 	if (IS_ERR(table->ns))
 		return PTR_ERR(table->ns);
 	err = xa_insert(&etsmgr_ids, table->id, table, GFP_KERNEL);
@@ -209,6 +210,7 @@ static void etsmgr_table_remove(struct etsmgr_table *table)
  * @name: a name checked by etsmgr_check_name(), not in use in @ns
  * @size: requested size in bytes, rounded up to whole pages
  * @access: a valid enum etsmgr_access
+ * @pin: see etsmgr_ns_get()
  *
  * The table has no owner yet: the caller gives it one with
  * etsmgr_table_set_owner() before dropping etsmgr_lock.
@@ -218,7 +220,7 @@ static void etsmgr_table_remove(struct etsmgr_table *table)
  */
 struct etsmgr_table *etsmgr_table_create(const struct ipc_namespace *ns,
 					 const char *name, u64 size,
-					 u32 access)
+					 u32 access, struct file **pin)
 {
 	char shmem_name[ETSMGR_SHMEM_NAME_MAX];
 	struct etsmgr_table *table;
@@ -258,7 +260,7 @@ struct etsmgr_table *etsmgr_table_create(const struct ipc_namespace *ns,
 	table->shmem = shmem;
 	table->uid = file_inode(shmem)->i_uid;
 
-	err = etsmgr_table_insert(table, ns);
+	err = etsmgr_table_insert(table, ns, pin);
 	if (err)
 		goto err_insert;
 	etsmgr_counters.created++;
@@ -280,6 +282,7 @@ err_id:
  * @name: its name, from the file's name, checked by etsmgr_check_name()
  * @access: the access mode the adopter asks for
  * @generation: the generation the adopter last knew
+ * @pin: see etsmgr_ns_get()
  *
  * The table has no owner yet: the caller gives it one with
  * etsmgr_table_set_owner() before dropping etsmgr_lock.
@@ -290,7 +293,7 @@ err_id:
 struct etsmgr_table *etsmgr_table_adopt(const struct ipc_namespace *ns,
 					struct file *shmem, u64 id,
 					const char *name, u32 access,
-					u64 generation)
+					u64 generation, struct file **pin)
 {
 	u64 size = i_size_read(file_inode(shmem));
 	struct etsmgr_table *table;
@@ -316,7 +319,7 @@ struct etsmgr_table *etsmgr_table_adopt(const struct ipc_namespace *ns,
 	INIT_LIST_HEAD(&table->owner_node);
 	table->shmem = shmem;
 
-	err = etsmgr_table_insert(table, ns);
+	err = etsmgr_table_insert(table, ns, pin);
 	if (err) {
 		kfree(table);
 		return ERR_PTR(err);

@@ -152,7 +152,8 @@ static void etsmgr_attach_fill(struct etsmgr_attach *arg,
 
 static int etsmgr_attach_locked(struct etsmgr_session *session,
 				struct etsmgr_attach *arg,
-				struct etsmgr_attach_done *done)
+				struct etsmgr_attach_done *done,
+				struct file **pin)
 {
 	const struct ipc_namespace *ns = etsmgr_current_ns();
 	struct etsmgr_table *table;
@@ -184,7 +185,7 @@ static int etsmgr_attach_locked(struct etsmgr_session *session,
 		if (!(arg->flags & ETSMGR_ATTACH_CREATE))
 			return -ENOENT;
 		table = etsmgr_table_create(ns, arg->name, arg->size,
-					    arg->access);
+					    arg->access, pin);
 		if (IS_ERR(table))
 			return PTR_ERR(table);
 		etsmgr_table_set_owner(table, session, task_tgid(current),
@@ -229,6 +230,7 @@ static int etsmgr_ioctl_attach(struct etsmgr_session *session,
 			       struct etsmgr_attach __user *uarg)
 {
 	struct etsmgr_attach_done done = {};
+	struct file *pin = NULL;
 	struct etsmgr_attach arg;
 	int err;
 
@@ -247,9 +249,14 @@ static int etsmgr_ioctl_attach(struct etsmgr_session *session,
 	if (err)
 		return err;
 
+	/* A first table of this namespace pins it: open that outside. */
+	if (arg.flags & ETSMGR_ATTACH_CREATE)
+		pin = etsmgr_ns_pin_open();
 	mutex_lock(&etsmgr_lock);
-	err = etsmgr_attach_locked(session, &arg, &done);
+	err = etsmgr_attach_locked(session, &arg, &done, &pin);
 	mutex_unlock(&etsmgr_lock);
+	if (!IS_ERR_OR_NULL(pin))
+		fput(pin);
 	if (err)
 		return err;
 

@@ -53,12 +53,13 @@ sock=$tmp/etscounter.sock
 log=$tmp/etscounter.log
 touch "$log"
 
-# The .ko the running module came from (as selftests/etsmgr_util.h's
-# ets_find_loaded_ko() picks it), to load it again after an rmmod.
-ko=
+# The .ko the running module came from, to load it again after an rmmod:
+# the one scripts/vm-run loaded, else as selftests/etsmgr_util.h's
+# ets_find_loaded_ko() picks it.
+ko=${ETSMGR_KO:-}
 srcversion=$(cat /sys/module/etsmgr/srcversion 2> /dev/null)
 for f in "$root/module/etsmgr.ko" "$root/module/debug/etsmgr.ko"; do
-	if [ -n "$srcversion" ] && [ -f "$f" ] &&
+	if [ -z "$ko" ] && [ -n "$srcversion" ] && [ -f "$f" ] &&
 	   grep -qaF "srcversion=$srcversion" "$f"; then
 		ko=$f
 	fi
