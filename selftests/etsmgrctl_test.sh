@@ -56,52 +56,7 @@ trap cleanup EXIT
 
 # ------------------------------------------------------------------ TAP
 
-count=0
-failed=0
-
-ok() { # NAME
-	count=$((count + 1))
-	echo "ok $count $1"
-}
-
-not_ok() { # NAME [DETAIL...]
-	count=$((count + 1))
-	failed=$((failed + 1))
-	echo "not ok $count $1"
-	shift
-	local line
-	for line in "$@"; do
-		printf '%s\n' "$line" | sed 's/^/# /'
-	done
-}
-
-skip() { # NAME REASON
-	count=$((count + 1))
-	echo "ok $count $1 # SKIP $2"
-}
-
-# Run a test function in this shell (tests share tables, holders and
-# ids): ok when it returns 0; what it printed is the failure's detail.
-# It may write TAP comments to fd 3, which are shown either way.
-check() { # NAME FUNCTION [ARGS...]
-	local name=$1
-	shift
-	if "$@" 3>&1 > "$tmp/detail" 2>&1; then
-		ok "$name"
-	else
-		not_ok "$name" "$(< "$tmp/detail")"
-	fi
-}
-
-# ------------------------------------------------------------- helpers
-
-# Run a command: status in $rc, stdout in $out, stderr in $err.
-run() {
-	"$@" > "$tmp/out" 2> "$tmp/err"
-	rc=$?
-	out=$(< "$tmp/out")
-	err=$(< "$tmp/err")
-}
+. "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/tap.sh"
 
 # Say what the last run() gave, for a failure's detail.
 show() {

@@ -1,0 +1,49 @@
+# SPDX-License-Identifier: GPL-2.0
+# TAP helpers of the shell selftests (sourced, not run): ok, not_ok, skip,
+# check (run a test function), run (capture a command). The caller sets
+# $tmp, a scratch directory, before using check or run.
+
+count=0
+failed=0
+
+ok() { # NAME
+	count=$((count + 1))
+	echo "ok $count $1"
+}
+
+not_ok() { # NAME [DETAIL...]
+	count=$((count + 1))
+	failed=$((failed + 1))
+	echo "not ok $count $1"
+	shift
+	local line
+	for line in "$@"; do
+		printf '%s\n' "$line" | sed 's/^/# /'
+	done
+}
+
+skip() { # NAME REASON
+	count=$((count + 1))
+	echo "ok $count $1 # SKIP $2"
+}
+
+# Run a test function in this shell (tests share state such as tables and
+# daemons): ok when it returns 0; what it printed is the failure's detail.
+# It may write TAP comments to fd 3, which are shown either way.
+check() { # NAME FUNCTION [ARGS...]
+	local name=$1
+	shift
+	if "$@" 3>&1 > "$tmp/detail" 2>&1; then
+		ok "$name"
+	else
+		not_ok "$name" "$(< "$tmp/detail")"
+	fi
+}
+
+# Run a command: status in $rc, stdout in $out, stderr in $err.
+run() {
+	"$@" > "$tmp/out" 2> "$tmp/err"
+	rc=$?
+	out=$(< "$tmp/out")
+	err=$(< "$tmp/err")
+}
