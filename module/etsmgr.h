@@ -142,6 +142,7 @@ extern unsigned int etsmgr_registry_seq;
 
 /* namespace.c */
 struct file *etsmgr_ns_pin_open(void);
+bool etsmgr_ns_pinned(const struct ipc_namespace *ns);
 struct etsmgr_ns *etsmgr_ns_get(const struct ipc_namespace *ns,
 				struct file **pin);
 void etsmgr_ns_put(struct etsmgr_ns *ens);

@@ -65,6 +65,18 @@ struct file *etsmgr_ns_pin_open(void)
 	return pin;
 }
 
+/* Does @ns have tables already, and so a pin? */
+bool etsmgr_ns_pinned(const struct ipc_namespace *ns)
+{
+	struct etsmgr_ns *ens;
+
+	lockdep_assert_held(&etsmgr_lock);
+	list_for_each_entry(ens, &etsmgr_namespaces, node)
+		if (ens->ipc_ns == ns)
+			return true;
+	return false;
+}
+
 /**
  * etsmgr_ns_get() - the registry's record of the caller's IPC namespace
  * @ns: current->nsproxy->ipc_ns

@@ -128,6 +128,12 @@ static const struct ipc_namespace *etsmgr_current_ns(void)
 	return current->nsproxy->ipc_ns;
 }
 
+/*
+ * etsmgr_attach_locked() would create the first table of the caller's
+ * namespace and has no pin: open one (without the lock) and try again.
+ */
+#define ETSMGR_ATTACH_NEED_PIN	1
+
 /* The answer of an ATTACH, and what undoing it needs. */
 struct etsmgr_attach_done {
 	struct etsmgr_table *table;
@@ -184,6 +190,8 @@ static int etsmgr_attach_locked(struct etsmgr_session *session,
 	} else {
 		if (!(arg->flags & ETSMGR_ATTACH_CREATE))
 			return -ENOENT;
+		if (!*pin && !etsmgr_ns_pinned(ns))
+			return ETSMGR_ATTACH_NEED_PIN;
 		table = etsmgr_table_create(ns, arg->name, arg->size,
 					    arg->access, pin);
 		if (IS_ERR(table))
@@ -249,12 +257,16 @@ static int etsmgr_ioctl_attach(struct etsmgr_session *session,
 	if (err)
 		return err;
 
-	/* A first table of this namespace pins it: open that outside. */
-	if (arg.flags & ETSMGR_ATTACH_CREATE)
-		pin = etsmgr_ns_pin_open();
 	mutex_lock(&etsmgr_lock);
 	err = etsmgr_attach_locked(session, &arg, &done, &pin);
 	mutex_unlock(&etsmgr_lock);
+	if (err == ETSMGR_ATTACH_NEED_PIN) {
+		/* The first table of the namespace pins it: open outside. */
+		pin = etsmgr_ns_pin_open();
+		mutex_lock(&etsmgr_lock);
+		err = etsmgr_attach_locked(session, &arg, &done, &pin);
+		mutex_unlock(&etsmgr_lock);
+	}
 	if (!IS_ERR_OR_NULL(pin))
 		fput(pin);
 	if (err)
