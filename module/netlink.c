@@ -148,10 +148,16 @@ static struct etsmgr_table *etsmgr_genl_find(struct genl_info *info)
 	return table;
 }
 
-static int etsmgr_genl_get_table(struct sk_buff *skb, struct genl_info *info)
+/*
+ * Answer the request @skb, @info with one @cmd message whose attributes
+ * @fill puts (0 or -errno, the reason in extack).
+ */
+static int etsmgr_genl_reply(struct sk_buff *skb, struct genl_info *info,
+			     u8 cmd,
+			     int (*fill)(struct sk_buff *reply,
+					 struct sk_buff *skb,
+					 struct genl_info *info))
 {
-	bool admin = etsmgr_genl_admin(skb);
-	struct etsmgr_table *table;
 	struct sk_buff *reply;
 	void *hdr;
 	int err;
@@ -159,12 +165,28 @@ static int etsmgr_genl_get_table(struct sk_buff *skb, struct genl_info *info)
 	reply = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!reply)
 		return -ENOMEM;
-	hdr = genlmsg_put_reply(reply, info, &etsmgr_genl_family, 0,
-				ETSMGR_CMD_GET_TABLE);
+	hdr = genlmsg_put_reply(reply, info, &etsmgr_genl_family, 0, cmd);
 	if (!hdr) {
 		err = -EMSGSIZE;
 		goto err_free;
 	}
+	err = fill(reply, skb, info);
+	if (err)
+		goto err_free;
+	genlmsg_end(reply, hdr);
+	return genlmsg_reply(reply, info);
+
+err_free:
+	nlmsg_free(reply);
+	return err;
+}
+
+static int etsmgr_genl_fill_table(struct sk_buff *reply, struct sk_buff *skb,
+				  struct genl_info *info)
+{
+	bool admin = etsmgr_genl_admin(skb);
+	struct etsmgr_table *table;
+	int err;
 
 	mutex_lock(&etsmgr_lock);
 	table = etsmgr_genl_find(info);
@@ -178,15 +200,13 @@ static int etsmgr_genl_get_table(struct sk_buff *skb, struct genl_info *info)
 	else
 		err = etsmgr_genl_put_table(reply, table, false);
 	mutex_unlock(&etsmgr_lock);
-	if (err)
-		goto err_free;
-
-	genlmsg_end(reply, hdr);
-	return genlmsg_reply(reply, info);
-
-err_free:
-	nlmsg_free(reply);
 	return err;
+}
+
+static int etsmgr_genl_get_table(struct sk_buff *skb, struct genl_info *info)
+{
+	return etsmgr_genl_reply(skb, info, ETSMGR_CMD_GET_TABLE,
+				 etsmgr_genl_fill_table);
 }
 
 /* cb->args[0]: the id to resume from. */
@@ -226,7 +246,9 @@ static int etsmgr_genl_dump_tables(struct sk_buff *skb,
 	return skb->len;
 }
 
-static int etsmgr_genl_put_stats(struct sk_buff *skb)
+static int etsmgr_genl_put_stats(struct sk_buff *skb,
+				 struct sk_buff *request,
+				 struct genl_info *info)
 {
 	struct etsmgr_counters c;
 	u32 state;
@@ -261,28 +283,8 @@ static int etsmgr_genl_put_stats(struct sk_buff *skb)
 
 static int etsmgr_genl_get_stats(struct sk_buff *skb, struct genl_info *info)
 {
-	struct sk_buff *reply;
-	void *hdr;
-	int err;
-
-	reply = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
-	if (!reply)
-		return -ENOMEM;
-	hdr = genlmsg_put_reply(reply, info, &etsmgr_genl_family, 0,
-				ETSMGR_CMD_GET_STATS);
-	if (!hdr) {
-		err = -EMSGSIZE;
-		goto err_free;
-	}
-	err = etsmgr_genl_put_stats(reply);
-	if (err)
-		goto err_free;
-	genlmsg_end(reply, hdr);
-	return genlmsg_reply(reply, info);
-
-err_free:
-	nlmsg_free(reply);
-	return err;
+	return etsmgr_genl_reply(skb, info, ETSMGR_CMD_GET_STATS,
+				 etsmgr_genl_put_stats);
 }
 
 static int etsmgr_genl_delete_table(struct sk_buff *skb,
