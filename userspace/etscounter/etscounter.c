@@ -491,10 +491,13 @@ exec_supervisor(const struct options *o, const char *etssup,
 
 static int cmd_start(const struct options *o)
 {
+	/* Next to it: the source tree, or an install (bin/ and sbin/). */
 	static const char *const etssup_siblings[] = {
-		"etssup", "../supervisor/etssup", NULL,
+		"etssup", "../supervisor/etssup", "../sbin/etssup", NULL,
 	};
-	static const char *const daemon_siblings[] = { "etscounterd", NULL };
+	static const char *const daemon_siblings[] = {
+		"etscounterd", "../sbin/etscounterd", NULL,
+	};
 	char etssup[PATH_MAX], daemon[PATH_MAX];
 	int64_t deadline;
 	pid_t pid, supervisor;
