@@ -17,6 +17,11 @@
  * adopted again under the same id (issue 5, the seed's "table manager
  * crash").
  *
+ * Under etssup(8) with heir or standby, the daemon names etssup the heir
+ * of its table: at the daemon's death etssup takes the table and gives it
+ * to the restarted daemon, or at once to a standby instance, which waits
+ * idle (ETSSUP_STANDBY=1) for exactly that and then serves.
+ *
  * Reports go to stderr in the format of Erlang's logger, each written
  * whole with one write(2), so that they interleave cleanly with the
  * supervisor's in a shared log and none sits in a buffer at a SIGKILL.
@@ -60,6 +65,9 @@
 #define SET_CAPACITY		16
 #define SET_KEY_MAX		64
 #define SET_VALUE_MAX		64
+
+/* How long a restarted daemon waits for etssup to give its table back. */
+#define GIVE_WAIT_MS		10000
 
 /* Connections served at once; more wait in the listen backlog. */
 #define MAX_CLIENTS		64
@@ -194,15 +202,15 @@ static int open_session(void)
 }
 
 /* "killed by signal 9", as the kernel reported the previous owner's end. */
-static void previous_owner_text(const struct etsmgr_attach *a, char *buf,
-				size_t len)
+static void previous_owner_text(uint32_t exit_reason, int32_t exit_status,
+				char *buf, size_t len)
 {
-	switch (a->exit_reason) {
+	switch (exit_reason) {
 	case ETSMGR_EXIT_SIGNALED:
-		snprintf(buf, len, "killed by signal %d", a->exit_status);
+		snprintf(buf, len, "killed by signal %d", exit_status);
 		break;
 	case ETSMGR_EXIT_EXITED:
-		snprintf(buf, len, "exited with status %d", a->exit_status);
+		snprintf(buf, len, "exited with status %d", exit_status);
 		break;
 	case ETSMGR_EXIT_CLOSED:
 		snprintf(buf, len, "closed its session");
@@ -256,6 +264,127 @@ static void open_record_set(struct server *s, bool created)
 		      ETSCOUNTER_KEY, s->id, strerror(-ret));
 }
 
+/*
+ * Under a supervisor that asked to be the heir (etssup with heir or
+ * standby), name it: at our death it takes the table and hands it to our
+ * successor. Said again after every change of owner, as a transfer
+ * forgets the heir.
+ */
+static void name_supervisor_heir(struct server *s)
+{
+	int pidfd = etsmgr_supervisor_pidfd();
+	int ret;
+
+	if (pidfd == -ENOENT)
+		return;		/* not asked to */
+	if (pidfd < 0) {
+		warning("cannot name etssup the heir of table %" PRIu64
+			": %s; etsmgr will hold it if we die.",
+			s->id, strerror(-pidfd));
+		return;
+	}
+	ret = etsmgr_session_set_heir(s->session, s->id, pidfd, 0);
+	close(pidfd);
+	if (ret)
+		warning("cannot name etssup the heir of table %" PRIu64
+			": %s; etsmgr will hold it if we die.",
+			s->id, strerror(-ret));
+}
+
+/* A table handed to our session (by etssup): map it and open it. */
+static void take_table(struct server *s, const struct etsmgr_received *r,
+		       const char *how)
+{
+	char why[64];
+	void *base;
+	int ret;
+
+	if (strncmp(r->name, s->table_name, sizeof(r->name)) != 0)
+		fatal("was given table %" PRIu64 " (%.63s), not %s.",
+		      (uint64_t)r->id, r->name, s->table_name);
+	s->id = r->id;
+	s->generation = r->generation;
+	ret = etsmgr_session_map(s->session, r->mmap_offset, r->size,
+				 PROT_READ | PROT_WRITE, &base);
+	if (ret)
+		fatal("cannot map table %" PRIu64 ": %s.", s->id,
+		      strerror(-ret));
+	s->base = base;
+	s->size = r->size;
+	previous_owner_text(r->exit_reason, r->exit_status, why, sizeof(why));
+	notice("got a table %" PRIu64 " from etssup, %s (previous owner %s).",
+	       s->id, how, why);
+	open_record_set(s, false);
+	name_supervisor_heir(s);
+}
+
+/*
+ * The table is owned by a live process. Under etssup as heir, that is
+ * etssup, which took it at our predecessor's death and gives it to us
+ * once our session is open: wait for it (bounded).
+ */
+static bool wait_for_given_table(struct server *s)
+{
+	struct etsmgr_received r;
+	int ret;
+
+	if (!getenv(ETSMGR_SUPERVISOR_ENV))
+		return false;
+	notice("table %s is held by etssup; waiting for it to give it back.",
+	       s->table_name);
+	ret = etsmgr_session_wait_received(s->session, GIVE_WAIT_MS, &r);
+	if (ret)
+		fatal("etssup did not give table %s back: %s.", s->table_name,
+		      strerror(-ret));
+	take_table(s, &r, "given back");
+	return true;
+}
+
+/*
+ * A standby instance (ETSSUP_STANDBY=1): serve nothing, own nothing, and
+ * wait until etssup hands us the table of the instance that just died;
+ * then carry on as that instance, with no fork or exec in between. A
+ * drain meanwhile: wait for the manager to come back and go on waiting.
+ */
+static void wait_as_standby(struct server *s)
+{
+	struct etsmgr_received r;
+	struct pollfd pfd[2];
+	int ret;
+
+	notice("standby: waiting to take over table %s.", s->table_name);
+	for (;;) {
+		if (s->session < 0)
+			s->session = open_session();
+		pfd[0] = (struct pollfd){ .fd = s->signals, .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = s->session,
+					  .events = POLLIN | POLLPRI };
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll: %s.", strerror(errno));
+		}
+		if (pfd[0].revents) {
+			notice("standby: terminating");
+			exit(0);
+		}
+		ret = etsmgr_session_receive(s->session, &r);
+		if (ret == 0) {
+			take_table(s, &r, "taken over by the standby");
+			return;
+		}
+		if (ret != -EAGAIN)
+			fatal("cannot take a handed table: %s.", strerror(-ret));
+		if (etsmgr_session_manager_stopping(s->session) == 1) {
+			notice("standby: etsmgr is stopping; waiting for it to restart.");
+			close(s->session);
+			s->session = -1;
+		} else if (pfd[1].revents & (POLLERR | POLLNVAL)) {
+			fatal("the session with etsmgr failed.");
+		}
+	}
+}
+
 /* Create or reclaim the table, map it, and open its record set. */
 static void attach_table(struct server *s)
 {
@@ -267,6 +396,8 @@ static void attach_table(struct server *s)
 	s->session = open_session();
 	ret = etsmgr_session_attach(s->session, s->table_name, TABLE_SIZE,
 				    TABLE_ACCESS, ETSMGR_ATTACH_CREATE, &a);
+	if (ret == -EBUSY && wait_for_given_table(s))
+		return;
 	if (ret == -EBUSY)
 		fatal("table %s is owned by another live process (a second etscounterd?).",
 		      s->table_name);
@@ -286,12 +417,14 @@ static void attach_table(struct server *s)
 	if (a.result == ETSMGR_RESULT_CREATED) {
 		notice("got a table %" PRIu64 " from etsmgr, created.", s->id);
 	} else {
-		previous_owner_text(&a, why, sizeof(why));
+		previous_owner_text(a.exit_reason, a.exit_status, why,
+				    sizeof(why));
 		notice("got a table %" PRIu64
 		       " from etsmgr, reclaimed (previous owner %s).",
 		       s->id, why);
 	}
 	open_record_set(s, a.result == ETSMGR_RESULT_CREATED);
+	name_supervisor_heir(s);
 }
 
 /* ------------------------------------------------------------------ */
@@ -371,8 +504,10 @@ static int reclaim_after_abort(struct server *s, int session)
 		fatal("table %s is now table %llu, not ours (%" PRIu64 ").",
 		      s->table_name, (unsigned long long)a.id, s->id);
 	s->generation = a.generation;
+	s->session = session;
 	notice("got a table %" PRIu64 " from etsmgr, reclaimed (the drain was called off).",
 	       s->id);
+	name_supervisor_heir(s);
 	return 0;
 }
 
@@ -404,7 +539,6 @@ static void manager_back(struct server *s)
 		if (ret)
 			fatal("cannot adopt table %" PRIu64 " (its name or id is taken) nor reclaim it: %s.",
 			      s->id, strerror(-ret));
-		s->session = session;
 		return;
 	}
 	if (ret)
@@ -416,6 +550,7 @@ static void manager_back(struct server *s)
 	s->session = session;
 	s->generation = adopt.generation;
 	notice("got a table %" PRIu64 " from etsmgr, adopted.", s->id);
+	name_supervisor_heir(s);
 }
 
 /* ------------------------------------------------------------------ */
@@ -855,6 +990,14 @@ static void serve(struct server *s)
 /* Command line                                                        */
 /* ------------------------------------------------------------------ */
 
+/* Started by etssup as the standby of a supervised instance? */
+static bool standby_requested(void)
+{
+	const char *env = getenv(ETSMGR_STANDBY_ENV);
+
+	return env && strcmp(env, "1") == 0;
+}
+
 static void usage(FILE *out)
 {
 	fprintf(out,
@@ -921,12 +1064,19 @@ int main(int argc, char **argv)
 	for (i = 0; i < MAX_CLIENTS; i++)
 		s.clients[i].fd = -1;
 
-	/*
-	 * Until the table is ours there is nothing to clean up, so a SIGTERM
-	 * while we wait for the manager may end us as it does by default.
-	 */
-	attach_table(&s);
-	s.signals = block_signals();
+	if (standby_requested()) {
+		s.signals = block_signals();
+		wait_as_standby(&s);
+	} else {
+		/*
+		 * Until the table is ours there is nothing to clean up, so
+		 * a SIGTERM while we wait for the manager may end us as it
+		 * does by default.
+		 */
+		attach_table(&s);
+		s.signals = block_signals();
+	}
+	/* A standby binds only now: the path is its predecessor's till then. */
 	open_listener(&s);
 	serve(&s);
 	return 1;

@@ -103,6 +103,36 @@ int etsmgr_session_give(int session, uint64_t id, int pidfd, uint64_t data);
 int etsmgr_session_receive(int session, struct etsmgr_received *notice);
 
 /*
+ * Wait up to @timeout_ms (-1: forever) for a table to be handed to
+ * @session (a give-away, or an inheritance as heir) and take its notice.
+ * 0, -ETIMEDOUT, -ESHUTDOWN (the manager began to drain), or -errno.
+ */
+int etsmgr_session_wait_received(int session, int timeout_ms,
+				 struct etsmgr_received *notice);
+
+/*
+ * A supervisor that wants to be its children's heir (etssup(8) with
+ * heir or standby) puts its pid in this variable of their environment.
+ */
+#define ETSMGR_SUPERVISOR_ENV "ETSSUP_HEIR_PID"
+
+/*
+ * ... and "1" in this one of a standby instance it starts beside the
+ * active one: the standby owns nothing and waits for the supervisor to
+ * hand it the tables of the active instance when that one dies.
+ */
+#define ETSMGR_STANDBY_ENV "ETSSUP_STANDBY"
+
+/*
+ * A pidfd of the supervisor named by ETSMGR_SUPERVISOR_ENV, for
+ * etsmgr_session_set_heir(): checked to be the calling process's parent,
+ * so that a supervisor that died (and whose pid may be reused) is never
+ * named. -ENOENT when the variable is not set, -ESRCH when it does not
+ * name the parent, or -errno. Close it after use.
+ */
+int etsmgr_supervisor_pidfd(void);
+
+/*
  * 1 when the manager is stopping (a drain started: the session polls
  * POLLPRI | POLLHUP), 0 when it serves, -errno. A client then closes
  * the session, keeps its mappings, and adopts them once

@@ -8,10 +8,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -159,6 +161,31 @@ int etsmgr_session_receive(int session, struct etsmgr_received *notice)
 	return session_ioctl(session, ETSMGR_IOC_RECEIVE, notice);
 }
 
+int etsmgr_supervisor_pidfd(void)
+{
+	const char *env = getenv(ETSMGR_SUPERVISOR_ENV);
+	pid_t parent = getppid();
+	char *end;
+	long pid;
+	int fd;
+
+	if (!env || !*env)
+		return -ENOENT;
+	errno = 0;
+	pid = strtol(env, &end, 10);
+	if (errno || *end || pid <= 1 || pid != parent)
+		return -ESRCH;	/* not, or no longer, our parent */
+	fd = (int)syscall(SYS_pidfd_open, parent, 0);
+	if (fd < 0)
+		return -errno;
+	/* Re-parented in between: the pidfd may name a reused pid. */
+	if (getppid() != parent) {
+		close(fd);
+		return -ESRCH;
+	}
+	return fd;
+}
+
 int etsmgr_session_manager_stopping(int session)
 {
 	struct pollfd pfd = { .fd = session, .events = POLLPRI };
@@ -176,6 +203,34 @@ static int64_t session_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int etsmgr_session_wait_received(int session, int timeout_ms,
+				 struct etsmgr_received *notice)
+{
+	struct pollfd pfd = { .fd = session, .events = POLLIN };
+	int64_t deadline = session_now_ms() + timeout_ms;
+	int ret, left = timeout_ms;
+
+	for (;;) {
+		ret = etsmgr_session_receive(session, notice);
+		if (ret != -EAGAIN)
+			return ret;
+		if (timeout_ms >= 0) {
+			left = (int)(deadline - session_now_ms());
+			if (left <= 0)
+				return -ETIMEDOUT;
+		}
+		ret = poll(&pfd, 1, left);
+		if (ret < 0 && errno != EINTR)
+			return -errno;
+		if (pfd.revents & POLLNVAL)
+			return -EBADF;
+		/* POLLPRI alone is a drain: no notice will come. */
+		if ((pfd.revents & (POLLPRI | POLLHUP)) &&
+		    !(pfd.revents & POLLIN))
+			return -ESHUTDOWN;
+	}
 }
 
 int etsmgr_session_open_wait(int timeout_ms)
