@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
 #include <sys/wait.h>
@@ -14,6 +15,8 @@
 
 #include "caps.h"
 #include "child.h"
+#include "etsmgr.h"
+#include "listener.h"
 #include "proc.h"
 
 /* What a child that could not exec tells etssup through the pipe. */
@@ -27,12 +30,60 @@ void child_init(struct child *c, const struct child_spec *spec)
 	memset(c, 0, sizeof(*c));
 	c->spec = spec;
 	c->pidfd = -1;
+	c->listen_fd = -1;
+}
+
+/*
+ * The environment of socket activation (sd_listen_fds(3)) and of the heir
+ * protocol (etsmgr.h); etssup's own values are never passed on. Between
+ * fork and exec of a single-threaded etssup, setenv() is safe. -errno.
+ */
+static int child_environment(const struct child *c, int *report_fd)
+{
+	char num[24];
+	int fd;
+
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDNAMES");
+	unsetenv(ETSMGR_SUPERVISOR_ENV);
+	unsetenv(ETSMGR_STANDBY_ENV);
+	if (c->listen_fd >= 0) {
+		/* The failure pipe must not be where the socket goes. */
+		if (*report_fd == LISTEN_FDS_START) {
+			fd = fcntl(*report_fd, F_DUPFD_CLOEXEC,
+				   LISTEN_FDS_START + 1);
+			if (fd < 0)
+				return -errno;
+			*report_fd = fd;
+		}
+		if (c->listen_fd == LISTEN_FDS_START)
+			fd = fcntl(LISTEN_FDS_START, F_SETFD, 0);
+		else
+			fd = dup2(c->listen_fd, LISTEN_FDS_START);
+		if (fd < 0)
+			return -errno;
+		snprintf(num, sizeof(num), "%d", (int)getpid());
+		if (setenv("LISTEN_FDS", "1", 1) < 0 ||
+		    setenv("LISTEN_PID", num, 1) < 0 ||
+		    setenv("LISTEN_FDNAMES", c->spec->id, 1) < 0)
+			return -errno;
+	}
+	if (c->heir_pid > 0) {
+		snprintf(num, sizeof(num), "%d", (int)c->heir_pid);
+		if (setenv(ETSMGR_SUPERVISOR_ENV, num, 1) < 0)
+			return -errno;
+	}
+	if (c->standby && setenv(ETSMGR_STANDBY_ENV, "1", 1) < 0)
+		return -errno;
+	return 0;
 }
 
 /* Between fork and exec: never returns. */
 static void __attribute__((noreturn))
-exec_child(const struct child_spec *spec, int report_fd)
+exec_child(const struct child *c, int report_fd)
 {
+	const struct child_spec *spec = c->spec;
 	struct start_failure f;
 	const char *step;
 	sigset_t none;
@@ -52,8 +103,11 @@ exec_child(const struct child_spec *spec, int report_fd)
 	setpgid(0, 0);
 
 	memset(&f, 0, sizeof(f));
-	ret = caps_limit_to(spec->keep_caps, spec->nkeep_caps, &step);
+	ret = child_environment(c, &report_fd);
 	if (ret < 0) {
+		snprintf(f.step, sizeof(f.step), "environment");
+	} else if ((ret = caps_limit_to(spec->keep_caps, spec->nkeep_caps,
+					&step)) < 0) {
 		snprintf(f.step, sizeof(f.step), "capabilities: %s", step);
 	} else {
 		execvp(spec->argv[0], spec->argv);
@@ -103,7 +157,7 @@ int child_start(struct child *c, char *why, size_t len)
 	}
 	if (pid == 0) {
 		close(pipefd[0]);
-		exec_child(c->spec, pipefd[1]);
+		exec_child(c, pipefd[1]);
 	}
 	close(pipefd[1]);
 

@@ -38,6 +38,11 @@ struct child {
 	bool removed;			/* temporary and gone: never started again */
 	struct exit_info exit;		/* the last exit */
 	uint32_t generation;		/* tells its events from a predecessor's */
+	/* Set by the supervisor, passed to every process it starts: */
+	bool standby;			/* the idle second instance */
+	bool given_tables;		/* etssup gave it a predecessor's tables */
+	int listen_fd;			/* descriptor 3 with LISTEN_FDS=1, or -1 */
+	pid_t heir_pid;			/* ETSSUP_HEIR_PID, or 0 */
 };
 
 void child_init(struct child *c, const struct child_spec *spec);

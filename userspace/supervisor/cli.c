@@ -29,6 +29,9 @@ static const struct option options[] = {
 	{ "restart", required_argument, NULL, OPT_SETTING },
 	{ "shutdown", required_argument, NULL, OPT_SETTING },
 	{ "keep-caps", required_argument, NULL, OPT_SETTING },
+	{ "listen", required_argument, NULL, OPT_SETTING },
+	{ "heir", optional_argument, NULL, OPT_SETTING },
+	{ "standby", optional_argument, NULL, OPT_SETTING },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -59,6 +62,12 @@ static const char usage[] =
 "                      brutal_kill or infinity\n"
 "  --keep-caps LIST    capabilities it keeps, e.g. cap_net_bind_service;\n"
 "                      by default it runs with none\n"
+"  --listen PATH       etssup binds a Unix stream socket at PATH, keeps it\n"
+"                      across restarts and passes it as LISTEN_FDS=1\n"
+"  --heir[=BOOL]       etssup is the heir of the child's etsmgr tables and\n"
+"                      gives them to the restarted child\n"
+"  --standby[=BOOL]    also keep an idle second instance that takes over\n"
+"                      the tables at once when the first one dies\n"
 "\n"
 "  -h, --help          this help\n"
 "\n"
@@ -162,8 +171,12 @@ enum cli_result cli_parse(int argc, char **argv, struct sup_spec *spec)
 			break;
 		case OPT_SETTING: {
 			/* Checked now, so that errors come in order. */
-			int ret = sup_spec_set(spec, options[idx].name, optarg,
-					       err);
+			int ret;
+
+			if (!optarg)	/* --heir, --standby: "true" */
+				optarg = "true";
+			ret = sup_spec_set(spec, options[idx].name, optarg,
+					   err);
 
 			if (ret == SPEC_UNKNOWN_KEY) {
 				settings_add(&child, options[idx].name, optarg);

@@ -169,6 +169,33 @@ void report_started(const char *sup, const struct child *c)
 
 	header(&o, "PROGRESS", sup);
 	child_list(&o, c->adopted ? "re-adopted" : "started", c->spec, c->pid);
+	if (c->standby)
+		out_add(&o, "    role: standby\n");
+	emit(&o);
+}
+
+void report_promoted(const char *sup, const struct child *c, pid_t dead)
+{
+	struct out o = { .len = 0 };
+
+	header(&o, "PROGRESS", sup);
+	child_list(&o, "promoted", c->spec, c->pid);
+	out_add(&o, "    role: standby of {pid,%d}, now active\n", (int)dead);
+	emit(&o);
+}
+
+void report_table(const char *sup, const char *verb, uint64_t id,
+		  const char *name, const char *dir, pid_t pid,
+		  const struct child_spec *c)
+{
+	struct out o = { .len = 0 };
+
+	header(&o, "PROGRESS", sup);
+	out_add(&o, "    %s: [{table,%llu},{name,\"%s\"},{%s,{pid,%d}}",
+		verb, (unsigned long long)id, name, dir, (int)pid);
+	if (c)
+		out_add(&o, ",{id,%s}", c->id);
+	out_add(&o, "]\n");
 	emit(&o);
 }
 

@@ -18,6 +18,7 @@
 #ifndef ETSSUP_REPORT_H
 #define ETSSUP_REPORT_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "child.h"
@@ -28,6 +29,18 @@ int report_open_log(const char *path);
 
 /* PROGRESS REPORT "started:" or, for a re-adopted child, "re-adopted:". */
 void report_started(const char *sup, const struct child *c);
+
+/* PROGRESS REPORT "promoted:": the standby replaced the instance @dead. */
+void report_promoted(const char *sup, const struct child *c, pid_t dead);
+
+/*
+ * PROGRESS REPORT of an etsmgr table etssup holds as heir: @verb
+ * "inherited" (@dir "from": the dead owner) or "gave" (@dir "to"), for
+ * the child @c (NULL: none of ours).
+ */
+void report_table(const char *sup, const char *verb, uint64_t id,
+		  const char *name, const char *dir, pid_t pid,
+		  const struct child_spec *c);
 
 /* SUPERVISOR REPORT child_terminated: it exited on its own. */
 void report_child_terminated(const char *sup, const struct child_spec *c,

@@ -128,6 +128,7 @@ void sup_spec_free(struct sup_spec *s)
 	for (size_t i = 0; i < s->nchildren; i++) {
 		argv_free(s->children[i].argv);
 		free(s->children[i].keep_caps);
+		free(s->children[i].listen);
 	}
 	free(s->children);
 	free(s->state_dir);
@@ -215,6 +216,46 @@ static int set_shutdown(struct child_spec *c, const char *value,
 	return 0;
 }
 
+/* true/yes/1 or false/no/0, as a config file or --heir=... says it. */
+static int set_bool(bool *b, const char *value, char err[SPEC_ERR_MAX])
+{
+	static const char *const yes[] = { "true", "yes", "1" };
+	static const char *const no[] = { "false", "no", "0" };
+
+	if (lookup(yes, ARRAY_SIZE(yes), value) >= 0) {
+		*b = true;
+		return 0;
+	}
+	if (lookup(no, ARRAY_SIZE(no), value) >= 0) {
+		*b = false;
+		return 0;
+	}
+	snprintf(err, SPEC_ERR_MAX, "'%.80s' is not true or false", value);
+	return -1;
+}
+
+/* An absolute path that fits in sockaddr_un, with room for ".tmp.PID". */
+static int set_listen(struct child_spec *c, const char *value,
+		      char err[SPEC_ERR_MAX])
+{
+	char *path;
+
+	if (value[0] != '/' || strlen(value) > SPEC_LISTEN_MAX) {
+		snprintf(err, SPEC_ERR_MAX,
+			 "'%.80s' is not an absolute socket path of at most %d bytes",
+			 value, SPEC_LISTEN_MAX);
+		return -1;
+	}
+	path = strdup(value);
+	if (!path) {
+		snprintf(err, SPEC_ERR_MAX, "out of memory");
+		return -1;
+	}
+	free(c->listen);
+	c->listen = path;
+	return 0;
+}
+
 int child_spec_set(struct child_spec *c, const char *key, const char *value,
 		   char err[SPEC_ERR_MAX])
 {
@@ -246,6 +287,17 @@ int child_spec_set(struct child_spec *c, const char *key, const char *value,
 		c->nkeep_caps = n;
 		return 0;
 	}
+	if (strcmp(key, "listen") == 0)
+		return set_listen(c, value, err);
+	if (strcmp(key, "heir") == 0)
+		return set_bool(&c->heir, value, err);
+	if (strcmp(key, "standby") == 0) {
+		if (set_bool(&c->standby, value, err) < 0)
+			return -1;
+		/* The standby takes over through etssup's inheritance. */
+		c->heir |= c->standby;
+		return 0;
+	}
 	return SPEC_UNKNOWN_KEY;
 }
 
@@ -268,10 +320,27 @@ int sup_spec_check(const struct sup_spec *s, char err[SPEC_ERR_MAX])
 		return -1;
 	}
 	for (size_t i = 0; i < s->nchildren; i++) {
-		if (!s->children[i].argv || !s->children[i].argv[0]) {
+		const struct child_spec *c = &s->children[i];
+
+		if (!c->argv || !c->argv[0]) {
 			snprintf(err, SPEC_ERR_MAX, "child '%s' has no command",
-				 s->children[i].id);
+				 c->id);
 			return -1;
+		}
+		if (c->standby && c->restart == RESTART_TEMPORARY) {
+			snprintf(err, SPEC_ERR_MAX,
+				 "child '%s': a temporary child is never restarted, so a standby would never take over",
+				 c->id);
+			return -1;
+		}
+		for (size_t j = 0; j < i && c->listen; j++) {
+			if (s->children[j].listen &&
+			    strcmp(s->children[j].listen, c->listen) == 0) {
+				snprintf(err, SPEC_ERR_MAX,
+					 "children '%s' and '%s' listen on the same socket %.80s",
+					 s->children[j].id, c->id, c->listen);
+				return -1;
+			}
 		}
 	}
 	return 0;

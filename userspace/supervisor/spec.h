@@ -34,6 +34,8 @@ enum shutdown_kind {
 
 /* Names and ids become file names and report atoms: keep them plain. */
 #define SPEC_NAME_MAX 63
+/* sun_path (108) less ".tmp.PID" and its NUL, for the atomic bind. */
+#define SPEC_LISTEN_MAX 90
 /* Room for any message a parser writes (values are quoted, truncated). */
 #define SPEC_ERR_MAX 512
 
@@ -47,6 +49,9 @@ struct child_spec {
 	unsigned int shutdown_ms;	/* for SHUTDOWN_TIMEOUT */
 	cap_value_t *keep_caps;		/* capabilities the child keeps */
 	size_t nkeep_caps;
+	char *listen;			/* a Unix socket etssup holds, or NULL */
+	bool heir;			/* etssup inherits its etsmgr tables */
+	bool standby;			/* ... and keeps an idle second instance */
 };
 
 struct sup_spec {
@@ -62,7 +67,7 @@ struct sup_spec {
 
 /* The keys each setter knows, for messages. */
 #define SUP_KEYS "name, strategy, intensity, period, state-dir or log"
-#define CHILD_KEYS "restart, shutdown or keep-caps"
+#define CHILD_KEYS "restart, shutdown, keep-caps, listen, heir or standby"
 
 /* Result of the setters: the key is unknown to this level. */
 #define SPEC_UNKNOWN_KEY (-2)
@@ -82,7 +87,8 @@ int sup_spec_set(struct sup_spec *s, const char *key, const char *value,
 		 char err[SPEC_ERR_MAX]);
 
 /*
- * Set a child-level key (id, restart, shutdown, keep-caps); the command
+ * Set a child-level key (id, restart, shutdown, keep-caps, listen, heir,
+ * standby); the command
  * is set with child_spec_set_argv(), and the id is not among CHILD_KEYS
  * because a config file gives it in a stanza's header. Same results as
  * sup_spec_set().

@@ -44,7 +44,8 @@ int statefile_save(const char *path, const char *name,
 		name);
 	fprintf(f, "supervisor %d %llu\n", (int)getpid(), self_start);
 	for (size_t i = 0; i < n; i++)
-		fprintf(f, "child %s %d %llu\n", entries[i].id,
+		fprintf(f, "%s %s %d %llu\n",
+			entries[i].standby ? "standby" : "child", entries[i].id,
 			(int)entries[i].pid, entries[i].starttime);
 	if (ferror(f))
 		ret = -EIO;
@@ -72,11 +73,17 @@ int statefile_load(const char *path, struct state_entry **entries, size_t *n)
 	if (!f)
 		return errno == ENOENT ? 0 : -errno;
 	while (getline(&line, &cap, f) > 0) {
-		char id[SPEC_NAME_MAX + 2];
+		char id[SPEC_NAME_MAX + 2], role[8];
 
-		if (sscanf(line, "child %64s %d %llu", id, &pid,
-			   &e.starttime) != 3 || pid <= 0 ||
+		if (sscanf(line, "%7s %64s %d %llu", role, id, &pid,
+			   &e.starttime) != 4 || pid <= 0 ||
 		    !spec_name_valid(id))
+			continue;
+		if (strcmp(role, "child") == 0)
+			e.standby = false;
+		else if (strcmp(role, "standby") == 0)
+			e.standby = true;
+		else
 			continue;
 		strcpy(e.id, id);
 		e.pid = (pid_t)pid;

@@ -7,6 +7,10 @@
  *   # etssup state of supervisor NAME: running children. Do not edit.
  *   supervisor PID STARTTIME
  *   child ID PID STARTTIME
+ *   standby ID PID STARTTIME
+ *
+ * (a standby line for the idle second instance of a child with standby;
+ * an etssup that knows no standby skips such lines).
  *
  * It is replaced atomically (write a temporary file, rename), so a reader
  * sees the old or the new list, never half of one.
@@ -14,6 +18,7 @@
 #ifndef ETSSUP_STATEFILE_H
 #define ETSSUP_STATEFILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -23,6 +28,7 @@ struct state_entry {
 	char id[SPEC_NAME_MAX + 1];
 	pid_t pid;
 	unsigned long long starttime;
+	bool standby;		/* the child's standby instance */
 };
 
 /* Replace the file with these entries. 0 or -errno. */

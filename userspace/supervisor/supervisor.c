@@ -9,6 +9,13 @@
  * An exit is recorded where it is seen (record_exit) and acted upon from
  * the main loop, in start order, so that no restart ever runs inside the
  * wait of a stop sequence.
+ *
+ * A child with heir names etssup the heir of its etsmgr tables: etssup
+ * takes them at its death (heir.c) and gives them to its successor. With
+ * standby, that successor is already running, idle: it takes over at
+ * once and is promoted in place of the dead one, and only then is a new
+ * standby forked, off the recovery path. A child with listen gets the
+ * listening socket etssup holds (listener.c).
  */
 #include <errno.h>
 #include <limits.h>
@@ -25,7 +32,9 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "heir.h"
 #include "intensity.h"
+#include "listener.h"
 #include "pidfile.h"
 #include "proc.h"
 #include "report.h"
@@ -33,8 +42,16 @@
 #include "statefile.h"
 #include "supervisor.h"
 
-/* The epoll tag of the signalfd; a child's is its index and generation. */
+/*
+ * The epoll tags of the signalfd and of the etsmgr session; a child's is
+ * its index and generation.
+ */
 #define TAG_SIGNALS UINT64_MAX
+#define TAG_ETSMGR (UINT64_MAX - 1)
+
+/* Retries of a give-away to a child that has no session yet, in ms. */
+#define GIVE_RETRY_FIRST_MS 1
+#define GIVE_RETRY_MAX_MS 64
 
 enum outcome {
 	CARRY_ON,
@@ -43,9 +60,16 @@ enum outcome {
 
 struct sup {
 	const struct sup_spec *spec;
-	struct child *children;		/* in start order */
+	/*
+	 * [0, n): the children in start order; [n, 2n): their standby
+	 * instances, used only for a child with standby.
+	 */
+	struct child *children;
 	size_t n;
-	struct state_entry *entries;	/* room to save every child */
+	struct state_entry *entries;	/* room to save every process */
+	struct listener *listeners;	/* per child, for listen */
+	struct heir heir;
+	unsigned int give_retry_ms;	/* 0: no give-away waits */
 	struct intensity restarts;
 	int epfd, sigfd, pidfile_fd;
 	int stop_signal;		/* SIGTERM or SIGINT came: shut down */
@@ -61,12 +85,28 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* The child's standby instance, or NULL when it has none. */
+static struct child *standby_of(struct sup *s, const struct child *c)
+{
+	size_t i = (size_t)(c - s->children);
+
+	if (i >= s->n || !c->spec->standby)
+		return NULL;
+	return &s->children[i + s->n];
+}
+
+/* The index of a process's child spec (a standby's is its child's). */
+static size_t spec_index(const struct sup *s, const struct child *c)
+{
+	return (size_t)(c - s->children) % s->n;
+}
+
 static void save_state(struct sup *s)
 {
 	size_t n = 0;
 	int ret;
 
-	for (size_t i = 0; i < s->n; i++) {
+	for (size_t i = 0; i < 2 * s->n; i++) {
 		const struct child *c = &s->children[i];
 
 		if (!child_running(c))
@@ -74,6 +114,7 @@ static void save_state(struct sup *s)
 		strcpy(s->entries[n].id, c->spec->id);
 		s->entries[n].pid = c->pid;
 		s->entries[n].starttime = c->starttime;
+		s->entries[n].standby = c->standby;
 		n++;
 	}
 	ret = statefile_save(s->statefile, s->spec->name, s->entries, n);
@@ -116,7 +157,7 @@ static void record_exit(struct sup *s, struct child *c,
 
 static struct child *own_child(struct sup *s, pid_t pid)
 {
-	for (size_t i = 0; i < s->n; i++) {
+	for (size_t i = 0; i < 2 * s->n; i++) {
 		struct child *c = &s->children[i];
 
 		if (c->pid == pid && !c->adopted)
@@ -170,6 +211,119 @@ static void read_signals(struct sup *s)
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* etsmgr tables held as heir                                          */
+/* ------------------------------------------------------------------ */
+
+/* Whose was the dead owner @pid: a child spec's index, or HELD_NOBODY. */
+static size_t owner_spec(struct sup *s, pid_t pid)
+{
+	for (size_t i = 0; pid > 0 && i < 2 * s->n; i++) {
+		const struct child *c = &s->children[i];
+
+		if (c->pid == pid || c->last_pid == pid)
+			return spec_index(s, c);
+	}
+	return HELD_NOBODY;
+}
+
+/* Take every table handed to etssup (a child died) and hold it. */
+static void receive_tables(struct sup *s)
+{
+	struct etsmgr_received r;
+	size_t i;
+	int ret;
+
+	while ((ret = heir_receive(&s->heir, &r)) == 0) {
+		i = owner_spec(s, r.from_pid);
+		report_table(s->spec->name, "inherited", r.id, r.name, "from",
+			     r.from_pid, i == HELD_NOBODY ? NULL :
+			     &s->spec->children[i]);
+		if (i == HELD_NOBODY)
+			report_message("table %llu (%s) came from pid %d, no child of ours: etssup keeps it until it exits, then etsmgr holds it",
+				       (unsigned long long)r.id, r.name,
+				       (int)r.from_pid);
+		if (heir_hold(&s->heir, &r, i) < 0)
+			report_message("out of memory: table %llu (%s) stays etssup's until it exits",
+				       (unsigned long long)r.id, r.name);
+	}
+	if (ret != -EAGAIN)
+		report_message("cannot receive a table from etsmgr: %s",
+			       strerror(-ret));
+}
+
+/* Does etssup hold a table the process @pid of child @i left? */
+static bool holds_from(const struct sup *s, size_t i, pid_t pid)
+{
+	for (size_t k = 0; k < s->heir.n; k++)
+		if (s->heir.held[k].child == i && s->heir.held[k].from == pid)
+			return true;
+	return false;
+}
+
+/*
+ * Who gets child @i's table that @from left: a live instance other than
+ * @from (the restarted or promoted one), else the standby, which takes
+ * over as soon as it has it. NULL: nobody yet (the restart will come).
+ */
+static struct child *successor(struct sup *s, size_t i, pid_t from)
+{
+	struct child *a = &s->children[i], *b = standby_of(s, a);
+
+	if (child_running(a) && a->pid != from)
+		return a;
+	if (b && child_running(b))
+		return b;
+	return NULL;
+}
+
+/*
+ * Give each held table to its child's successor. Returns true when one
+ * waits for its successor to open a session (ENXIO): try again soon.
+ */
+static bool deliver(struct sup *s)
+{
+	bool waiting = false;
+	size_t i = 0;
+
+	while (i < s->heir.n) {
+		struct held_table t = s->heir.held[i];
+		struct child *to;
+		int ret;
+
+		to = t.child == HELD_NOBODY ? NULL :
+		     successor(s, t.child, t.from);
+		if (!to) {
+			i++;
+			continue;
+		}
+		ret = heir_give(&s->heir, i, to->pidfd);
+		if (ret == 0) {
+			to->given_tables = true;
+			report_table(s->spec->name, "gave", t.id, t.name, "to",
+				     to->pid, to->spec);
+			continue;
+		}
+		if (ret == -ENXIO)	/* no session yet: it is starting */
+			waiting = true;
+		if (ret == -ENXIO || ret == -ESRCH) {	/* died: exit pending */
+			i++;
+			continue;
+		}
+		if (ret == -ENOENT) {
+			report_message("table %llu (%s) was deleted while etssup held it",
+				       (unsigned long long)t.id, t.name);
+			heir_forget(&s->heir, i);
+			continue;
+		}
+		report_message("cannot give table %llu (%s) to child %s (pid %d): %s; etssup keeps it until it exits, then etsmgr holds it",
+			       (unsigned long long)t.id, t.name, to->spec->id,
+			       (int)to->pid, strerror(-ret));
+		s->heir.held[i++].child = HELD_NOBODY;
+	}
+	return waiting;
+}
+
 /* Wait up to timeout_ms (-1: no limit) and record what happened. */
 static void pump(struct sup *s, int timeout_ms)
 {
@@ -182,6 +336,10 @@ static void pump(struct sup *s, int timeout_ms)
 
 		if (tag == TAG_SIGNALS) {
 			read_signals(s);
+			continue;
+		}
+		if (tag == TAG_ETSMGR) {
+			receive_tables(s);
 			continue;
 		}
 		c = &s->children[tag >> 32];
@@ -204,6 +362,7 @@ static int start_child(struct sup *s, struct child *c)
 	char why[256];
 
 	c->exit_pending = false;
+	c->given_tables = false;
 	if (child_start(c, why, sizeof(why)) < 0) {
 		report_start_error(s->spec->name, c->spec, why);
 		return -1;
@@ -272,10 +431,25 @@ static void stop_child(struct sup *s, struct child *c)
 		report_shutdown_error(s->spec->name, cs, pid, &e);
 }
 
-/* Stop every running child, last started first. */
+/*
+ * Start a standby instance for the child @c, if it has one and etssup
+ * can hand tables over. A failure is reported, not fatal: the child is
+ * then restarted the usual way until a later restart brings a standby.
+ */
+static void start_standby(struct sup *s, const struct child *c)
+{
+	struct child *b = standby_of(s, c);
+
+	if (b && !child_running(b) && s->heir.session >= 0)
+		start_child(s, b);
+}
+
+/* Stop every running child, last started first, each after its standby. */
 static void stop_all(struct sup *s)
 {
-	for (size_t i = s->n; i-- > 0;) {
+	for (size_t k = 2 * s->n; k-- > 0;) {
+		/* n-1+n, n-1, n-2+n, n-2, ...: a standby before its child */
+		size_t i = k / 2 + (k % 2 ? s->n : 0);
 		struct child *c = &s->children[i];
 
 		if (!child_running(c))
@@ -297,6 +471,7 @@ static struct child *start_all(struct sup *s)
 			continue;
 		if (start_child(s, c) < 0)
 			return c;
+		start_standby(s, c);
 	}
 	return NULL;
 }
@@ -326,8 +501,10 @@ static enum outcome restart(struct sup *s, struct child *c)
 			return ESCALATE;
 		}
 		if (s->spec->strategy == STRATEGY_ONE_FOR_ONE) {
-			if (start_child(s, c) == 0)
+			if (start_child(s, c) == 0) {
+				start_standby(s, c);
 				return CARRY_ON;
+			}
 			continue;
 		}
 		stop_all(s);
@@ -340,21 +517,82 @@ static enum outcome restart(struct sup *s, struct child *c)
 	return CARRY_ON;
 }
 
+/*
+ * The active instance @a died and its standby @b has (or is about to
+ * have) its tables: @b becomes the child in @a's place, no fork or exec
+ * on the way; a new standby is started afterwards. Counts as a restart.
+ */
+static enum outcome promote(struct sup *s, struct child *a, struct child *b)
+{
+	uint32_t a_generation = a->generation, b_generation = b->generation;
+	struct exit_info last_exit = a->exit;
+	pid_t dead = a->last_pid;
+
+	if (!intensity_add(&s->restarts, now_ns())) {
+		report_escalation(s->spec->name, a->spec, dead);
+		return ESCALATE;
+	}
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, b->pidfd, NULL);
+	*a = *b;
+	a->standby = false;
+	a->generation = a_generation;
+	a->last_pid = dead;	/* its tables may still come in */
+	a->exit = last_exit;
+	watch(s, a);
+	b->pid = 0;
+	b->pidfd = -1;
+	b->adopted = false;
+	b->given_tables = false;
+	b->generation = b_generation;
+	report_promoted(s->spec->name, a, dead);
+	deliver(s);
+	save_state(s);
+	start_standby(s, a);
+	return CARRY_ON;
+}
+
+/* A standby exited: start another while its child runs. */
+static enum outcome restart_standby(struct sup *s, struct child *b)
+{
+	struct child *a = &s->children[spec_index(s, b)];
+
+	if (s->stop_signal || !child_running(a))
+		return CARRY_ON;
+	if (!intensity_add(&s->restarts, now_ns())) {
+		report_escalation(s->spec->name, b->spec, b->last_pid);
+		return ESCALATE;
+	}
+	start_child(s, b);
+	return CARRY_ON;
+}
+
 static enum outcome handle_exit(struct sup *s, struct child *c)
 {
+	struct child *b = standby_of(s, c);
+
 	c->exit_pending = false;
+	/* Its tables were handed over before its exit was reported. */
+	receive_tables(s);
+	if (c->standby)
+		return restart_standby(s, c);
+	if (b && child_running(b) &&
+	    (b->given_tables || holds_from(s, spec_index(s, c), c->last_pid)))
+		return promote(s, c, b);
 	if (needs_restart(c))
 		return restart(s, c);
+	if (b && child_running(b))	/* nothing left to stand by for */
+		stop_child(s, b);
 	if (c->spec->restart == RESTART_TEMPORARY)
 		c->removed = true;
 	return CARRY_ON;
 }
 
 static const struct state_entry *find_entry(const struct state_entry *e,
-					    size_t n, const char *id)
+					    size_t n, const char *id,
+					    bool standby)
 {
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(e[i].id, id) == 0)
+		if (strcmp(e[i].id, id) == 0 && e[i].standby == standby)
 			return &e[i];
 	return NULL;
 }
@@ -391,6 +629,29 @@ static void warn_strays(struct sup *s, const struct state_entry *e, size_t n)
 	}
 }
 
+/*
+ * The listening socket of child @c: taken back from the re-adopted
+ * instance, so that the path keeps naming the socket it accepts on, or
+ * bound anew. Without it the child binds its own, as it would alone.
+ */
+static void hold_listener(struct sup *s, struct child *c)
+{
+	size_t i = spec_index(s, c);
+	struct listener *l = &s->listeners[i];
+	const char *path = c->spec->listen;
+	char why[256];
+
+	if (child_running(c) &&
+	    listener_take(l, c->pidfd, path, why, sizeof(why)) < 0)
+		report_message("child %s: cannot take its listening socket back (%s); binding %s anew",
+			       c->spec->id, why, path);
+	if (l->fd < 0 && listener_bind(l, path, why, sizeof(why)) < 0)
+		report_message("child %s: cannot listen on %s: %s; its instances bind their own",
+			       c->spec->id, path, why);
+	s->children[i].listen_fd = l->fd;
+	s->children[i + s->n].listen_fd = l->fd;
+}
+
 /* Re-adopt what a previous etssup left running, start the rest in order. */
 static int start_initial(struct sup *s)
 {
@@ -403,12 +664,21 @@ static int start_initial(struct sup *s)
 			       s->statefile, strerror(-ret));
 	warn_strays(s, prev, nprev);
 	for (size_t i = 0; i < s->n; i++) {
-		struct child *c = &s->children[i];
+		struct child *c = &s->children[i], *b = standby_of(s, c);
 		const struct state_entry *e = find_entry(prev, nprev,
-							 c->spec->id);
+							 c->spec->id, false);
 		char reason[SPEC_NAME_MAX + 32];
+		bool adopted = e && adopt(s, c, e) == 0;
 
-		if (e && adopt(s, c, e) == 0)
+		/* Before any start: the instances need the socket. */
+		if (c->spec->listen)
+			hold_listener(s, c);
+		if (b) {
+			e = find_entry(prev, nprev, c->spec->id, true);
+			if (!e || adopt(s, b, e) < 0)
+				start_standby(s, c);
+		}
+		if (adopted)
 			continue;
 		if (start_child(s, c) < 0) {
 			snprintf(reason, sizeof(reason),
@@ -454,6 +724,41 @@ static int setup_events(struct sup *s)
 	return 0;
 }
 
+/*
+ * For the children with heir: etssup's session of etsmgr, watched for the
+ * tables it inherits. Without the module, the children run as without
+ * heir (etsmgr holds their tables) and no standby is started.
+ */
+static int setup_heir(struct sup *s)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_ETSMGR };
+	bool wanted = false;
+	int ret;
+
+	for (size_t i = 0; i < s->n; i++)
+		wanted |= s->spec->children[i].heir;
+	if (!wanted)
+		return 0;
+	ret = heir_open(&s->heir);
+	if (ret < 0) {
+		report_message("cannot open %s: %s; etsmgr, not etssup, will hold the tables of dead children, and no standby is started",
+			       ETSMGR_DEVICE_PATH, strerror(-ret));
+		return 0;
+	}
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->heir.session, &ev) < 0) {
+		report_message("cannot watch the etsmgr session: %s",
+			       strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		if (!s->spec->children[i].heir)
+			continue;
+		s->children[i].heir_pid = getpid();
+		s->children[i + s->n].heir_pid = getpid();
+	}
+	return 0;
+}
+
 static int setup(struct sup *s, const struct sup_spec *spec)
 {
 	const char *dir = spec->state_dir ? spec->state_dir :
@@ -465,15 +770,21 @@ static int setup(struct sup *s, const struct sup_spec *spec)
 	s->spec = spec;
 	s->n = spec->nchildren;
 	s->epfd = s->sigfd = s->pidfile_fd = -1;
-	s->children = calloc(s->n, sizeof(*s->children));
-	s->entries = calloc(s->n, sizeof(*s->entries));
-	if (!s->children || !s->entries ||
+	heir_init(&s->heir);
+	s->children = calloc(2 * s->n, sizeof(*s->children));
+	s->entries = calloc(2 * s->n, sizeof(*s->entries));
+	s->listeners = calloc(s->n, sizeof(*s->listeners));
+	if (!s->children || !s->entries || !s->listeners ||
 	    intensity_init(&s->restarts, spec->intensity, spec->period_s) < 0) {
 		report_message("out of memory");
 		return -1;
 	}
-	for (size_t i = 0; i < s->n; i++)
+	for (size_t i = 0; i < s->n; i++) {
 		child_init(&s->children[i], &spec->children[i]);
+		child_init(&s->children[i + s->n], &spec->children[i]);
+		s->children[i + s->n].standby = true;
+		listener_init(&s->listeners[i]);
+	}
 	/* First, so that SIGTERM cannot kill etssup holding its pidfile. */
 	ret = setup_events(s);
 	if (ret < 0) {
@@ -500,6 +811,8 @@ static int setup(struct sup *s, const struct sup_spec *spec)
 		report_message("supervisor %s: %s", spec->name, err);
 		return -1;
 	}
+	if (setup_heir(s) < 0)
+		return -1;
 	/* Orphans of the children (a daemonizing child's) come back here. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
 		report_message("prctl(PR_SET_CHILD_SUBREAPER): %s",
@@ -516,6 +829,11 @@ static void teardown(struct sup *s)
 		unlink(s->statefile);
 		pidfile_release(s->pidfile, s->pidfile_fd);
 	}
+	for (size_t i = 0; s->listeners && i < s->n; i++)
+		listener_close(&s->listeners[i], s->spec->children[i].listen);
+	free(s->listeners);
+	/* What it still holds, etsmgr holds now. */
+	heir_close(&s->heir);
 	if (s->epfd >= 0)
 		close(s->epfd);
 	if (s->sigfd >= 0)
@@ -527,10 +845,21 @@ static void teardown(struct sup *s)
 
 static struct child *first_pending(struct sup *s)
 {
-	for (size_t i = 0; i < s->n; i++)
+	for (size_t i = 0; i < 2 * s->n; i++)
 		if (s->children[i].exit_pending)
 			return &s->children[i];
 	return NULL;
+}
+
+/* While a give-away waits for a session: 1, 2, 4 ... 64 ms apart. */
+static void next_give_retry(struct sup *s, bool waiting)
+{
+	if (!waiting)
+		s->give_retry_ms = 0;
+	else if (!s->give_retry_ms)
+		s->give_retry_ms = GIVE_RETRY_FIRST_MS;
+	else if (s->give_retry_ms < GIVE_RETRY_MAX_MS)
+		s->give_retry_ms *= 2;
 }
 
 int supervisor_run(const struct sup_spec *spec)
@@ -557,7 +886,8 @@ int supervisor_run(const struct sup_spec *spec)
 		}
 		c = first_pending(&s);
 		if (!c) {
-			pump(&s, -1);
+			pump(&s, s.give_retry_ms ? (int)s.give_retry_ms : -1);
+			next_give_retry(&s, deliver(&s));
 			continue;
 		}
 		if (handle_exit(&s, c) == ESCALATE) {

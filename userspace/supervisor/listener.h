@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * etssup: the listening sockets it holds for its children (the child key
+ * listen). etssup binds a Unix stream socket once and passes it to every
+ * instance of the child as descriptor 3 (LISTEN_FDS=1, sd_listen_fds(3)),
+ * so connections made while the child restarts wait in the backlog
+ * instead of being refused. A new etssup re-adopting a running child
+ * takes the socket back from it with pidfd_getfd(2), so that the path
+ * keeps naming the socket the child accepts on.
+ */
+#ifndef ETSSUP_LISTENER_H
+#define ETSSUP_LISTENER_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* The descriptor a socket-activated program finds its first socket at. */
+#define LISTEN_FDS_START 3
+
+struct listener {
+	int fd;			/* -1: none */
+	dev_t dev;		/* the socket file at the path, to unlink only it */
+	ino_t ino;
+};
+
+void listener_init(struct listener *l);
+
+/*
+ * Bind and listen on @path, replacing whatever is there atomically (bind
+ * under a temporary name, rename over @path), so that a client never
+ * finds the path missing. 0, or -1 with the reason in @why.
+ */
+int listener_bind(struct listener *l, const char *path, char *why,
+		  size_t len);
+
+/*
+ * Take the listening socket at descriptor 3 of the process @pidfd, if it
+ * is a listening Unix stream socket bound to @path (or to the temporary
+ * name a bind here renamed to @path). 0, or -1 with the reason in @why.
+ */
+int listener_take(struct listener *l, int pidfd, const char *path,
+		  char *why, size_t len);
+
+/* Close it, and remove @path if it is still the socket file we made. */
+void listener_close(struct listener *l, const char *path);
+
+#endif
