@@ -14,13 +14,20 @@
  *                         exit with STATUS; afterwards run normally
  *   --daemonize PIDFILE   fork a grandchild that writes its pid to
  *                         PIDFILE and waits for SIGTERM; exit 0 at once
+ *   --accept              socket activation: check LISTEN_PID/LISTEN_FDS
+ *                         and that descriptor 3 listens (else exit 3),
+ *                         log "listen", then answer every connection
+ *                         with "PID\n" until SIGTERM
  */
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static const char *log_path;
@@ -83,8 +90,55 @@ static bool first_time(const char *file)
 	return true;
 }
 
+/* The socket etssup passed: LISTEN_PID is us, LISTEN_FDS=1, fd 3 listens. */
+static bool activated(void)
+{
+	const char *fds = getenv("LISTEN_FDS"), *pid = getenv("LISTEN_PID");
+	int listening = 0;
+	socklen_t len = sizeof(listening);
+
+	return fds && pid && strcmp(fds, "1") == 0 && atoi(pid) == getpid() &&
+	       getsockopt(3, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 &&
+	       listening;
+}
+
+static void __attribute__((noreturn)) serve_pid(void)
+{
+	struct pollfd pfd[2];
+	sigset_t term;
+	char line[32];
+	int n, fd;
+
+	if (!activated()) {
+		log_event("no-listen");
+		exit(3);
+	}
+	log_event("listen");
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	pfd[0] = (struct pollfd){ .fd = signalfd(-1, &term, SFD_CLOEXEC),
+				  .events = POLLIN };
+	pfd[1] = (struct pollfd){ .fd = 3, .events = POLLIN };
+	n = snprintf(line, sizeof(line), "%d\n", (int)getpid());
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0)
+			continue;
+		if (pfd[0].revents) {
+			log_event("term");
+			exit(0);
+		}
+		fd = accept4(3, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (write(fd, line, (size_t)n) != n)
+			perror("testchild: write");
+		close(fd);
+	}
+}
+
 int main(int argc, char **argv)
 {
+	bool accept_connections = false;
 	const char *daemon_pidfile = NULL, *once_file = NULL;
 	int exit_status = -1, once_status = 0;
 	bool ignore_term = false;
@@ -108,6 +162,8 @@ int main(int argc, char **argv)
 			once_status = atoi(argv[++i]);
 		} else if (strcmp(argv[i], "--daemonize") == 0 && i + 1 < argc) {
 			daemon_pidfile = argv[++i];
+		} else if (strcmp(argv[i], "--accept") == 0) {
+			accept_connections = true;
 		} else {
 			fprintf(stderr, "testchild: bad argument '%s'\n",
 				argv[i]);
@@ -119,6 +175,8 @@ int main(int argc, char **argv)
 		return once_status;
 	if (exit_status >= 0)
 		return exit_status;
+	if (accept_connections)
+		serve_pid();
 	if (daemon_pidfile) {
 		pid_t pid = fork();
 
