@@ -7,7 +7,7 @@
  *
  * Processes are named by pidfd, so a reused pid can never be named, and
  * compared by struct pid. A process's session is its most recently opened
- * live one.
+ * live one. A table only goes to a process in its own IPC namespace.
  *
  * Locking: under etsmgr_lock (see etsmgr.h), which also guards each
  * session's list of notices.
@@ -21,6 +21,7 @@
 #include <linux/pid.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -68,7 +69,29 @@ etsmgr_session_of(struct pid *pid, const struct etsmgr_session *not)
 	return NULL;
 }
 
-/* May the process @pid hold @table? -ESRCH when it is gone. */
+/* Is the process @pid in @table's IPC namespace? */
+static bool etsmgr_process_in_ns(struct pid *pid,
+				 const struct etsmgr_table *table)
+{
+	struct task_struct *task;
+	bool in_ns = false;
+
+	task = get_pid_task(pid, PIDTYPE_TGID);
+	if (!task)
+		return false;
+	/* An exiting task has no nsproxy any more. */
+	task_lock(task);
+	if (task->nsproxy)
+		in_ns = task->nsproxy->ipc_ns == table->ns->ipc_ns;
+	task_unlock(task);
+	put_task_struct(task);
+	return in_ns;
+}
+
+/*
+ * May the process @pid hold @table? -ESRCH when it is gone, -EXDEV when
+ * it is in another IPC namespace.
+ */
 static int etsmgr_process_may_hold(struct pid *pid,
 				   const struct etsmgr_table *table)
 {
@@ -82,6 +105,8 @@ static int etsmgr_process_may_hold(struct pid *pid,
 	rcu_read_unlock();
 	if (!task)
 		return -ESRCH;
+	if (!etsmgr_process_in_ns(pid, table))
+		return -EXDEV;
 	if (!uid_eq(euid, table->uid) && !etsmgr_may_admin())
 		return -EPERM;
 	return 0;
@@ -142,7 +167,9 @@ bool etsmgr_heir_take(struct etsmgr_table *table, struct pid *from)
 		return false;
 	table->heir = NULL;
 	heir = etsmgr_session_of(pid, table->owner);
+	/* The heir may have left the table's namespace since SET_HEIR. */
 	if (heir && uid_eq(heir->uid, table->uid) &&
+	    etsmgr_process_in_ns(pid, table) &&
 	    !etsmgr_hand(table, heir, ETSMGR_RECEIVED_HEIR, table->heir_data,
 			 from, ETSMGR_EVENT_INHERITED)) {
 		etsmgr_counters.inherited++;
