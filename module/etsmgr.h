@@ -49,16 +49,22 @@ struct etsmgr_session {
 };
 
 /**
- * struct etsmgr_ns - an IPC namespace that has tables (namespace.c)
- * @ipc_ns: the namespace; compared, never dereferenced.
+ * struct etsmgr_ns - an IPC namespace that has tables or event subscribers
+ *	(namespace.c)
+ * @ipc_ns: the namespace; compared, and read for its user namespace and
+ *	inode number, which are constant.
  * @pin: an nsfs file of @ipc_ns, so that it outlives its tables.
+ * @refs: one per table in the registry and per subscriber.
  * @tables: tables in the registry that live in @ipc_ns.
- * @node: entry in the list of namespaces with tables.
+ * @bytes: the sum of their sizes.
+ * @node: entry in the list of namespaces with records.
  */
 struct etsmgr_ns {
 	const struct ipc_namespace *ipc_ns;
 	struct file *pin;
+	unsigned int refs;
 	unsigned int tables;
+	u64 bytes;
 	struct list_head node;
 };
 
@@ -132,6 +138,8 @@ struct etsmgr_counters {
 extern unsigned int etsmgr_max_tables;
 extern unsigned long long etsmgr_max_table_size;
 extern unsigned long long etsmgr_max_total_size;
+extern unsigned int etsmgr_max_tables_per_ns;
+extern unsigned long long etsmgr_max_total_size_per_ns;
 
 extern struct mutex etsmgr_lock;
 extern struct etsmgr_counters etsmgr_counters;
@@ -142,7 +150,8 @@ extern unsigned int etsmgr_registry_seq;
 
 /* namespace.c */
 struct file *etsmgr_ns_pin_open(void);
-bool etsmgr_ns_pinned(const struct ipc_namespace *ns);
+struct etsmgr_ns *etsmgr_ns_find(const struct ipc_namespace *ns);
+bool etsmgr_ipc_ns_is_init(const struct ipc_namespace *ns);
 struct etsmgr_ns *etsmgr_ns_get(const struct ipc_namespace *ns,
 				struct file **pin);
 void etsmgr_ns_put(struct etsmgr_ns *ens);
@@ -206,6 +215,8 @@ long etsmgr_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 /* netlink.c */
 void etsmgr_event(u32 event, const struct etsmgr_table *table,
 		  struct pid *pid);
+void etsmgr_event_ns_reaped(const struct etsmgr_table *table);
+void etsmgr_genl_reap_ns(struct etsmgr_ns *ens);
 int etsmgr_genl_init(void);
 void etsmgr_genl_exit(void);
 

@@ -32,6 +32,18 @@ module_param_named(max_total_size, etsmgr_max_total_size, ullong, 0644);
 MODULE_PARM_DESC(max_total_size,
 		 "Most bytes of tables in the registry (ENOSPC past it)");
 
+/* Per IPC namespace other than the initial one: what one container gets. */
+unsigned int etsmgr_max_tables_per_ns = 4096;
+module_param_named(max_tables_per_ns, etsmgr_max_tables_per_ns, uint, 0644);
+MODULE_PARM_DESC(max_tables_per_ns,
+		 "Most tables of one IPC namespace other than the initial one (ENOSPC past it)");
+
+unsigned long long etsmgr_max_total_size_per_ns = SZ_1G;
+module_param_named(max_total_size_per_ns, etsmgr_max_total_size_per_ns,
+		   ullong, 0644);
+MODULE_PARM_DESC(max_total_size_per_ns,
+		 "Most bytes of tables of one IPC namespace other than the initial one (ENOSPC past it)");
+
 static int etsmgr_stats_show(struct seq_file *m, void *unused)
 {
 	struct etsmgr_counters c;

@@ -11,9 +11,14 @@
  * task's exec_update_lock, which exec holds around mmap_lock, and
  * etsmgr_lock nests inside mmap_lock (->mmap).
  *
+ * Event subscribers (netlink.c) pin the namespace they subscribed from in
+ * the same way, so that a subscriber is never told of the tables of a
+ * later namespace that reuses a dead one's memory.
+ *
  * A pinned namespace that nothing else refers to any more is dead: no
  * process can ever reach its tables again. A reaper, run every second
- * while any namespace is pinned, deletes their tables and so unpins it.
+ * while any namespace is pinned, deletes their tables, drops their
+ * subscribers and so unpins it.
  *
  * Locking: under etsmgr_lock (see etsmgr.h); the reaper takes it.
  */
@@ -27,6 +32,7 @@
 #include <linux/nsproxy.h>
 #include <linux/proc_ns.h>
 #include <linux/sched.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 
@@ -65,25 +71,33 @@ struct file *etsmgr_ns_pin_open(void)
 	return pin;
 }
 
-/* Does @ns have tables already, and so a pin? */
-bool etsmgr_ns_pinned(const struct ipc_namespace *ns)
+/* The record of @ns if it has one (tables or subscribers), else NULL. */
+struct etsmgr_ns *etsmgr_ns_find(const struct ipc_namespace *ns)
 {
 	struct etsmgr_ns *ens;
 
 	lockdep_assert_held(&etsmgr_lock);
 	list_for_each_entry(ens, &etsmgr_namespaces, node)
 		if (ens->ipc_ns == ns)
-			return true;
-	return false;
+			return ens;
+	return NULL;
+}
+
+/* Is @ns the initial IPC namespace, the host administrator's? */
+bool etsmgr_ipc_ns_is_init(const struct ipc_namespace *ns)
+{
+	/* init_ipc_ns is not exported; init_task's nsproxy never changes. */
+	return ns == READ_ONCE(init_task.nsproxy)->ipc_ns;
 }
 
 /**
  * etsmgr_ns_get() - the registry's record of the caller's IPC namespace
  * @ns: current->nsproxy->ipc_ns
  * @pin: from etsmgr_ns_pin_open(), or an ERR_PTR() of its failure; taken
- *	(set to NULL) when @ns gets its first table
+ *	(set to NULL) when @ns gets its record
  *
- * Counts one more table in @ns.
+ * Takes a reference on the record (one per table and per subscriber),
+ * creating it for the first one.
  *
  * Return: the record, or an ERR_PTR() if @ns cannot be pinned.
  */
@@ -93,11 +107,10 @@ struct etsmgr_ns *etsmgr_ns_get(const struct ipc_namespace *ns,
 	struct etsmgr_ns *ens;
 
 	lockdep_assert_held(&etsmgr_lock);
-	list_for_each_entry(ens, &etsmgr_namespaces, node) {
-		if (ens->ipc_ns == ns) {
-			ens->tables++;
-			return ens;
-		}
+	ens = etsmgr_ns_find(ns);
+	if (ens) {
+		ens->refs++;
+		return ens;
 	}
 
 	if (IS_ERR_OR_NULL(*pin))
@@ -108,7 +121,7 @@ struct etsmgr_ns *etsmgr_ns_get(const struct ipc_namespace *ns,
 	ens->ipc_ns = ns;
 	ens->pin = *pin;
 	*pin = NULL;
-	ens->tables = 1;
+	ens->refs = 1;
 	list_add(&ens->node, &etsmgr_namespaces);
 	schedule_delayed_work(&etsmgr_ns_reaper, ETSMGR_NS_REAP_INTERVAL);
 	return ens;
@@ -131,9 +144,15 @@ static void etsmgr_ns_reap(struct work_struct *work)
 	struct etsmgr_ns *ens, *next;
 
 	mutex_lock(&etsmgr_lock);
-	list_for_each_entry_safe(ens, next, &etsmgr_namespaces, node)
-		if (etsmgr_ns_dead(ens))
-			etsmgr_registry_reap_ns(ens);
+	list_for_each_entry_safe(ens, next, &etsmgr_namespaces, node) {
+		if (!etsmgr_ns_dead(ens))
+			continue;
+		/* Keep @ens until both are done with it. */
+		ens->refs++;
+		etsmgr_registry_reap_ns(ens);
+		etsmgr_genl_reap_ns(ens);
+		etsmgr_ns_put(ens);
+	}
 	if (!list_empty(&etsmgr_namespaces))
 		schedule_delayed_work(&etsmgr_ns_reaper,
 				      ETSMGR_NS_REAP_INTERVAL);
@@ -147,12 +166,13 @@ void etsmgr_ns_exit(void)
 	WARN_ON(!list_empty(&etsmgr_namespaces));
 }
 
-/* One table fewer in @ens: unpin the namespace after its last table. */
+/* Drop a reference: unpin the namespace after its last table and subscriber. */
 void etsmgr_ns_put(struct etsmgr_ns *ens)
 {
 	lockdep_assert_held(&etsmgr_lock);
-	if (--ens->tables)
+	if (--ens->refs)
 		return;
+	WARN_ON(ens->tables || ens->bytes);
 	list_del(&ens->node);
 	fput(ens->pin);
 	kfree(ens);

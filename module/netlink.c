@@ -1,40 +1,78 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The generic netlink family "etsmgr": get one table or dump them all,
- * module stats, admin delete, and the "events" multicast group that tells
- * of every change of a table's owner. See include/uapi/linux/etsmgr.h.
+ * module stats, admin delete, drain, and events that tell of every change
+ * of a table's owner. See include/uapi/linux/etsmgr.h.
  *
  * Visibility: a caller sees the tables of its own IPC namespace, and of
  * those only its own euid's unless it has CAP_SYS_ADMIN over the
- * namespace. Joining "events" needs CAP_SYS_ADMIN (checked by genetlink).
+ * namespace. Uids and pids are shown as the reader sees them.
+ *
+ * Events go to subscribers, not to a multicast group: a group reaches
+ * every member in every network namespace alike, and Debian's 6.1 has no
+ * filtered broadcast nor a bind hook to tell who joined, while an event
+ * must reach only the subscribers in the table's IPC namespace, with the
+ * uids and pids translated for each. ETSMGR_CMD_SUBSCRIBE (CAP_SYS_ADMIN
+ * over the caller's IPC namespace) records the sending socket (network
+ * namespace and portid), the caller's IPC namespace (pinned, namespace.c)
+ * and its user and pid namespaces; each event is built for each subscriber
+ * of the table's namespace and unicast to it without blocking (a full
+ * socket gets ENOBUFS, as with multicast). A subscription ends when its
+ * socket is released (NETLINK_URELEASE), its namespace dies, or the module
+ * goes.
  *
  * Locking: handlers take etsmgr_lock around registry access; they copy
  * nothing from or to user memory (netlink skbs are kernel memory).
  * etsmgr_event() runs under etsmgr_lock, so events leave in the order of
- * the changes they report.
+ * the changes they report. The subscribers list is under etsmgr_lock too.
  */
 
 #include <linux/cred.h>
+#include <linux/err.h>
 #include <linux/ipc_namespace.h>
+#include <linux/netlink.h>
+#include <linux/notifier.h>
 #include <linux/nsproxy.h>
 #include <linux/pid.h>
+#include <linux/pid_namespace.h>
 #include <linux/sched.h>
+#include <linux/slab.h>
 #include <linux/timekeeping.h>
+#include <linux/user_namespace.h>
 #include <net/genetlink.h>
+#include <net/net_namespace.h>
 #include <net/netlink.h>
 
 #include "etsmgr.h"
 
-enum etsmgr_genl_mcgrp {
-	ETSMGR_MCGRP_EVENTS,
+/**
+ * struct etsmgr_view - the namespaces a reader sees uids and pids through
+ * @user_ns: uids are mapped into it (the overflow uid when unmapped).
+ * @pid_ns: pids are its numbers (0 when not visible in it).
+ */
+struct etsmgr_view {
+	struct user_namespace *user_ns;
+	struct pid_namespace *pid_ns;
 };
 
-static const struct genl_multicast_group etsmgr_genl_mcgrps[] = {
-	[ETSMGR_MCGRP_EVENTS] = {
-		.name = ETSMGR_GENL_MCGRP_EVENTS,
-		.flags = GENL_MCAST_CAP_SYS_ADMIN,
-	},
+/**
+ * struct etsmgr_subscriber - a socket that gets the events of a namespace
+ * @node: entry in etsmgr_subscribers.
+ * @ns: the IPC namespace it subscribed from, whose tables it hears of.
+ * @net: the network namespace of its socket (a reference).
+ * @portid: its socket's portid in @net.
+ * @view: the subscribing process's user and pid namespaces (references).
+ */
+struct etsmgr_subscriber {
+	struct list_head node;
+	struct etsmgr_ns *ns;
+	struct net *net;
+	u32 portid;
+	struct etsmgr_view view;
 };
+
+/* Under etsmgr_lock. */
+static LIST_HEAD(etsmgr_subscribers);
 
 static const struct nla_policy etsmgr_genl_policy[ETSMGR_A_MAX + 1] = {
 	[ETSMGR_A_TABLE_ID] = NLA_POLICY_MIN(NLA_U64, 1),
@@ -45,7 +83,7 @@ static const struct nla_policy etsmgr_genl_policy[ETSMGR_A_MAX + 1] = {
 
 static struct genl_family etsmgr_genl_family;
 
-/* Set once the family is registered; events before that go nowhere. */
+/* Set while the family is registered: subscriptions are taken. */
 static bool etsmgr_genl_ready;
 static u64 etsmgr_load_time_ns;
 
@@ -71,31 +109,31 @@ static int etsmgr_put_u64(struct sk_buff *skb, int type, u64 value)
 	return nla_put_u64_64bit(skb, type, value, ETSMGR_A_PAD);
 }
 
-/*
- * The table's attributes. Pids are in the reader's pid namespace for
- * replies and global (@global_pids) for events, which go to readers in
- * any namespace.
- */
+/* The calling process's view, for a reply. */
+static struct etsmgr_view etsmgr_current_view(void)
+{
+	return (struct etsmgr_view){
+		.user_ns = current_user_ns(),
+		.pid_ns = task_active_pid_ns(current),
+	};
+}
+
+/* The table's attributes, uids and pids as @view sees them. */
 static int etsmgr_genl_put_table(struct sk_buff *skb,
 				 const struct etsmgr_table *table,
-				 bool global_pids)
+				 const struct etsmgr_view *view)
 {
-	struct pid *owner = table->owner_pid;
-	struct pid *heir = table->heir;
-	u32 owner_pid = 0, heir_pid = 0;
+	u32 owner_pid = pid_nr_ns(table->owner_pid, view->pid_ns);
+	u32 heir_pid = pid_nr_ns(table->heir, view->pid_ns);
 	u32 state = table->owner ? ETSMGR_STATE_OWNED : ETSMGR_STATE_HELD;
 
-	if (owner)
-		owner_pid = global_pids ? pid_nr(owner) : pid_vnr(owner);
-	if (heir)
-		heir_pid = global_pids ? pid_nr(heir) : pid_vnr(heir);
 	if (etsmgr_put_u64(skb, ETSMGR_A_TABLE_ID, table->id) ||
 	    nla_put_string(skb, ETSMGR_A_TABLE_NAME, table->name) ||
 	    etsmgr_put_u64(skb, ETSMGR_A_TABLE_SIZE, table->size) ||
 	    nla_put_u32(skb, ETSMGR_A_TABLE_STATE, state) ||
 	    nla_put_u32(skb, ETSMGR_A_TABLE_ACCESS, table->access) ||
 	    nla_put_u32(skb, ETSMGR_A_TABLE_UID,
-			from_kuid_munged(current_user_ns(), table->uid)) ||
+			from_kuid_munged(view->user_ns, table->uid)) ||
 	    nla_put_u32(skb, ETSMGR_A_TABLE_OWNER_PID, owner_pid) ||
 	    etsmgr_put_u64(skb, ETSMGR_A_TABLE_GENERATION,
 			   table->generation) ||
@@ -184,6 +222,7 @@ err_free:
 static int etsmgr_genl_fill_table(struct sk_buff *reply, struct sk_buff *skb,
 				  struct genl_info *info)
 {
+	struct etsmgr_view view = etsmgr_current_view();
 	bool admin = etsmgr_genl_admin(skb);
 	struct etsmgr_table *table;
 	int err;
@@ -198,7 +237,7 @@ static int etsmgr_genl_fill_table(struct sk_buff *reply, struct sk_buff *skb,
 	if (IS_ERR(table))
 		err = PTR_ERR(table);
 	else
-		err = etsmgr_genl_put_table(reply, table, false);
+		err = etsmgr_genl_put_table(reply, table, &view);
 	mutex_unlock(&etsmgr_lock);
 	return err;
 }
@@ -214,6 +253,7 @@ static int etsmgr_genl_dump_tables(struct sk_buff *skb,
 				   struct netlink_callback *cb)
 {
 	const struct ipc_namespace *ns = etsmgr_genl_ns();
+	struct etsmgr_view view = etsmgr_current_view();
 	bool admin = etsmgr_genl_admin(cb->skb);
 	unsigned long id = cb->args[0];
 	struct etsmgr_table *table;
@@ -233,7 +273,7 @@ static int etsmgr_genl_dump_tables(struct sk_buff *skb,
 		if (!hdr)
 			break;
 		genl_dump_check_consistent(cb, hdr);
-		if (etsmgr_genl_put_table(skb, table, false)) {
+		if (etsmgr_genl_put_table(skb, table, &view)) {
 			genlmsg_cancel(skb, hdr);
 			break;
 		}
@@ -250,12 +290,17 @@ static int etsmgr_genl_put_stats(struct sk_buff *skb,
 				 struct sk_buff *request,
 				 struct genl_info *info)
 {
+	const struct etsmgr_ns *ens;
 	struct etsmgr_counters c;
+	u64 ns_tables, ns_bytes;
 	u32 state;
 
 	mutex_lock(&etsmgr_lock);
 	c = etsmgr_counters;
 	state = etsmgr_manager_state;
+	ens = etsmgr_ns_find(etsmgr_genl_ns());
+	ns_tables = ens ? ens->tables : 0;
+	ns_bytes = ens ? ens->bytes : 0;
 	mutex_unlock(&etsmgr_lock);
 
 	if (etsmgr_put_u64(skb, ETSMGR_A_STATS_SESSIONS, c.sessions) ||
@@ -276,6 +321,12 @@ static int etsmgr_genl_put_stats(struct sk_buff *skb,
 			   READ_ONCE(etsmgr_max_total_size)) ||
 	    etsmgr_put_u64(skb, ETSMGR_A_STATS_LOAD_TIME,
 			   etsmgr_load_time_ns) ||
+	    etsmgr_put_u64(skb, ETSMGR_A_STATS_NS_TABLES, ns_tables) ||
+	    etsmgr_put_u64(skb, ETSMGR_A_STATS_NS_BYTES, ns_bytes) ||
+	    etsmgr_put_u64(skb, ETSMGR_A_STATS_MAX_TABLES_PER_NS,
+			   READ_ONCE(etsmgr_max_tables_per_ns)) ||
+	    etsmgr_put_u64(skb, ETSMGR_A_STATS_MAX_TOTAL_SIZE_PER_NS,
+			   READ_ONCE(etsmgr_max_total_size_per_ns)) ||
 	    nla_put_u32(skb, ETSMGR_A_STATS_STATE, state))
 		return -EMSGSIZE;
 	return 0;
@@ -318,10 +369,25 @@ static bool etsmgr_genl_require_admin(struct sk_buff *skb,
 	return false;
 }
 
+/*
+ * A drain stops the manager for every namespace: it is for the host's
+ * administrator (CAP_SYS_ADMIN over the initial user namespace), not for
+ * root in a container.
+ */
+static bool etsmgr_genl_require_host_admin(struct sk_buff *skb,
+					   struct genl_info *info)
+{
+	if (netlink_capable(skb, CAP_SYS_ADMIN))
+		return true;
+	NL_SET_ERR_MSG_MOD(info->extack,
+			   "draining needs CAP_SYS_ADMIN in the initial user namespace");
+	return false;
+}
+
 static int etsmgr_genl_drain_start(struct sk_buff *skb,
 				   struct genl_info *info)
 {
-	if (!etsmgr_genl_require_admin(skb, info))
+	if (!etsmgr_genl_require_host_admin(skb, info))
 		return -EPERM;
 	etsmgr_drain_start();
 	return 0;
@@ -332,7 +398,7 @@ static int etsmgr_genl_drain_finish(struct sk_buff *skb,
 {
 	bool discard = nla_get_flag(info->attrs[ETSMGR_A_DRAIN_DISCARD]);
 
-	if (!etsmgr_genl_require_admin(skb, info))
+	if (!etsmgr_genl_require_host_admin(skb, info))
 		return -EPERM;
 	return etsmgr_drain_finish(discard, info->extack);
 }
@@ -340,11 +406,116 @@ static int etsmgr_genl_drain_finish(struct sk_buff *skb,
 static int etsmgr_genl_drain_abort(struct sk_buff *skb,
 				   struct genl_info *info)
 {
-	if (!etsmgr_genl_require_admin(skb, info))
+	if (!etsmgr_genl_require_host_admin(skb, info))
 		return -EPERM;
 	etsmgr_drain_abort();
 	return 0;
 }
+
+static void etsmgr_subscriber_free(struct etsmgr_subscriber *sub)
+{
+	lockdep_assert_held(&etsmgr_lock);
+	list_del(&sub->node);
+	etsmgr_ns_put(sub->ns);
+	put_net(sub->net);
+	put_user_ns(sub->view.user_ns);
+	put_pid_ns(sub->view.pid_ns);
+	kfree(sub);
+}
+
+static bool etsmgr_subscribed(const struct net *net, u32 portid)
+{
+	const struct etsmgr_subscriber *sub;
+
+	lockdep_assert_held(&etsmgr_lock);
+	list_for_each_entry(sub, &etsmgr_subscribers, node)
+		if (net_eq(sub->net, net) && sub->portid == portid)
+			return true;
+	return false;
+}
+
+/*
+ * The sending socket gets the events of the caller's IPC namespace, as
+ * the caller sees them, until it is closed. Again on the same socket: no
+ * change.
+ */
+static int etsmgr_genl_subscribe(struct sk_buff *skb, struct genl_info *info)
+{
+	const struct ipc_namespace *ns = etsmgr_genl_ns();
+	struct net *net = genl_info_net(info);
+	struct etsmgr_subscriber *sub;
+	struct file *pin;
+	int err = 0;
+
+	if (!etsmgr_genl_require_admin(skb, info))
+		return -EPERM;
+	if (!info->snd_portid)
+		return -EINVAL;
+	sub = kzalloc(sizeof(*sub), GFP_KERNEL);
+	if (!sub)
+		return -ENOMEM;
+	/* The namespace's first record pins it: open without the lock. */
+	pin = etsmgr_ns_pin_open();
+
+	mutex_lock(&etsmgr_lock);
+	if (!etsmgr_genl_ready) {
+		err = -ESHUTDOWN;
+		goto unlock;
+	}
+	if (etsmgr_subscribed(net, info->snd_portid))
+		goto unlock;
+	sub->ns = etsmgr_ns_get(ns, &pin);
+	if (IS_ERR(sub->ns)) {
+		err = PTR_ERR(sub->ns);
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "cannot pin the IPC namespace: is /proc mounted?");
+		goto unlock;
+	}
+	sub->net = get_net(net);
+	sub->portid = info->snd_portid;
+	sub->view.user_ns = get_user_ns(current_user_ns());
+	sub->view.pid_ns = get_pid_ns(task_active_pid_ns(current));
+	list_add_tail(&sub->node, &etsmgr_subscribers);
+	sub = NULL;
+unlock:
+	mutex_unlock(&etsmgr_lock);
+	kfree(sub);
+	if (!IS_ERR_OR_NULL(pin))
+		fput(pin);
+	return err;
+}
+
+/* The namespace @ens died: its subscribers can never hear of a table. */
+void etsmgr_genl_reap_ns(struct etsmgr_ns *ens)
+{
+	struct etsmgr_subscriber *sub, *next;
+
+	lockdep_assert_held(&etsmgr_lock);
+	list_for_each_entry_safe(sub, next, &etsmgr_subscribers, node)
+		if (sub->ns == ens)
+			etsmgr_subscriber_free(sub);
+}
+
+/* A netlink socket is released: end its subscription. */
+static int etsmgr_netlink_notify(struct notifier_block *nb,
+				 unsigned long state, void *data)
+{
+	const struct netlink_notify *n = data;
+	struct etsmgr_subscriber *sub, *next;
+
+	if (state != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC)
+		return NOTIFY_DONE;
+	mutex_lock(&etsmgr_lock);
+	list_for_each_entry_safe(sub, next, &etsmgr_subscribers, node)
+		if (net_eq(sub->net, n->net) && sub->portid == n->portid)
+			etsmgr_subscriber_free(sub);
+	mutex_unlock(&etsmgr_lock);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block etsmgr_netlink_notifier = {
+	.notifier_call = etsmgr_netlink_notify,
+};
 
 static const struct genl_small_ops etsmgr_genl_ops[] = {
 	{
@@ -372,6 +543,10 @@ static const struct genl_small_ops etsmgr_genl_ops[] = {
 		.cmd = ETSMGR_CMD_DRAIN_ABORT,
 		.doit = etsmgr_genl_drain_abort,
 	},
+	{
+		.cmd = ETSMGR_CMD_SUBSCRIBE,
+		.doit = etsmgr_genl_subscribe,
+	},
 };
 
 static struct genl_family etsmgr_genl_family __ro_after_init = {
@@ -385,48 +560,95 @@ static struct genl_family etsmgr_genl_family __ro_after_init = {
 	.n_small_ops = ARRAY_SIZE(etsmgr_genl_ops),
 	/* Strict validation and zeroed reserved fields for every command. */
 	.resv_start_op = ETSMGR_CMD_GET_TABLE,
-	.mcgrps = etsmgr_genl_mcgrps,
-	.n_mcgrps = ARRAY_SIZE(etsmgr_genl_mcgrps),
 };
 
-/**
- * etsmgr_event() - tell the "events" group what happened to a table
- * @event: enum etsmgr_event
- * @table: the table, in its state after the event; NULL for the manager
- * @pid: the process the event is about (see enum etsmgr_event)
- *
- * Runs in the process that caused the event, which may be exiting (its
- * nsproxy gone): only credentials and pids are used here.
+/* Room for an event: its own attributes and the table's. */
+static size_t etsmgr_event_size(void)
+{
+	return 3 * nla_total_size(sizeof(u32)) +	/* event, pid, ns */
+	       5 * nla_total_size_64bit(sizeof(u64)) +
+	       8 * nla_total_size(sizeof(u32)) +
+	       nla_total_size(ETSMGR_NAME_MAX);
+}
+
+/*
+ * Build @event for @sub, as it sees uids and pids, and unicast it without
+ * blocking. A full socket loses it (and reads ENOBUFS); a socket gone
+ * before its release was notified ends the subscription.
  */
-void etsmgr_event(u32 event, const struct etsmgr_table *table,
-		  struct pid *pid)
+static void etsmgr_event_send(struct etsmgr_subscriber *sub, u32 event,
+			      const struct etsmgr_table *table,
+			      struct pid *pid)
 {
 	struct sk_buff *skb;
 	void *hdr;
 
 	lockdep_assert_held(&etsmgr_lock);
-	etsmgr_counters.events++;
-	if (!etsmgr_genl_ready)
-		return;
-
-	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	skb = genlmsg_new(etsmgr_event_size(), GFP_KERNEL);
 	if (!skb)
 		return;
 	hdr = genlmsg_put(skb, 0, 0, &etsmgr_genl_family, 0,
 			  ETSMGR_CMD_EVENT);
 	if (!hdr)
-		goto err_free;
+		goto err_put;
 	if (nla_put_u32(skb, ETSMGR_A_EVENT, event) ||
-	    nla_put_u32(skb, ETSMGR_A_EVENT_PID, pid_nr(pid)) ||
-	    (table && etsmgr_genl_put_table(skb, table, true)))
-		goto err_free;
+	    nla_put_u32(skb, ETSMGR_A_EVENT_PID,
+			pid_nr_ns(pid, sub->view.pid_ns)) ||
+	    (table && etsmgr_genl_put_table(skb, table, &sub->view)) ||
+	    (event == ETSMGR_EVENT_NS_REAPED &&
+	     nla_put_u32(skb, ETSMGR_A_EVENT_IPC_NS,
+			 table->ns->ipc_ns->ns.inum)))
+		goto err_put;
 	genlmsg_end(skb, hdr);
-	genlmsg_multicast_allns(&etsmgr_genl_family, skb, 0,
-				ETSMGR_MCGRP_EVENTS);
+	if (genlmsg_unicast(sub->net, skb, sub->portid) == -ECONNREFUSED)
+		etsmgr_subscriber_free(sub);
 	return;
 
-err_free:
+err_put:
+	/* etsmgr_event_size() is too small. */
+	WARN_ON_ONCE(1);
 	nlmsg_free(skb);
+}
+
+/**
+ * etsmgr_event() - tell the subscribers what happened to a table
+ * @event: enum etsmgr_event
+ * @table: the table, in its state after the event; NULL for the manager
+ * @pid: the process the event is about (see enum etsmgr_event), or NULL
+ *
+ * An event about a table goes to the subscribers of its IPC namespace; one
+ * about the manager to every subscriber. Runs in the process that caused
+ * the event, which may be exiting (its nsproxy gone): nothing of the
+ * current task is used here.
+ */
+void etsmgr_event(u32 event, const struct etsmgr_table *table,
+		  struct pid *pid)
+{
+	struct etsmgr_subscriber *sub, *next;
+
+	lockdep_assert_held(&etsmgr_lock);
+	etsmgr_counters.events++;
+	list_for_each_entry_safe(sub, next, &etsmgr_subscribers, node)
+		if (!table || sub->ns == table->ns)
+			etsmgr_event_send(sub, event, table, pid);
+}
+
+/**
+ * etsmgr_event_ns_reaped() - tell the administrator of a reaped table
+ * @table: a table of a dead IPC namespace, about to be deleted
+ *
+ * Goes to the subscribers of the initial IPC namespace.
+ */
+void etsmgr_event_ns_reaped(const struct etsmgr_table *table)
+{
+	struct etsmgr_subscriber *sub, *next;
+
+	lockdep_assert_held(&etsmgr_lock);
+	etsmgr_counters.events++;
+	list_for_each_entry_safe(sub, next, &etsmgr_subscribers, node)
+		if (etsmgr_ipc_ns_is_init(sub->ns->ipc_ns))
+			etsmgr_event_send(sub, ETSMGR_EVENT_NS_REAPED, table,
+					  NULL);
 }
 
 int __init etsmgr_genl_init(void)
@@ -434,19 +656,31 @@ int __init etsmgr_genl_init(void)
 	int err;
 
 	etsmgr_load_time_ns = ktime_get_real_ns();
-	err = genl_register_family(&etsmgr_genl_family);
+	err = netlink_register_notifier(&etsmgr_netlink_notifier);
 	if (err)
 		return err;
+	err = genl_register_family(&etsmgr_genl_family);
+	if (err)
+		goto err_register_family;
 	mutex_lock(&etsmgr_lock);
 	etsmgr_genl_ready = true;
 	mutex_unlock(&etsmgr_lock);
 	return 0;
+
+err_register_family:
+	netlink_unregister_notifier(&etsmgr_netlink_notifier);
+	return err;
 }
 
 void etsmgr_genl_exit(void)
 {
+	struct etsmgr_subscriber *sub, *next;
+
 	mutex_lock(&etsmgr_lock);
 	etsmgr_genl_ready = false;
+	list_for_each_entry_safe(sub, next, &etsmgr_subscribers, node)
+		etsmgr_subscriber_free(sub);
 	mutex_unlock(&etsmgr_lock);
 	genl_unregister_family(&etsmgr_genl_family);
+	netlink_unregister_notifier(&etsmgr_netlink_notifier);
 }

@@ -135,9 +135,18 @@ static u64 etsmgr_next_id(void)
 	return etsmgr_last_id;
 }
 
-static int etsmgr_check_limits(u64 size)
+/*
+ * The module-wide limits, and for a namespace other than the initial one
+ * (a container's) the per-namespace ones, so that no container can take
+ * what the module-wide limits leave for the others.
+ */
+static int etsmgr_check_limits(const struct ipc_namespace *ns, u64 size)
 {
 	u64 max_total = READ_ONCE(etsmgr_max_total_size);
+	u64 max_ns_total = READ_ONCE(etsmgr_max_total_size_per_ns);
+	const struct etsmgr_ns *ens;
+	unsigned int tables;
+	u64 bytes;
 
 	lockdep_assert_held(&etsmgr_lock);
 	if (size > READ_ONCE(etsmgr_max_table_size))
@@ -146,6 +155,17 @@ static int etsmgr_check_limits(u64 size)
 		return -ENOSPC;
 	if (etsmgr_counters.bytes > max_total ||
 	    size > max_total - etsmgr_counters.bytes)
+		return -ENOSPC;
+
+	if (etsmgr_ipc_ns_is_init(ns))
+		return 0;
+	/* A namespace without a record has no table yet. */
+	ens = etsmgr_ns_find(ns);
+	tables = ens ? ens->tables : 0;
+	bytes = ens ? ens->bytes : 0;
+	if (tables >= READ_ONCE(etsmgr_max_tables_per_ns))
+		return -ENOSPC;
+	if (bytes > max_ns_total || size > max_ns_total - bytes)
 		return -ENOSPC;
 	return 0;
 }
@@ -170,6 +190,8 @@ static int etsmgr_table_insert(struct etsmgr_table *table,
 		etsmgr_ns_put(table->ns);
 		return err;
 	}
+	table->ns->tables++;
+	table->ns->bytes += table->size;
 	hash_add(etsmgr_names, &table->name_node,
 		 etsmgr_name_hash(ns, table->name));
 
@@ -197,6 +219,8 @@ static void etsmgr_table_remove(struct etsmgr_table *table)
 	etsmgr_counters.tables--;
 	etsmgr_counters.bytes -= table->size;
 	etsmgr_registry_seq++;
+	table->ns->tables--;
+	table->ns->bytes -= table->size;
 	etsmgr_ns_put(table->ns);
 	fput(table->shmem);
 	kfree(table);
@@ -231,7 +255,7 @@ struct etsmgr_table *etsmgr_table_create(const struct ipc_namespace *ns,
 	if (!size || size > MAX_LFS_FILESIZE - PAGE_SIZE)
 		return ERR_PTR(-EINVAL);
 	size = PAGE_ALIGN(size);
-	err = etsmgr_check_limits(size);
+	err = etsmgr_check_limits(ns, size);
 	if (err)
 		return ERR_PTR(err);
 
@@ -302,7 +326,7 @@ struct etsmgr_table *etsmgr_table_adopt(const struct ipc_namespace *ns,
 	lockdep_assert_held(&etsmgr_lock);
 	if (etsmgr_table_find_name(ns, name) || xa_load(&etsmgr_ids, id))
 		return ERR_PTR(-EEXIST);
-	err = etsmgr_check_limits(size);
+	err = etsmgr_check_limits(ns, size);
 	if (err)
 		return ERR_PTR(err);
 
@@ -347,7 +371,11 @@ void etsmgr_table_destroy(struct etsmgr_table *table)
 
 /**
  * etsmgr_registry_reap_ns() - delete the tables of a dead IPC namespace
- * @ens: the namespace; freed with its last table
+ * @ens: the namespace; the caller holds a reference on it
+ *
+ * Nobody can reach these tables again. The namespace's own subscribers, if
+ * any are left, get DELETED; the initial namespace's get NS_REAPED, so
+ * that the administrator knows what went.
  */
 void etsmgr_registry_reap_ns(struct etsmgr_ns *ens)
 {
@@ -358,8 +386,11 @@ void etsmgr_registry_reap_ns(struct etsmgr_ns *ens)
 	xa_for_each(&etsmgr_ids, id, table) {
 		if (table->ns != ens)
 			continue;
+		etsmgr_event(ETSMGR_EVENT_DELETED, table, NULL);
+		etsmgr_event_ns_reaped(table);
 		etsmgr_counters.ns_reaped++;
-		etsmgr_table_destroy(table);
+		etsmgr_counters.deleted++;
+		etsmgr_table_remove(table);
 	}
 }
 

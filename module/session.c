@@ -190,7 +190,7 @@ static int etsmgr_attach_locked(struct etsmgr_session *session,
 	} else {
 		if (!(arg->flags & ETSMGR_ATTACH_CREATE))
 			return -ENOENT;
-		if (!*pin && !etsmgr_ns_pinned(ns))
+		if (!*pin && !etsmgr_ns_find(ns))
 			return ETSMGR_ATTACH_NEED_PIN;
 		table = etsmgr_table_create(ns, arg->name, arg->size,
 					    arg->access, pin);

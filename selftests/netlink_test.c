@@ -2,7 +2,7 @@
 /*
  * etsmgr selftests: the generic netlink family "etsmgr" (second half of
  * include/uapi/linux/etsmgr.h). GET_TABLE (doit and dump, checked against
- * ETSMGR_IOC_INFO), GET_STATS, DELETE_TABLE, the "events" multicast group,
+ * ETSMGR_IOC_INFO), GET_STATS, DELETE_TABLE, events (SUBSCRIBE),
  * visibility by uid and capability, and strict validation of malformed
  * requests (errno and extack message).
  *
@@ -524,27 +524,30 @@ fail:
 /* Events                                                              */
 /* ------------------------------------------------------------------ */
 
-/* A socket in the events group; NULL with *err = -errno on failure. */
-static struct nl_sock *ev_open(int grp, int *err)
+/* A subscribed socket; NULL with *err = -errno on failure. */
+static struct nl_sock *ev_open(int fam, int *err)
 {
 	struct nl_sock *sk = en_open();
+	struct nlx x;
 
 	*err = -ENOMEM;
 	if (!sk)
 		return NULL;
-	nl_socket_disable_seq_check(sk);
 	nl_socket_set_buffer_size(sk, 1 << 20, 0);
-	if (nl_socket_add_membership(sk, grp) < 0) {
-		*err = -errno;
+	nlx_init(&x);
+	*err = en_run(sk, en_new(fam, ETSMGR_CMD_SUBSCRIBE, 0,
+				 ETSMGR_GENL_VERSION), &x);
+	nlx_free(&x);
+	if (*err) {
 		nl_socket_free(sk);
 		return NULL;
 	}
+	nl_socket_disable_seq_check(sk);
 	nl_socket_set_nonblocking(sk);
-	*err = 0;
 	return sk;
 }
 
-/* Multicast messages carry sequence number 0: accept any. */
+/* Events carry sequence number 0: accept any. */
 static int cb_any_seq(struct nl_msg *msg, void *arg)
 {
 	(void)msg;
@@ -615,7 +618,7 @@ enum nlp_op {
 	NLP_GET_ID,
 	NLP_GET_NAME,
 	NLP_DELETE_ID,
-	NLP_JOIN_EVENTS,
+	NLP_SUBSCRIBE,
 };
 
 #define NLP_MAX_TABLES	512
@@ -624,7 +627,7 @@ struct nlp {
 	/* in */
 	int creds;		/* enum ets_creds */
 	int op;			/* enum nlp_op */
-	int fam, grp;
+	int fam;
 	__u64 id;
 	char name[ETSMGR_NAME_MAX];
 	/* out */
@@ -659,8 +662,9 @@ static int nlp_child(struct nlp *p)
 	case NLP_DELETE_ID:
 		p->ret = en_del(sk, p->fam, p->id, NULL, &x);
 		break;
-	case NLP_JOIN_EVENTS:
-		p->ret = nl_socket_add_membership(sk, p->grp) < 0 ? -errno : 0;
+	case NLP_SUBSCRIBE:
+		p->ret = en_run(sk, en_new(p->fam, ETSMGR_CMD_SUBSCRIBE, 0,
+					   ETSMGR_GENL_VERSION), &x);
 		break;
 	default:
 		return ETS_CHILD_BAD;
@@ -727,7 +731,6 @@ FIXTURE(netlink) {
 	struct ets_ctx c;	/* names, parameters (etsmgr_util.h) */
 	struct nl_sock *sk;
 	int fam;		/* family id, or < 0 */
-	int grp;		/* "events" group id, or < 0 */
 	/* Many tables of one session, deleted by the teardown if left. */
 	int bulk_fd;
 	__u64 *bulk;
@@ -742,7 +745,6 @@ FIXTURE_SETUP(netlink)
 	ets_ctx_setup(_metadata, &self->c);
 	self->sk = NULL;
 	self->fam = -1;
-	self->grp = -1;
 	self->bulk_fd = -1;
 	self->bulk = NULL;
 	self->nbulk = 0;
@@ -752,9 +754,6 @@ FIXTURE_SETUP(netlink)
 	if (!self->sk)
 		return;
 	self->fam = genl_ctrl_resolve(self->sk, ETSMGR_GENL_NAME);
-	if (self->fam >= 0)
-		self->grp = genl_ctrl_resolve_grp(self->sk, ETSMGR_GENL_NAME,
-						  ETSMGR_GENL_MCGRP_EVENTS);
 }
 
 FIXTURE_TEARDOWN(netlink)
@@ -899,17 +898,13 @@ static void expect_rejected(struct __test_metadata *_metadata,
 /* The family                                                          */
 /* ------------------------------------------------------------------ */
 
-TEST_F(netlink, family_resolves_version_1_with_events_group)
+TEST_F(netlink, family_resolves_version_1)
 {
 	struct nl_cache *cache = NULL;
 	struct genl_family *f;
 
 	NL_REQUIRE();
 	ASSERT_LT(0, self->fam);
-	ASSERT_LE(0, self->grp) {
-		TH_LOG("group %s: %s", ETSMGR_GENL_MCGRP_EVENTS,
-		       nl_geterror(self->grp));
-	}
 	ASSERT_EQ(0, genl_ctrl_alloc_cache(self->sk, &cache));
 	f = genl_ctrl_search_by_name(cache, ETSMGR_GENL_NAME);
 	ASSERT_NE(NULL, f);
@@ -1455,10 +1450,9 @@ TEST_F(netlink, stats_events_count_one_per_event)
 	int fd, err;
 
 	NL_REQUIRE();
-	ASSERT_LE(0, self->grp);
 	/* A listener, so events are certainly sent. */
-	ev = ev_open(self->grp, &err);
-	ASSERT_NE(NULL, ev) TH_LOG("join: %s", strerror(-err));
+	ev = ev_open(self->fam, &err);
+	ASSERT_NE(NULL, ev) TH_LOG("subscribe: %s", strerror(-err));
 	fd = ets_open();
 	ASSERT_LE(0, fd);
 	nlx_init(&x0);
@@ -1805,33 +1799,58 @@ TEST_F(netlink, dump_as_root_shows_all_uids)
 /* Events                                                              */
 /* ------------------------------------------------------------------ */
 
-TEST_F(netlink, events_join_as_nobody_eperm)
+TEST_F(netlink, events_subscribe_as_nobody_eperm)
 {
 	struct nlp p;
 
 	NL_REQUIRE();
-	ASSERT_LE(0, self->grp);
-	nlp_init(&p, ETS_AS_NOBODY, NLP_JOIN_EVENTS, self->fam);
-	p.grp = self->grp;
+	nlp_init(&p, ETS_AS_NOBODY, NLP_SUBSCRIBE, self->fam);
 	ASSERT_EQ(0, nlp_run(&p));
 	EXPECT_EQ(-EPERM, p.ret);
+	EXPECT_NE('\0', p.extack[0]);
 }
 
-TEST_F(netlink, events_join_without_sys_admin_eperm)
+TEST_F(netlink, events_subscribe_without_sys_admin_eperm)
 {
 	struct nlp p;
 
 	NL_REQUIRE();
-	ASSERT_LE(0, self->grp);
-	nlp_init(&p, ETS_AS_NOADMIN, NLP_JOIN_EVENTS, self->fam);
-	p.grp = self->grp;
+	nlp_init(&p, ETS_AS_NOADMIN, NLP_SUBSCRIBE, self->fam);
 	ASSERT_EQ(0, nlp_run(&p));
 	EXPECT_EQ(-EPERM, p.ret);
 	/* With CAP_SYS_ADMIN it works. */
-	nlp_init(&p, ETS_AS_SELF, NLP_JOIN_EVENTS, self->fam);
-	p.grp = self->grp;
+	nlp_init(&p, ETS_AS_SELF, NLP_SUBSCRIBE, self->fam);
 	ASSERT_EQ(0, nlp_run(&p));
 	EXPECT_EQ(0, p.ret);
+}
+
+/* Subscribing twice on one socket gives each event once. */
+TEST_F(netlink, events_subscribe_twice_one_copy)
+{
+	const struct nlt *e[8];
+	struct etsmgr_attach a;
+	struct nl_sock *ev;
+	struct nlx x;
+	int fd, err;
+
+	NL_REQUIRE();
+	ev = ev_open(self->fam, &err);
+	ASSERT_NE(NULL, ev) TH_LOG("subscribe: %s", strerror(-err));
+	nlx_init(&x);
+	EXPECT_EQ(0, en_run(ev, en_new(self->fam, ETSMGR_CMD_SUBSCRIBE, 0,
+				       ETSMGR_GENL_VERSION), &x));
+	nlx_free(&x);
+	fd = ets_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ets_create(fd, ETS_NAME("t"), ETSMGR_ACCESS_PRIVATE, 4096,
+				&a));
+	ASSERT_EQ(0, ets_delete_id(fd, a.id));
+	close(fd);
+	nlx_init(&x);
+	ev_wait(ev, &x, a.id, 2);
+	EXPECT_EQ(2, nlx_select(&x, a.id, e, 8)) ev_log(_metadata, &x);
+	nlx_free(&x);
+	nl_socket_free(ev);
 }
 
 TEST_F(netlink, events_create_kill_reclaim_delete_exactly_four)
@@ -1847,9 +1866,8 @@ TEST_F(netlink, events_create_kill_reclaim_delete_exactly_four)
 	int fd, err, st, k;
 
 	NL_REQUIRE();
-	ASSERT_LE(0, self->grp);
-	ev = ev_open(self->grp, &err);
-	ASSERT_NE(NULL, ev) TH_LOG("join: %s", strerror(-err));
+	ev = ev_open(self->fam, &err);
+	ASSERT_NE(NULL, ev) TH_LOG("subscribe: %s", strerror(-err));
 	ASSERT_EQ(0, ets_owner_spawn(&o, n, ETSMGR_ACCESS_PROTECTED, 2 * 4096,
 				     0, ETS_AS_SELF));
 	id = o.shm->a.id;
@@ -1916,9 +1934,8 @@ TEST_F(netlink, events_owner_exit_3_reported)
 	int fd, err, st;
 
 	NL_REQUIRE();
-	ASSERT_LE(0, self->grp);
-	ev = ev_open(self->grp, &err);
-	ASSERT_NE(NULL, ev) TH_LOG("join: %s", strerror(-err));
+	ev = ev_open(self->fam, &err);
+	ASSERT_NE(NULL, ev) TH_LOG("subscribe: %s", strerror(-err));
 	ASSERT_EQ(0, ets_owner_spawn(&o, ETS_NAME("t"), ETSMGR_ACCESS_PRIVATE,
 				     4096, 0, ETS_AS_SELF));
 	id = o.shm->a.id;
@@ -1957,9 +1974,8 @@ TEST_F(netlink, events_session_close_reported_closed)
 	int fd, err;
 
 	NL_REQUIRE();
-	ASSERT_LE(0, self->grp);
-	ev = ev_open(self->grp, &err);
-	ASSERT_NE(NULL, ev) TH_LOG("join: %s", strerror(-err));
+	ev = ev_open(self->fam, &err);
+	ASSERT_NE(NULL, ev) TH_LOG("subscribe: %s", strerror(-err));
 	ASSERT_EQ(0, ets_owner_spawn(&o, ETS_NAME("t"), ETSMGR_ACCESS_PRIVATE,
 				     4096, 0, ETS_AS_SELF));
 	id = o.shm->a.id;
@@ -1996,9 +2012,8 @@ TEST_F(netlink, events_failed_attach_sends_none)
 	int fd, fd2, err, i;
 
 	NL_REQUIRE();
-	ASSERT_LE(0, self->grp);
-	ev = ev_open(self->grp, &err);
-	ASSERT_NE(NULL, ev) TH_LOG("join: %s", strerror(-err));
+	ev = ev_open(self->fam, &err);
+	ASSERT_NE(NULL, ev) TH_LOG("subscribe: %s", strerror(-err));
 	fd = ets_open();
 	ASSERT_LE(0, fd);
 	fd2 = ets_open();
@@ -2047,9 +2062,8 @@ TEST_F(netlink, events_netlink_delete_reports_deleter)
 	int err;
 
 	NL_REQUIRE();
-	ASSERT_LE(0, self->grp);
-	ev = ev_open(self->grp, &err);
-	ASSERT_NE(NULL, ev) TH_LOG("join: %s", strerror(-err));
+	ev = ev_open(self->fam, &err);
+	ASSERT_NE(NULL, ev) TH_LOG("subscribe: %s", strerror(-err));
 	ASSERT_EQ(0, ets_make_held(ETS_NAME("t"), ETSMGR_ACCESS_PRIVATE, 4096,
 				   0, &a));
 	nlx_init(&d);

@@ -275,8 +275,9 @@ int etsmgr_nl_drain_finish(struct etsmgr_nl *handle, bool discard);
 int etsmgr_nl_drain_abort(struct etsmgr_nl *handle);
 
 /*
- * Join the "events" multicast group (on a socket of its own, so replies
- * and events never mix). Needs CAP_SYS_ADMIN: -EPERM without it.
+ * Subscribe to the events of the caller's IPC namespace (on a socket of
+ * its own, so replies and events never mix), uids and pids as the caller
+ * sees them. Needs CAP_SYS_ADMIN over that namespace: -EPERM without it.
  */
 int etsmgr_nl_subscribe_events(struct etsmgr_nl *handle);
 

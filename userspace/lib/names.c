@@ -85,6 +85,7 @@ const char *etsmgr_event_name(uint32_t event)
 		[ETSMGR_EVENT_MANAGER_STOPPING] = "manager_stopping",
 		[ETSMGR_EVENT_GIVEN] = "given",
 		[ETSMGR_EVENT_INHERITED] = "inherited",
+		[ETSMGR_EVENT_NS_REAPED] = "ns-reaped",
 	};
 
 	return name_of(names, ARRAY_SIZE(names), event);

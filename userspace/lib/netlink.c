@@ -6,9 +6,9 @@
  * A handle has two sockets. Requests go on the first, one at a time:
  * send, then read until the kernel's ack, error or end of dump, with the
  * replies parsed against a policy by genlmsg_parse(). Events arrive on a
- * second socket that only exists after etsmgr_nl_subscribe_events(), so
- * that a notification can never be taken for a reply nor upset the
- * sequence numbers of requests.
+ * second socket that only exists after etsmgr_nl_subscribe_events() (it
+ * sends ETSMGR_CMD_SUBSCRIBE on it), so that a notification can never be
+ * taken for a reply nor upset the sequence numbers of requests.
  *
  * Errors: libnl folds errno values into its own NLE_* codes, losing some
  * (EFAULT and EINVAL both become NLE_INVAL). The kernel's answer to a
@@ -609,7 +609,7 @@ static bool queue_pop(struct etsmgr_nl *h, struct etsmgr_table_event *event)
 }
 
 /*
- * One multicast message. Messages that are not events, or that lack
+ * One event message. Messages that are not events, or that lack
  * what an event must have, are skipped rather than failing the reader:
  * a newer module may send more than this library knows. An event about
  * no table in particular (the manager's own) comes with no table
@@ -636,17 +636,32 @@ static int on_event(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+/*
+ * Ask for the events of the caller's IPC namespace on @sk, which gets them
+ * from then on; 0 or a libnl error (-NLE_PERM without CAP_SYS_ADMIN).
+ */
+static int send_subscribe(struct nl_sock *sk, int family)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+
+	if (!msg)
+		return -NLE_NOMEM;
+	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, 0,
+			 ETSMGR_CMD_SUBSCRIBE, ETSMGR_GENL_VERSION)) {
+		nlmsg_free(msg);
+		return -NLE_NOMEM;
+	}
+	/* Events that beat the ack go through on_event() to the queue. */
+	return nl_send_sync(sk, msg);
+}
+
 int etsmgr_nl_subscribe_events(struct etsmgr_nl *handle)
 {
 	struct nl_sock *sk;
-	int group, ret;
+	int ret;
 
 	if (handle->events)
 		return 0;
-	group = genl_ctrl_resolve_grp(handle->requests, ETSMGR_GENL_NAME,
-				      ETSMGR_GENL_MCGRP_EVENTS);
-	if (group < 0)
-		return nl_error_to_errno(group);
 	sk = nl_socket_alloc();
 	if (!sk)
 		return -ENOMEM;
@@ -656,11 +671,11 @@ int etsmgr_nl_subscribe_events(struct etsmgr_nl *handle)
 				  handle);
 	if (!ret)
 		ret = nl_connect(sk, NETLINK_GENERIC);
+	/* The kernel refuses (EPERM) callers it does not trust. */
+	if (!ret)
+		ret = send_subscribe(sk, handle->family);
 	if (!ret)
 		ret = nl_socket_set_nonblocking(sk);
-	/* The kernel refuses the group (EPERM) to callers it does not trust. */
-	if (!ret)
-		ret = nl_socket_add_membership(sk, group);
 	if (ret < 0) {
 		nl_socket_free(sk);
 		return nl_error_to_errno(ret);

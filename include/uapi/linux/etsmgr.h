@@ -103,7 +103,8 @@ enum etsmgr_attach_result {
  * exists), EBUSY (another live session owns it), EPERM (the table belongs
  * to another uid and the caller lacks CAP_SYS_ADMIN), EFBIG (size above
  * the max_table_size parameter), ENOSPC (max_tables or max_total_size
- * reached), ENOMEM, EFAULT.
+ * reached, or for a namespace other than the initial one
+ * max_tables_per_ns or max_total_size_per_ns), ENOMEM, EFAULT.
  */
 struct etsmgr_attach {
 	__u32 flags;
@@ -231,10 +232,13 @@ struct etsmgr_adopt {
  * The receiving session is the most recently opened live session of the
  * process; it is told through poll(2) (EPOLLIN) and ETSMGR_IOC_RECEIVE.
  * The process must be allowed for the table (same uid, or the caller has
- * CAP_SYS_ADMIN). Errors: EINVAL (flags, reserved, pidfd -1 for GIVE),
- * EBADF (not a pidfd), ENOENT (no such table), EPERM (the caller's session
- * does not own the table, or the process is another uid's), ESRCH (the
- * process is gone), ENXIO (GIVE: the process has no session), ESHUTDOWN.
+ * CAP_SYS_ADMIN) and in the table's IPC namespace (an heir that left it
+ * by the time the owner goes does not inherit). Errors: EINVAL (flags,
+ * reserved, pidfd -1 for GIVE), EBADF (not a pidfd), ENOENT (no such
+ * table), EPERM (the caller's session does not own the table, or the
+ * process is another uid's), EXDEV (the process is in another IPC
+ * namespace), ESRCH (the process is gone), ENXIO (GIVE: the process has
+ * no session), ESHUTDOWN.
  */
 struct etsmgr_handoff {
 	__u64 id;
@@ -362,12 +366,11 @@ enum etsmgr_manager_state {
  * wrong types and oversized strings are rejected with an extack message.
  * The calling process's IPC namespace decides which tables exist; a
  * caller without CAP_SYS_ADMIN (in the user namespace owning that IPC
- * namespace) sees only the tables of its own effective uid.
+ * namespace) sees only the tables of its own effective uid. Uids are shown
+ * in the reader's user namespace, pids in its pid namespace.
  */
 #define ETSMGR_GENL_NAME		"etsmgr"
 #define ETSMGR_GENL_VERSION		1
-/* Multicast group of ETSMGR_CMD_EVENT; joining it needs CAP_SYS_ADMIN. */
-#define ETSMGR_GENL_MCGRP_EVENTS	"events"
 
 /**
  * enum etsmgr_genl_cmd - commands of the etsmgr family
@@ -382,8 +385,9 @@ enum etsmgr_manager_state {
  * @ETSMGR_CMD_DELETE_TABLE: request: ETSMGR_A_TABLE_ID or _NAME. Deletes
  *	the table whoever owns it, as ETSMGR_IOC_DELETE would. Errors: EPERM
  *	without CAP_SYS_ADMIN, EINVAL, ENOENT.
- * @ETSMGR_CMD_EVENT: notification on the "events" group: ETSMGR_A_EVENT,
- *	ETSMGR_A_EVENT_PID and the table attributes after the event.
+ * @ETSMGR_CMD_EVENT: notification to a subscribed socket (see
+ *	ETSMGR_CMD_SUBSCRIBE): ETSMGR_A_EVENT, ETSMGR_A_EVENT_PID and the
+ *	table attributes after the event.
  * @ETSMGR_CMD_DRAIN_START: CAP_SYS_ADMIN. Prepare an unload: refuse new
  *	sessions, attaches and adoptions (ESHUTDOWN), send
  *	ETSMGR_EVENT_MANAGER_STOPPING and wake every session's poll.
@@ -395,6 +399,17 @@ enum etsmgr_manager_state {
  *	(no drain started), EBUSY (sessions still open, or unmapped held
  *	tables).
  * @ETSMGR_CMD_DRAIN_ABORT: CAP_SYS_ADMIN; serve again as before the drain.
+ *	The three drain commands act on every namespace: they need
+ *	CAP_SYS_ADMIN in the initial user namespace.
+ * @ETSMGR_CMD_SUBSCRIBE: request: no attributes; CAP_SYS_ADMIN (in the
+ *	user namespace owning the caller's IPC namespace). From then on, the
+ *	sending socket gets an ETSMGR_CMD_EVENT message for each event about
+ *	a table of the caller's IPC namespace, and the manager's own events,
+ *	with uids and pids as the caller sees them, until the socket is
+ *	closed. The initial IPC namespace's subscribers also get
+ *	ETSMGR_EVENT_NS_REAPED. Again on the same socket: no change. Errors:
+ *	EPERM, ENOMEM, ENOENT or ENXIO (/proc is not mounted, so the
+ *	namespace cannot be pinned).
  */
 enum etsmgr_genl_cmd {
 	ETSMGR_CMD_UNSPEC,
@@ -405,6 +420,7 @@ enum etsmgr_genl_cmd {
 	ETSMGR_CMD_DRAIN_START,
 	ETSMGR_CMD_DRAIN_FINISH,
 	ETSMGR_CMD_DRAIN_ABORT,
+	ETSMGR_CMD_SUBSCRIBE,
 
 	__ETSMGR_CMD_MAX,
 	ETSMGR_CMD_MAX = __ETSMGR_CMD_MAX - 1,
@@ -424,8 +440,13 @@ enum etsmgr_genl_cmd {
  * @ETSMGR_EVENT_GIVEN: the owner gave the table to ETSMGR_A_EVENT_PID.
  * @ETSMGR_EVENT_INHERITED: the owner went away (ETSMGR_A_TABLE_EXIT_* say
  *	why) and its heir, ETSMGR_A_EVENT_PID, owns the table now.
+ * @ETSMGR_EVENT_NS_REAPED: to the initial IPC namespace's subscribers only:
+ *	the table's IPC namespace died (no process can enter it again) and
+ *	the table was deleted; ETSMGR_A_EVENT_IPC_NS names the namespace,
+ *	ETSMGR_A_EVENT_PID is 0.
  *
- * Every change of a table's owner sends exactly one event.
+ * Every change of a table's owner sends exactly one event to the
+ * subscribers of the table's IPC namespace.
  */
 enum etsmgr_event {
 	ETSMGR_EVENT_CREATED = 1,
@@ -436,6 +457,7 @@ enum etsmgr_event {
 	ETSMGR_EVENT_MANAGER_STOPPING = 6,
 	ETSMGR_EVENT_GIVEN = 7,
 	ETSMGR_EVENT_INHERITED = 8,
+	ETSMGR_EVENT_NS_REAPED = 9,
 };
 
 /**
@@ -448,9 +470,10 @@ enum etsmgr_event {
  * @ETSMGR_A_TABLE_STATE: u32, enum etsmgr_state.
  * @ETSMGR_A_TABLE_ACCESS: u32, enum etsmgr_access.
  * @ETSMGR_A_TABLE_UID: u32, the table's uid in the reader's user namespace
- *	(the sender's, for events).
+ *	(the subscriber's, for events); the overflow uid when unmapped.
  * @ETSMGR_A_TABLE_OWNER_PID: u32, the owner's pid in the reader's pid
- *	namespace; 0 when held or not visible (global pid in events).
+ *	namespace (the subscriber's, for events); 0 when held or not
+ *	visible.
  * @ETSMGR_A_TABLE_GENERATION: u64, 1 at creation, + 1 per owner change.
  * @ETSMGR_A_TABLE_CREATE_TIME: u64, CLOCK_REALTIME ns of creation.
  * @ETSMGR_A_TABLE_TRANSFER_TIME: u64, CLOCK_REALTIME ns of the last change
@@ -459,7 +482,8 @@ enum etsmgr_event {
  *	owner that let go.
  * @ETSMGR_A_TABLE_EXIT_STATUS: u32, its exit status or signal number.
  * @ETSMGR_A_EVENT: u32, enum etsmgr_event.
- * @ETSMGR_A_EVENT_PID: u32, global pid of the process the event is about.
+ * @ETSMGR_A_EVENT_PID: u32, pid of the process the event is about, in the
+ *	subscriber's pid namespace; 0 when not visible there.
  * @ETSMGR_A_STATS_SESSIONS: u64, open sessions.
  * @ETSMGR_A_STATS_TABLES: u64, tables in the registry.
  * @ETSMGR_A_STATS_HELD: u64, tables held by the manager.
@@ -481,6 +505,14 @@ enum etsmgr_event {
  *	namespace died (no process could ever reach them again).
  * @ETSMGR_A_TABLE_HEIR_PID: u32, the heir's pid in the reader's pid
  *	namespace; 0 when the manager is the heir.
+ * @ETSMGR_A_EVENT_IPC_NS: u32, in ETSMGR_EVENT_NS_REAPED: the inode number
+ *	of the dead IPC namespace (as in /proc/PID/ns/ipc -> ipc:[N]).
+ * @ETSMGR_A_STATS_NS_TABLES: u64, tables of the caller's IPC namespace
+ *	(the other STATS counters are module-wide).
+ * @ETSMGR_A_STATS_NS_BYTES: u64, sum of their sizes.
+ * @ETSMGR_A_STATS_MAX_TABLES_PER_NS: u64, the max_tables_per_ns parameter.
+ * @ETSMGR_A_STATS_MAX_TOTAL_SIZE_PER_NS: u64, the max_total_size_per_ns
+ *	parameter.
  */
 enum etsmgr_genl_attr {
 	ETSMGR_A_UNSPEC,
@@ -517,6 +549,11 @@ enum etsmgr_genl_attr {
 	ETSMGR_A_DRAIN_DISCARD,
 	ETSMGR_A_STATS_NS_REAPED,
 	ETSMGR_A_TABLE_HEIR_PID,
+	ETSMGR_A_EVENT_IPC_NS,
+	ETSMGR_A_STATS_NS_TABLES,
+	ETSMGR_A_STATS_NS_BYTES,
+	ETSMGR_A_STATS_MAX_TABLES_PER_NS,
+	ETSMGR_A_STATS_MAX_TOTAL_SIZE_PER_NS,
 
 	__ETSMGR_A_MAX,
 	ETSMGR_A_MAX = __ETSMGR_A_MAX - 1,
