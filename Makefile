@@ -9,6 +9,15 @@
 #                     KASAN/lockdep/kmemleak kernel
 #   make shell        a VM shell with the module loaded
 #   make load/unload  on a host that can load modules
+#   make install      userspace, library, headers, man pages, udev rule,
+#                     modules-load.d entry, systemd units (PREFIX, DESTDIR);
+#                     make uninstall removes them
+#   make modules_install  etsmgr.ko, the Kbuild way (DESTDIR as
+#                     INSTALL_MOD_PATH); make dkms_source: the module's
+#                     source and dkms.conf under /usr/src for DKMS
+#   make docs         Documentation/etsmgr.rst (rst2html, warnings are
+#                     errors), man pages (mandoc -Tlint), header/doc drift
+#   make deb          Debian packages in build/deb, checked by lintian
 
 KDIR ?= $(shell scripts/kdir)
 CC ?= gcc
@@ -124,3 +133,108 @@ header-check:
 	@echo '#include <linux/etsmgr.h>' | $(CC) -std=c99 -Wall -Wextra -Werror -pedantic $(UAPI_CFLAGS) -x c -fsyntax-only -
 	@echo '#include <linux/etsmgr.h>' | g++ -Wall -Wextra -Werror $(UAPI_CFLAGS) -x c++ -fsyntax-only -
 	@echo "unit: include/uapi/linux/etsmgr.h stands alone (C99, C++)"
+
+# Documentation/etsmgr.rst names every ioctl, command, attribute, event
+# and structure of the uAPI header, and no other; then the same check
+# must catch a name taken out of the document.
+unit: doc-drift
+.PHONY: doc-drift
+doc-drift:
+	@mkdir -p build
+	@scripts/doc-drift
+	@sed '/ETSMGR_IOC_GIVE/d' Documentation/etsmgr.rst > build/doc-drift-probe.rst
+	@if scripts/doc-drift --doc build/doc-drift-probe.rst > /dev/null; then \
+		echo "unit: doc-drift missed ETSMGR_IOC_GIVE taken out of the document" >&2; \
+		exit 1; \
+	fi
+	@rm -f build/doc-drift-probe.rst
+
+# ------------------------------------------------------------ install
+
+# The version is dkms.conf's (scripts/doc-drift checks that the others
+# agree).
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/etsmgr
+SYSCONFDIR ?= /etc
+# systemd and udev read these under /usr/local/lib too.
+UDEVRULESDIR ?= $(PREFIX)/lib/udev/rules.d
+MODULESLOADDIR ?= $(PREFIX)/lib/modules-load.d
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+DKMSSRCDIR ?= /usr/src/etsmgr-$(VERSION)
+
+INSTALL_DIRS = PREFIX=$(PREFIX) BINDIR=$(BINDIR) SBINDIR=$(SBINDIR) \
+	LIBDIR=$(LIBDIR) INCLUDEDIR=$(INCLUDEDIR) MANDIR=$(MANDIR) \
+	DESTDIR=$(DESTDIR)
+DIST_SUBST = sed -e 's|@SBINDIR@|$(SBINDIR)|g' \
+	-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g'
+UNITS := etscounter.service etssup@.service
+DKMS_SOURCES := $(filter-out %.mod.c,$(wildcard module/*.c)) \
+	$(wildcard module/*.h) module/Kbuild
+
+.PHONY: install uninstall modules_install dkms_source docs deb
+
+install:
+	$(MAKE) -C userspace install $(INSTALL_DIRS)
+	$(MAKE) -C userspace/etscounter install $(INSTALL_DIRS)
+	install -d $(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(MODULESLOADDIR) \
+		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(DOCDIR)/examples
+	install -m 0644 dist/60-etsmgr.rules $(DESTDIR)$(UDEVRULESDIR)/
+	install -m 0644 dist/etsmgr-modules-load.conf \
+		$(DESTDIR)$(MODULESLOADDIR)/etsmgr.conf
+	for u in $(UNITS); do \
+		$(DIST_SUBST) dist/$$u.in > $(DESTDIR)$(SYSTEMDUNITDIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; \
+	done
+	$(DIST_SUBST) dist/etssup.conf.example > \
+		$(DESTDIR)$(DOCDIR)/examples/etssup.conf
+	chmod 0644 $(DESTDIR)$(DOCDIR)/examples/etssup.conf
+	install -m 0644 Documentation/etsmgr.rst $(DESTDIR)$(DOCDIR)/
+
+uninstall:
+	$(MAKE) -C userspace uninstall $(INSTALL_DIRS)
+	$(MAKE) -C userspace/etscounter uninstall $(INSTALL_DIRS)
+	rm -f $(DESTDIR)$(UDEVRULESDIR)/60-etsmgr.rules \
+		$(DESTDIR)$(MODULESLOADDIR)/etsmgr.conf \
+		$(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(UNITS)) \
+		$(DESTDIR)$(DOCDIR)/examples/etssup.conf \
+		$(DESTDIR)$(DOCDIR)/etsmgr.rst
+	-rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
+
+# Into /lib/modules/<release>/extra, then depmod (the kernel's rules).
+modules_install: module
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) modules_install
+
+dkms_source:
+	install -d $(DESTDIR)$(DKMSSRCDIR)/module \
+		$(DESTDIR)$(DKMSSRCDIR)/include/uapi/linux
+	install -m 0644 dkms.conf Kbuild $(DESTDIR)$(DKMSSRCDIR)/
+	install -m 0644 $(DKMS_SOURCES) $(DESTDIR)$(DKMSSRCDIR)/module/
+	install -m 0644 include/uapi/linux/etsmgr.h \
+		$(DESTDIR)$(DKMSSRCDIR)/include/uapi/linux/
+
+# ------------------------------------------------------- docs and deb
+
+DOC_DEPS := python3-docutils mandoc
+DEB_DEPS := dpkg-dev debhelper dh-dkms dkms lintian fakeroot
+MANPAGES := $(wildcard Documentation/*.[1-8])
+
+docs:
+	scripts/deps $(DOC_DEPS)
+	@mkdir -p build/docs
+	rst2html --halt=warning --report=warning Documentation/etsmgr.rst \
+		build/docs/etsmgr.html
+	@echo "docs: Documentation/etsmgr.rst -> build/docs/etsmgr.html, no warning"
+	@out=$$(mandoc -Tlint $(MANPAGES) 2>&1); \
+	if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; \
+	echo "docs: mandoc -Tlint: $(notdir $(MANPAGES)) clean"
+	scripts/doc-drift
+
+deb:
+	scripts/deps $(DEB_DEPS)
+	scripts/build-deb
