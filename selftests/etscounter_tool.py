@@ -7,7 +7,10 @@ killer, a checker, module reloads, and a mini socket-activating supervisor.
 
   storm SOCK COUNTS KILLS     COUNTS counts while the daemon is SIGKILLed
                               KILLS times at random moments
-  recovery SOCK KILLS         SIGKILL -> first count answered, KILLS times
+  recovery SOCK KILLS [STATE] SIGKILL -> first count answered, KILLS times;
+                              with STATE, etssup's state file names the
+                              daemon to kill (a standby runs beside it)
+                              and no connection may be refused
   reloads SOCK CYCLES KO LOG  drain, rmmod, insmod KO CYCLES times while a
                               client counts; adoption time from LOG
   activate SOCK DAEMON LOG    hold a listening socket, run DAEMON with it
@@ -127,6 +130,27 @@ def live_daemon(not_pid=None, wait=CONNECT_WAIT):
     fail(f"no single etscounterd running (found {daemon_pids()})")
 
 
+def active_daemon(state, not_pid=None, wait=CONNECT_WAIT):
+    """A pidfd of the child etssup's state file lists (not its standby),
+    other than not_pid."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        try:
+            with open(state) as f:
+                pids = [int(line.split()[2]) for line in f
+                        if line.startswith("child ")]
+        except (OSError, ValueError, IndexError):
+            pids = []
+        pids = [p for p in pids if p != not_pid]
+        if len(pids) == 1:
+            try:
+                return pids[0], os.pidfd_open(pids[0])
+            except ProcessLookupError:
+                pass
+        time.sleep(0.001)
+    fail(f"no child other than {not_pid} in {state}")
+
+
 def wait_dead(pidfd, wait=CONNECT_WAIT):
     if not select.select([pidfd], [], [], wait)[0]:
         fail("a SIGKILLed etscounterd did not die")
@@ -234,11 +258,13 @@ def storm(path, counts, kills):
 
 # --------------------------------------------------------------- recovery
 
-def recovery(path, kills):
+def recovery(path, kills, state=None):
     times = []
+    # etssup holds the socket: a refused connection is a failure.
+    connect_wait = 0 if state else CONNECT_WAIT
     for _ in range(kills):
         before = parse(COUNTER, request(path, "count"))[0]
-        pid, pidfd = live_daemon()
+        pid, pidfd = active_daemon(state) if state else live_daemon()
         t0 = time.monotonic()
         signal.pidfd_send_signal(pidfd, signal.SIGKILL)
         # Once it is dead, no request can reach it: a broken connection
@@ -247,7 +273,7 @@ def recovery(path, kills):
         os.close(pidfd)
         deadline = t0 + CONNECT_WAIT
         while True:
-            answer = request(path, "count")
+            answer = request(path, "count", connect_wait=connect_wait)
             if answer is not None:
                 break
             if time.monotonic() >= deadline:
@@ -407,7 +433,7 @@ def main():
         if mode == "storm":
             storm(args[0], int(args[1]), int(args[2]))
         elif mode == "recovery":
-            recovery(args[0], int(args[1]))
+            recovery(args[0], int(args[1]), *args[2:3])
         elif mode == "reloads":
             reloads(args[0], int(args[1]), args[2], args[3])
         elif mode == "activate":

@@ -886,8 +886,9 @@ int supervisor_run(const struct sup_spec *spec)
 		}
 		c = first_pending(&s);
 		if (!c) {
-			pump(&s, s.give_retry_ms ? (int)s.give_retry_ms : -1);
+			/* Held tables go to the children that now run. */
 			next_give_retry(&s, deliver(&s));
+			pump(&s, s.give_retry_ms ? (int)s.give_retry_ms : -1);
 			continue;
 		}
 		if (handle_exit(&s, c) == ESCALATE) {
