@@ -130,18 +130,38 @@ def live_daemon(not_pid=None, wait=CONNECT_WAIT):
     fail(f"no single etscounterd running (found {daemon_pids()})")
 
 
+def listed(state, role):
+    """The pids etssup's state file lists as role (child, standby)."""
+    try:
+        with open(state) as f:
+            return [int(line.split()[2]) for line in f
+                    if line.startswith(role + " ")]
+    except (OSError, ValueError, IndexError):
+        return []
+
+
+def standby_ready(state, wait=CONNECT_WAIT):
+    """Wait for a standby with its etsmgr session open: it can take over."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        for pid in listed(state, "standby"):
+            try:
+                fds = os.listdir(f"/proc/{pid}/fd")
+                if any(os.readlink(f"/proc/{pid}/fd/{fd}") == "/dev/etsmgr"
+                       for fd in fds):
+                    return
+            except OSError:
+                pass
+        time.sleep(0.001)
+    fail(f"no standby with a session in {state}")
+
+
 def active_daemon(state, not_pid=None, wait=CONNECT_WAIT):
     """A pidfd of the child etssup's state file lists (not its standby),
     other than not_pid."""
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
-        try:
-            with open(state) as f:
-                pids = [int(line.split()[2]) for line in f
-                        if line.startswith("child ")]
-        except (OSError, ValueError, IndexError):
-            pids = []
-        pids = [p for p in pids if p != not_pid]
+        pids = [p for p in listed(state, "child") if p != not_pid]
         if len(pids) == 1:
             try:
                 return pids[0], os.pidfd_open(pids[0])
@@ -262,7 +282,11 @@ def recovery(path, kills, state=None):
     times = []
     # etssup holds the socket: a refused connection is a failure.
     connect_wait = 0 if state else CONNECT_WAIT
+    # With a standby: measure its takeover, so wait until one is ready.
+    standby = state and listed(state, "standby")
     for _ in range(kills):
+        if standby:
+            standby_ready(state)
         before = parse(COUNTER, request(path, "count"))[0]
         pid, pidfd = active_daemon(state) if state else live_daemon()
         t0 = time.monotonic()

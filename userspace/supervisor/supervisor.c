@@ -53,6 +53,12 @@
 #define GIVE_RETRY_FIRST_MS 1
 #define GIVE_RETRY_MAX_MS 64
 
+/*
+ * A promoted standby is left alone this long before its replacement is
+ * forked, so that the fork and exec do not compete with its takeover.
+ */
+#define STANDBY_DELAY_MS 100
+
 enum outcome {
 	CARRY_ON,
 	ESCALATE,
@@ -363,6 +369,7 @@ static int start_child(struct sup *s, struct child *c)
 
 	c->exit_pending = false;
 	c->given_tables = false;
+	c->start_due_ns = 0;
 	if (child_start(c, why, sizeof(why)) < 0) {
 		report_start_error(s->spec->name, c->spec, why);
 		return -1;
@@ -547,7 +554,7 @@ static enum outcome promote(struct sup *s, struct child *a, struct child *b)
 	report_promoted(s->spec->name, a, dead);
 	deliver(s);
 	save_state(s);
-	start_standby(s, a);
+	b->start_due_ns = now_ns() + STANDBY_DELAY_MS * 1000000ull;
 	return CARRY_ON;
 }
 
@@ -851,6 +858,41 @@ static struct child *first_pending(struct sup *s)
 	return NULL;
 }
 
+/*
+ * Start the standbys whose delay after a promotion is over; returns the
+ * milliseconds until the next one is due, or -1.
+ */
+static int start_due_standbys(struct sup *s)
+{
+	uint64_t now = now_ns(), next = UINT64_MAX;
+
+	for (size_t i = s->n; i < 2 * s->n; i++) {
+		struct child *b = &s->children[i];
+
+		if (!b->start_due_ns)
+			continue;
+		if (b->start_due_ns <= now) {
+			b->start_due_ns = 0;
+			start_standby(s, &s->children[i - s->n]);
+		} else if (b->start_due_ns < next) {
+			next = b->start_due_ns;
+		}
+	}
+	if (next == UINT64_MAX)
+		return -1;
+	return (int)((next - now + 999999) / 1000000);
+}
+
+/* The sooner of two epoll timeouts (-1: none). */
+static int sooner(int a, int b)
+{
+	if (a < 0)
+		return b;
+	if (b < 0)
+		return a;
+	return a < b ? a : b;
+}
+
 /* While a give-away waits for a session: 1, 2, 4 ... 64 ms apart. */
 static void next_give_retry(struct sup *s, bool waiting)
 {
@@ -888,7 +930,8 @@ int supervisor_run(const struct sup_spec *spec)
 		if (!c) {
 			/* Held tables go to the children that now run. */
 			next_give_retry(&s, deliver(&s));
-			pump(&s, s.give_retry_ms ? (int)s.give_retry_ms : -1);
+			pump(&s, sooner(s.give_retry_ms ? (int)s.give_retry_ms : -1,
+					start_due_standbys(&s)));
 			continue;
 		}
 		if (handle_exit(&s, c) == ESCALATE) {
