@@ -119,7 +119,7 @@ int etsmgr_ioctl_adopt(struct etsmgr_session *session,
 	if (etsmgr_manager_state != ETSMGR_MANAGER_RUNNING) {
 		err = -ESHUTDOWN;
 	} else if (!uid_eq(current_euid(), file_inode(shmem)->i_uid) &&
-		   !etsmgr_may_admin()) {
+		   !etsmgr_may_admin_uid(file_inode(shmem)->i_uid)) {
 		err = -EPERM;
 	} else {
 		table = etsmgr_table_adopt(ns, shmem, id, name, arg.access,

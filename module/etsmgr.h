@@ -182,6 +182,7 @@ void etsmgr_table_set_owner(struct etsmgr_table *table,
 void etsmgr_table_release(struct etsmgr_table *table, u32 reason,
 			  s32 status);
 bool etsmgr_may_admin(void);
+bool etsmgr_may_admin_uid(kuid_t uid);
 bool etsmgr_may_use(const struct etsmgr_table *table);
 void etsmgr_registry_exit(void);
 

@@ -22,6 +22,7 @@
 #include <linux/hashtable.h>
 #include <linux/ipc_namespace.h>
 #include <linux/module.h>
+#include <linux/nsproxy.h>
 #include <linux/pid.h>
 #include <linux/sched.h>
 #include <linux/shmem_fs.h>
@@ -29,6 +30,7 @@
 #include <linux/string.h>
 #include <linux/stringhash.h>
 #include <linux/timekeeping.h>
+#include <linux/user_namespace.h>
 #include <linux/xarray.h>
 
 #include "etsmgr.h"
@@ -483,6 +485,19 @@ void etsmgr_table_release(struct etsmgr_table *table, u32 reason, s32 status)
 bool etsmgr_may_admin(void)
 {
 	return ns_capable(current->nsproxy->ipc_ns->user_ns, CAP_SYS_ADMIN);
+}
+
+/*
+ * CAP_SYS_ADMIN over the caller's IPC namespace, for memory of @uid that
+ * is in no namespace yet (ADOPT): @uid must be mapped in the namespace's
+ * user namespace, so that root in a container cannot claim the host's.
+ */
+bool etsmgr_may_admin_uid(kuid_t uid)
+{
+	struct user_namespace *user_ns = current->nsproxy->ipc_ns->user_ns;
+
+	return kuid_has_mapping(user_ns, uid) &&
+	       ns_capable(user_ns, CAP_SYS_ADMIN);
 }
 
 /* May the caller reclaim, inspect or (per access mode) map @table? */
