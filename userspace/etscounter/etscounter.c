@@ -77,6 +77,8 @@ struct options {
 	unsigned int intensity;
 	unsigned int period;
 	bool verbose;
+	bool heir;		/* start: etssup --heir */
+	bool standby;		/* start: etssup --standby */
 };
 
 static const char *command = "";	/* for messages: "etscounter: count: " */
@@ -469,13 +471,38 @@ exec_supervisor(const struct options *o, const char *etssup,
 {
 	char intensity[16], period[16];
 	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	char *const argv[] = {
-		(char *)etssup, "--name", SUPERVISOR_NAME,
-		"--intensity", intensity, "--period", period,
-		"--id", CHILD_ID, "--restart", "permanent",
-		"--", (char *)daemon, "--socket", (char *)o->socket_path,
-		NULL,
-	};
+	char *argv[20];
+	int n = 0;
+
+	argv[n++] = (char *)etssup;
+	argv[n++] = "--name";
+	argv[n++] = SUPERVISOR_NAME;
+	argv[n++] = "--intensity";
+	argv[n++] = intensity;
+	argv[n++] = "--period";
+	argv[n++] = period;
+	argv[n++] = "--id";
+	argv[n++] = CHILD_ID;
+	argv[n++] = "--restart";
+	argv[n++] = "permanent";
+	/*
+	 * etssup holds the socket across restarts, so that no request is
+	 * refused meanwhile; it takes absolute paths of at most 90 bytes
+	 * (room for its temporary name), else the daemon binds its own.
+	 */
+	if (o->socket_path[0] == '/' && strlen(o->socket_path) <= 90) {
+		argv[n++] = "--listen";
+		argv[n++] = (char *)o->socket_path;
+	}
+	if (o->standby)
+		argv[n++] = "--standby";
+	else if (o->heir)
+		argv[n++] = "--heir";
+	argv[n++] = "--";
+	argv[n++] = (char *)daemon;
+	argv[n++] = "--socket";
+	argv[n++] = (char *)o->socket_path;
+	argv[n] = NULL;
 
 	snprintf(intensity, sizeof(intensity), "%u", o->intensity);
 	snprintf(period, sizeof(period), "%u", o->period);
@@ -648,6 +675,10 @@ static void usage(FILE *out)
 		"  --log FILE        start: reports go to FILE (default " LOG_DEFAULT ")\n"
 		"  --intensity N     start: etssup gives up after more than N restarts\n"
 		"  --period SECONDS  ... within SECONDS (default %d in %d)\n"
+		"  --heir            start: etssup is the heir of the table and gives\n"
+		"                    it to the restarted daemon\n"
+		"  --standby         start: etssup keeps a standby daemon that takes\n"
+		"                    the table over at once when the daemon dies\n"
 		"  -v, --verbose     start: say where the supervisor and log are\n"
 		"  -h, --help        this help\n"
 		"\n"
@@ -675,6 +706,8 @@ int main(int argc, char **argv)
 		{ "intensity", required_argument, NULL, 'i' },
 		{ "period", required_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "heir", no_argument, NULL, 'H' },
+		{ "standby", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -705,6 +738,12 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			o.verbose = true;
+			break;
+		case 'H':
+			o.heir = true;
+			break;
+		case 'S':
+			o.standby = true;
 			break;
 		case 'h':
 			usage(stdout);
