@@ -84,8 +84,10 @@ unit: host-tests $(KERNEL_FILES)
 deps:
 	scripts/deps
 
+# fuzz_test's memory pressure needs stress-ng; check-debug's trinity_test.sh
+# needs trinity too (the guest runs the host's programs).
 check:
-	scripts/deps
+	scripts/deps stress-ng
 	$(MAKE) all
 	$(MAKE) lint
 	$(MAKE) unit
@@ -97,7 +99,7 @@ lint: $(KERNEL_FILES)
 # The suite on a debug kernel (KASAN, lockdep, kmemleak...), built once
 # per machine (20-30 minutes) and cached in /var/cache/etsmgr.
 check-debug:
-	scripts/deps
+	scripts/deps stress-ng trinity
 	scripts/compile-6.12
 	@scripts/check-debug
 
