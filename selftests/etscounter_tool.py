@@ -116,18 +116,24 @@ def daemon_pids():
     return pids
 
 
-def live_daemon(not_pid=None, wait=CONNECT_WAIT):
-    """A pidfd of the one running etscounterd (other than not_pid)."""
+def single_pidfd(find, not_pid, wait, what):
+    """A pidfd of the one pid find() returns (other than not_pid), as
+    soon as there is exactly one."""
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
-        pids = [p for p in daemon_pids() if p != not_pid]
+        pids = [p for p in find() if p != not_pid]
         if len(pids) == 1:
             try:
                 return pids[0], os.pidfd_open(pids[0])
             except ProcessLookupError:
                 pass
         time.sleep(0.001)
-    fail(f"no single etscounterd running (found {daemon_pids()})")
+    fail(f"no single {what} (found {find()})")
+
+
+def live_daemon(not_pid=None, wait=CONNECT_WAIT):
+    """A pidfd of the one running etscounterd (other than not_pid)."""
+    return single_pidfd(daemon_pids, not_pid, wait, "etscounterd running")
 
 
 def listed(state, role):
@@ -159,16 +165,8 @@ def standby_ready(state, wait=CONNECT_WAIT):
 def active_daemon(state, not_pid=None, wait=CONNECT_WAIT):
     """A pidfd of the child etssup's state file lists (not its standby),
     other than not_pid."""
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        pids = [p for p in listed(state, "child") if p != not_pid]
-        if len(pids) == 1:
-            try:
-                return pids[0], os.pidfd_open(pids[0])
-            except ProcessLookupError:
-                pass
-        time.sleep(0.001)
-    fail(f"no child other than {not_pid} in {state}")
+    return single_pidfd(lambda: listed(state, "child"), not_pid, wait,
+                        f"child in {state}")
 
 
 def wait_dead(pidfd, wait=CONNECT_WAIT):
