@@ -51,7 +51,7 @@
 
 /* Retries of a give-away to a child that has no session yet, in ms. */
 #define GIVE_RETRY_FIRST_MS 1
-#define GIVE_RETRY_MAX_MS 64
+#define GIVE_RETRY_MAX_MS 16
 
 /*
  * A promoted standby is left alone this long before its replacement is
@@ -893,7 +893,7 @@ static int sooner(int a, int b)
 	return a < b ? a : b;
 }
 
-/* While a give-away waits for a session: 1, 2, 4 ... 64 ms apart. */
+/* While a give-away waits for a session: 1, 2, 4 ... 16 ms apart. */
 static void next_give_retry(struct sup *s, bool waiting)
 {
 	if (!waiting)
