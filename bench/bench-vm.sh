@@ -1,0 +1,261 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# bench/bench-vm.sh OUTDIR - the `make bench` run, inside the VM that
+# scripts/bench boots (root, etsmgr.ko loaded, 2 CPUs): every benchmark
+# side by side with its peers in this one guest, one progress line per
+# section on stderr, their ROW lines (bench/bench.h) collected in
+# OUTDIR/rows.txt, then bench/report.py writes OUTDIR/results.md.
+#
+# Sections: reclaim latency (etsmgr vs memfd_create, shm_open, SCM_RIGHTS),
+# recovery after SIGKILL (etscounterd under etssup vs the Erlang etsmgr
+# example), counter throughput on one and two cores (libetsmgr vs Erlang
+# ETS vs Redis INCR), scale (attach vs table size, create/dump/delete per
+# table for 10..10000 tables, kernel memory per table).
+#
+# Environment (set by scripts/bench):
+#   BENCH_ERLANG_EBIN    ebin of the built public Erlang etsmgr example;
+#                        empty: the Erlang rows are not run, and
+#   BENCH_ERLANG_WHY     says why (it goes into the results)
+#   BENCH_HOST           a line describing the host machine
+#   BENCH_QUICK=1        tiny iteration counts (a smoke test of the
+#                        plumbing; its figures mean nothing)
+# Exit status: 0, or 1 when a benchmark failed to do its work.
+set -euo pipefail
+
+root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+out=${1:?usage: bench/bench-vm.sh OUTDIR}
+bin=$root/build/bench
+export PATH="$root/userspace/etscounter:$root/userspace/etsmgrctl:$root/userspace/supervisor:$PATH"
+rows=$out/rows.txt
+notes=$out/notes.txt
+scratch=$(mktemp -d /tmp/etsmgr-bench.XXXXXX)
+quick=${BENCH_QUICK:-0}
+erl_ebin=${BENCH_ERLANG_EBIN:-}
+redis_port=6399
+redis_pid=
+
+if ((quick)); then
+	RECLAIM_ROUNDS=100 KILLS=3 KILL_PAUSE_MS=550 RUNS=2 RUN_SECONDS=0.2
+	SIZE_ITERATIONS=10 TABLE_COUNTS="10 100"
+else
+	RECLAIM_ROUNDS=3000 KILLS=20 KILL_PAUSE_MS=800 RUNS=9 RUN_SECONDS=0.5
+	SIZE_ITERATIONS=200 TABLE_COUNTS="10 100 1000 10000"
+fi
+
+cleanup() {
+	[ -n "$redis_pid" ] && kill "$redis_pid" 2> /dev/null
+	[ -e /run/etssup/etscounter.pid ] &&
+		etscounter --socket "$scratch/etscounter.sock" stop > /dev/null 2>&1
+	rm -rf "$scratch"
+}
+trap cleanup EXIT
+
+fail() {
+	echo "bench: FAILED: $*" >&2
+	exit 1
+}
+
+plural() { # N: "s" unless N is 1
+	[ "$1" = 1 ] || echo s
+}
+
+progress() {
+	echo "bench: [$(date -u +%H:%M:%S)] $*" >&2
+}
+
+note() {
+	echo "$*" >> "$notes"
+	echo "bench: note: $*" >&2
+}
+
+# A benchmark program: its ROW lines to rows.txt (and the terminal).
+row() {
+	"$@" | tee -a "$rows" || fail "$1 exited with status ${PIPESTATUS[0]}"
+}
+
+[ "$(id -u)" -eq 0 ] || fail "run it as root in the VM (make bench)"
+[ -c /dev/etsmgr ] || fail "/dev/etsmgr is missing: the module is not loaded"
+# The guest boots with loopback down; Redis and its clients need it.
+ip link set lo up || fail "ip link set lo up"
+for f in reclaim_bench recovery_bench scale_bench counter_bench; do
+	[ -x "$bin/$f" ] || fail "$bin/$f is not built (make -C bench)"
+done
+mkdir -p "$out"
+: > "$rows"
+: > "$notes"
+ncpu=$(nproc)
+((ncpu >= 2)) || note "the guest has $ncpu CPU: the two-core rows are not real"
+
+{
+	echo "date $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "kernel $(uname -r) ($(uname -v))"
+	echo "guest QEMU TCG (software emulation), $ncpu vCPUs, $(awk '/MemTotal/ { printf "%d MiB", $2 / 1024 }' /proc/meminfo) RAM, model \"$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)\""
+	echo "host ${BENCH_HOST:-unknown}"
+	echo "quick $quick"
+	echo "erlang $(erl -noshell -eval 'io:format("OTP ~s, erts ~s", [erlang:system_info(otp_release), erlang:system_info(version)]), halt().' 2> /dev/null || echo none)"
+	echo "redis $(redis-server --version 2> /dev/null | sed 's/ sha=.*//' || echo none)"
+} > "$out/meta.txt"
+
+# ------------------------------------------------------------- reclaim
+
+progress "1/4 reclaim latency: etsmgr vs memfd_create, shm_open, SCM_RIGHTS ($RECLAIM_ROUNDS rounds)"
+row "$bin/reclaim_bench" "$RECLAIM_ROUNDS" 65536
+
+# ------------------------------------------------------------ recovery
+
+sock=$scratch/etscounter.sock
+etsmgrctl delete etscounter > /dev/null 2>&1 || true
+
+# recovery_row LOG ROLE LABEL [START-OPTION...]: etscounter start (etssup
+# supervising etscounterd, holding its socket), KILLS SIGKILLs, stop.
+recovery_row() {
+	local log=$1 role=$2 label=$3
+	shift 3
+	etscounter --socket "$sock" --log "$log" start --intensity 100000 --period 1 "$@" ||
+		fail "etscounter start $*"
+	if [ "${1:-}" = --standby ]; then
+		for _ in $(seq 300); do
+			grep -q 'standby: waiting to take over' "$log" && break
+			sleep 0.1
+		done
+		grep -q 'standby: waiting to take over' "$log" || fail "no standby in $log"
+	fi
+	row "$bin/recovery_bench" "$sock" etscounter "$KILLS" "$KILL_PAUSE_MS" "$role" "$label"
+	etscounter --socket "$sock" stop || fail "etscounter stop"
+}
+
+progress "2/4 recovery after SIGKILL: etscounterd under etssup ($KILLS kills)"
+recovery_row "$scratch/etscounter.log" base \
+	"etscounterd (etscounter start): SIGKILL -> etssup restarts it (fork, exec) -> reclaim from etsmgr.ko -> first count (old value + 1)"
+echo "bench:   reclaims logged: $(grep -c 'from etsmgr, reclaimed' "$scratch/etscounter.log")" >&2
+
+if etscounter --help 2>&1 | grep -q -- '--standby'; then
+	progress "2/4 recovery after SIGKILL: etscounterd with a hot standby ($KILLS kills)"
+	recovery_row "$scratch/standby.log" peer \
+		"etscounterd (etscounter start --standby): SIGKILL -> the idle standby gets the table from etssup -> first count (old value + 1)" \
+		--standby
+	echo "bench:   standby take-overs logged: $(grep -c 'taken over by the standby' "$scratch/standby.log")" >&2
+else
+	note "etscounter start has no --standby option: no recovery row with a hot standby"
+fi
+
+if [ -n "$erl_ebin" ]; then
+	progress "2/4 recovery after kill: the Erlang etsmgr example ($KILLS kills)"
+	row erl -noshell -pa "$erl_ebin" -pa "$bin/ebin" \
+		-run etsmgr_peer_bench main recovery "$KILLS" "$KILL_PAUSE_MS" \
+		"$scratch/erlang-etscounter.log"
+else
+	note "Erlang recovery row not run: ${BENCH_ERLANG_WHY:-no Erlang etsmgr example}"
+fi
+
+# ------------------------------------------------------------- counter
+
+have_redis=0
+if command -v redis-server > /dev/null && command -v redis-benchmark > /dev/null; then
+	have_redis=1
+	redis-server --port $redis_port --bind 127.0.0.1 --save '' \
+		--appendonly no --daemonize no --logfile "$scratch/redis.log" &
+	redis_pid=$!
+	for _ in $(seq 100); do
+		redis-cli -p $redis_port PING 2> /dev/null | grep -q PONG && break
+		sleep 0.1
+	done
+	redis-cli -p $redis_port PING | grep -q PONG || fail "redis-server did not start"
+	redis-cli -p $redis_port SET counter:__rand_int__ 0 > /dev/null
+else
+	note "Redis rows not run: redis-server or redis-benchmark (redis-tools) missing"
+fi
+
+# redis_rows CORES: INCR through redis-benchmark, not pipelined (-P 1)
+# and pipelined (-P 64), RUNS runs each of about RUN_SECONDS; every run
+# checked with GET against the requests it made.
+redis_rows() {
+	local cores=$1 pipeline requests rps rates label
+	local -a pin_client
+	if [ "$cores" = 1 ]; then
+		taskset -a -p -c 0 "$redis_pid" > /dev/null
+		pin_client=(taskset -c 0)
+		clients=1
+	else
+		taskset -a -p -c 1 "$redis_pid" > /dev/null
+		pin_client=(taskset -c 0)
+		clients=2
+	fi
+	for pipeline in 1 64; do
+		# calibrate: requests for about RUN_SECONDS
+		# (redis-benchmark sends whole pipelines: a multiple of
+		# PIPELINE x CLIENTS requests is exactly what it sends)
+		rps=$(redis_run "$pipeline" $((pipeline == 1 ? 512 : 64 * 64)))
+		requests=$(awk -v r="$rps" -v s="$RUN_SECONDS" -v m=$((pipeline * clients)) \
+			'BEGIN { n = int(r * s / m) * m; print (n < 64 * m ? 64 * m : n) }')
+		rates=()
+		for _ in $(seq "$RUNS"); do
+			rates+=("$(redis_run "$pipeline" "$requests")")
+		done
+		if [ "$pipeline" = 1 ]; then
+			label="Redis INCR, loopback TCP, not pipelined (-P 1)"
+		else
+			label="Redis INCR, loopback TCP, pipelined (-P 64)"
+		fi
+		label+=", $clients client$(plural "$clients"), server + client on $cores core$(plural "$cores")"
+		printf '%s\n' "${rates[@]}" |
+			python3 "$root/bench/report.py" --rate-row "counter-${cores}core" peer "$label" |
+			tee -a "$rows"
+	done
+}
+
+# redis_run PIPELINE REQUESTS: prints the rate; fails on a wrong count.
+redis_run() {
+	local before after csv rate
+	before=$(redis-cli -p $redis_port GET counter:__rand_int__)
+	csv=$("${pin_client[@]}" redis-benchmark -h 127.0.0.1 -p $redis_port -t incr \
+		-n "$2" -c "$clients" -P "$1" --csv) || fail "redis-benchmark"
+	after=$(redis-cli -p $redis_port GET counter:__rand_int__)
+	((after - before == $2)) ||
+		fail "Redis counter grew by $((after - before)), want $2"
+	rate=$(sed -n 's/^"INCR","\([0-9.]*\)".*/\1/p' <<< "$csv")
+	[ -n "$rate" ] || fail "no INCR rate in redis-benchmark's output: $csv"
+	echo "$rate"
+}
+
+for cores in 1 2; do
+	if [ "$cores" = 2 ] && ((ncpu < 2)); then
+		note "two-core counter rows not run: $ncpu CPU"
+		continue
+	fi
+	progress "3/4 counter throughput on $cores core(s): libetsmgr ($RUNS runs of ${RUN_SECONDS}s)"
+	row "$bin/counter_bench" "$cores" "$RUNS" "$RUN_SECONDS"
+	if command -v erl > /dev/null; then
+		progress "3/4 counter throughput on $cores core(s): Erlang ets:update_counter"
+		if [ "$cores" = 1 ]; then
+			row taskset -c 0 erl +S 1:1 -noshell -pa "$bin/ebin" \
+				-run etsmgr_peer_bench main counter 1 "$RUNS" "$RUN_SECONDS"
+		else
+			row erl +S 2:2 +sbt db -noshell -pa "$bin/ebin" \
+				-run etsmgr_peer_bench main counter 2 "$RUNS" "$RUN_SECONDS"
+		fi
+	elif [ "$cores" = 1 ]; then
+		note "Erlang counter rows not run: no erl"
+	fi
+	if ((have_redis)); then
+		progress "3/4 counter throughput on $cores core(s): Redis INCR"
+		redis_rows "$cores"
+	fi
+done
+if [ -n "$redis_pid" ]; then
+	kill "$redis_pid"
+	wait "$redis_pid" 2> /dev/null || true
+	redis_pid=
+fi
+
+# --------------------------------------------------------------- scale
+
+progress "4/4 scale: reclaim time vs table size, 4 KiB .. 1 GiB ($SIZE_ITERATIONS each)"
+row "$bin/scale_bench" sizes "$SIZE_ITERATIONS"
+progress "4/4 scale: create, dump, delete per table for $TABLE_COUNTS tables"
+# shellcheck disable=SC2086
+row "$bin/scale_bench" tables $TABLE_COUNTS
+progress "done"
+
+python3 "$root/bench/report.py" --markdown "$out/meta.txt" "$rows" "$notes" > "$out/results.md" ||
+	fail "bench/report.py"

@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""bench/report.py: the tables of `make bench`.
+
+  report.py --markdown META ROWS NOTES    bench/results.md on stdout
+  report.py --rate-row GROUP ROLE LABEL   rates (one per line, stdin) ->
+                                          one ROW line (median, 1st pct)
+
+ROWS holds the ROW lines of the benchmark programs (bench/bench.h):
+ROW|GROUP|ROLE|LABEL|UNIT|N|MEDIAN|P99. In each group the "base" row is
+the one the ratio column divides by: ratio = median / base median, so for
+times a ratio above 1 is slower than the base, and for rates (ops/s) a
+ratio above 1 is faster. Nothing here measures or invents a figure: a row
+the run did not produce is not printed, and NOTES says why.
+"""
+import math
+import sys
+
+# (group, title, what the ratio is against, a sentence on what limits the
+# whole section's figures or None)
+SECTIONS = [
+    ("reclaim", "Reclaim latency: a restarted process gets its 64 KiB of state back",
+     "ATTACH + mmap", None),
+    ("recovery", "Recovery: kill -> supervisor restart -> first count answered with the old value",
+     "etscounter start", None),
+    ("counter-1core", "Counter increments per second, one core", "libetsmgr", None),
+    ("counter-2core", "Counter increments per second, two cores (one counter, contended)",
+     "libetsmgr", None),
+    ("attach-vs-size", "Scale: reclaim (ATTACH + mmap) vs table size, every page of the table written",
+     "4 KiB",
+     "Flat by construction: ATTACH moves ownership and mmap sets up a "
+     "mapping of the shmem file without touching its pages, so nothing "
+     "depends on the size; what varies is emulation noise."),
+    ("create-per-table", "Scale: create (ATTACH with CREATE), per table", "10 tables",
+     "A shmem file per table (inode, dentry, struct file) and an id and "
+     "name insert under the registry mutex; the name hash has 1024 "
+     "buckets, so at 10 000 tables its chains (about 10 long) start to "
+     "show."),
+    ("dump-per-table", "Scale: dump over generic netlink, per table", "10 tables",
+     "Filling one attribute set per table into the dump's skbs and "
+     "libnl's parsing of it; the fixed cost of a dump (the request, the "
+     "final NLMSG_DONE round trip) is spread over more tables as the "
+     "count grows, so the cost per table falls."),
+    ("delete-per-table", "Scale: delete (DELETE by id), per table", "10 tables",
+     "An xarray lookup and erase, unhashing the name and the last fput of "
+     "the table's shmem file (inode and dentry freed, partly after an RCU "
+     "grace period)."),
+    ("memory-per-table", "Scale: kernel memory per table (4 KiB tables never touched: no data pages)",
+     "1000 tables",
+     "The shmem inode, dentry and struct file of each table, the module's "
+     "table struct and its xarray and hash slots; an estimate, as "
+     "MemAvailable also moves with unrelated activity."),
+]
+
+# One sentence per figure, for the sections without a common one:
+# (group, a piece of the row's label, the sentence).
+LIMITS = [
+    ("reclaim", "ATTACH + mmap (session open)",
+     "An ioctl that finds the name in a hash table under the registry "
+     "mutex and moves the table to the caller's session, then an mmap of "
+     "its shmem file and the page fault of the first read; emulated "
+     "syscalls and faults dominate."),
+    ("reclaim", "open + ATTACH + mmap",
+     "The row above plus the open(2) of /dev/etsmgr that a freshly "
+     "started process needs (a session: a file and a small allocation)."),
+    ("reclaim", "memfd_create",
+     "Creating a new shmem inode and file, ftruncate, mmap and the fault "
+     "of a zero page: the price of starting from empty memory, with no "
+     "state to get back."),
+    ("reclaim", "shm_open",
+     "A path lookup in /dev/shm and an open, then the same mmap and "
+     "fault: the closest kernel-held peer, but with no owner, no heir, no "
+     "exclusive attach and no news of how the last user died."),
+    ("reclaim", "SCM_RIGHTS",
+     "A socket and connect, waking the holder process for its accept and "
+     "sendmsg, and our recvmsg: the context switches between two "
+     "processes dominate, although both run on one CPU here."),
+    ("recovery", "(etscounter start):",
+     "etssup's SIGCHLD handling, then fork and exec of a new etscounterd "
+     "(dynamic loading and start-up, tens of milliseconds under "
+     "emulation) before its reclaim and its first accept; the reclaim "
+     "itself is the fraction of a millisecond of the reclaim section."),
+    ("recovery", "--standby",
+     "No fork or exec: etssup, the heir, gives the table to the idle "
+     "instance already running, which maps it and serves on the socket "
+     "etssup holds; what remains is the wake-ups of etssup and the "
+     "standby and the hand-off ioctls, while the fork and exec of the "
+     "next standby, started right after the take-over, compete for the "
+     "CPUs."),
+    ("recovery", "Erlang",
+     "A restart inside one running Erlang VM: spawning a process, a "
+     "gen_server call by which etsmgr_srv gives the ETS table away, and "
+     "the count cast and sys:get_state round trip; the operating system "
+     "creates no process."),
+    ("counter-1core", "libetsmgr",
+     "Per increment a robust process-shared pthread mutex (lock and "
+     "unlock), a key hash, a bucket walk and a release store: the price "
+     "of a counter any process may share and a kill at any instruction "
+     "cannot corrupt."),
+    ("counter-1core", "Erlang",
+     "A hash lookup and an in-place add under the table's lock inside "
+     "the Erlang VM; the table lives and dies with that VM."),
+    ("counter-1core", "not pipelined",
+     "One loopback TCP round trip per INCR, the client and the "
+     "single-threaded server taking turns on one core: two context "
+     "switches and the TCP stack per increment."),
+    ("counter-1core", "pipelined (-P 64)",
+     "64 requests per round trip amortise the network and the context "
+     "switches; Redis's parsing, dispatch and reply per INCR remain."),
+    ("counter-2core", "libetsmgr",
+     "Two threads on one counter serialise on the set's mutex: its cache "
+     "line and the counter's bounce between the cores, and a contended "
+     "robust mutex sleeps and wakes through futex system calls."),
+    ("counter-2core", "Erlang",
+     "Two schedulers updating one key take turns on its lock, whose "
+     "cache line bounces between the cores (write_concurrency does not "
+     "split a single key)."),
+    ("counter-2core", "not pipelined",
+     "Still one round trip per INCR; the server has a core of its own "
+     "and the two clients' requests overlap, but its single thread "
+     "serialises them."),
+    ("counter-2core", "pipelined (-P 64)",
+     "The server's single thread, on its own core, parsing and answering "
+     "pipelined INCRs from two clients: the bound of one Redis core."),
+]
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    rank = min(len(ordered), max(1, math.ceil(p / 100 * len(ordered) - 1e-9)))
+    return ordered[rank - 1]
+
+
+def median(values):
+    ordered = sorted(values)
+    n = len(ordered)
+    return ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
+
+
+def rate_row(group, role, label):
+    rates = [float(line) for line in sys.stdin if line.strip()]
+    if not rates:
+        sys.exit("report.py: no rates on stdin")
+    print(f"ROW|{group}|{role}|{label}|ops/s|{len(rates)}|"
+          f"{median(rates):.0f}|{percentile(rates, 1):.0f}")
+
+
+def fmt(value, unit):
+    if value == "-":
+        return "–"
+    v = float(value)
+    if unit == "ops/s":
+        return f"{v:,.0f}"
+    if unit == "B":
+        return f"{v:,.0f} B"
+    if v >= 100:
+        return f"{v:,.0f} {unit}"
+    if v >= 10:
+        return f"{v:.1f} {unit}"
+    return f"{v:.2f} {unit}"
+
+
+def fmt_ratio(x):
+    return f"{x:.2f}" if x >= 0.1 else f"{x:.2g}"
+
+
+def markdown(meta_path, rows_path, notes_path):
+    meta = {}
+    with open(meta_path) as f:
+        for line in f:
+            key, _, value = line.rstrip("\n").partition(" ")
+            meta[key] = value
+    rows = []
+    with open(rows_path) as f:
+        for line in f:
+            if not line.startswith("ROW|"):
+                continue
+            parts = line.rstrip("\n").split("|")
+            if len(parts) != 8:
+                sys.exit(f"report.py: bad row: {line!r}")
+            _, group, role, label, unit, n, med, p99 = parts
+            rows.append(dict(group=group, role=role, label=label, unit=unit,
+                             n=int(n), median=med, p99=p99))
+    with open(notes_path) as f:
+        notes = [line.strip() for line in f if line.strip()]
+
+    out = []
+    out.append("# etsmgr benchmarks (`make bench`)")
+    out.append("")
+    out.append(f"* Date: {meta.get('date', '?')}")
+    out.append(f"* Kernel: {meta.get('kernel', '?')}")
+    out.append(f"* Machine: {meta.get('guest', '?')}; host: {meta.get('host', '?')}")
+    out.append(f"* Peers: Erlang {meta.get('erlang', '?')}; {meta.get('redis', '?')}")
+    if meta.get("quick") == "1":
+        out.append("* **BENCH_QUICK=1: tiny iteration counts, a smoke test; these figures mean nothing.**")
+    out.append("")
+    out.append("All rows ran side by side in one VM boot. Times: median and 99th "
+               "percentile (nearest rank) over n samples. Rates: median over n "
+               "runs, and as \"p99\" the rate of the slowest 1 % of runs (with "
+               "few runs, the slowest). Ratio = median / the median of the "
+               "section's first row (the base): for times above 1 is slower "
+               "than the base, for rates above 1 is faster. The guest is "
+               "emulated (QEMU TCG) on a host shared with other work: absolute "
+               "figures are many times those of real hardware and noisy; "
+               "compare the ratios.")
+    out.append("")
+    known = {s[0] for s in SECTIONS}
+    for group in sorted({r["group"] for r in rows} - known):
+        sys.exit(f"report.py: unknown group {group}")
+    for group, title, base_name, limit in SECTIONS:
+        grows = [r for r in rows if r["group"] == group]
+        if not grows:
+            continue
+        base = next((r for r in grows if r["role"] == "base"), grows[0])
+        out.append(f"## {title}")
+        out.append("")
+        out.append(f"| figure | n | median | p99 | ratio (vs {base_name}) |")
+        out.append("|---|--:|--:|--:|--:|")
+        for r in grows:
+            b = float(base["median"])
+            ratio = fmt_ratio(float(r["median"]) / b) if b else "–"
+            out.append(f"| {r['label']} | {r['n']} | {fmt(r['median'], r['unit'])} | "
+                       f"{fmt(r['p99'], r['unit'])} | {ratio} |")
+        out.append("")
+        if limit:
+            out.append(f"What limits these figures: {limit}")
+        else:
+            out.append("What limits each figure:")
+            out.append("")
+            for r in grows:
+                sentence = next((t for g, piece, t in LIMITS
+                                 if g == group and piece in r["label"]), None)
+                if sentence is None:
+                    sys.exit(f"report.py: no sentence for {r['label']!r}")
+                out.append(f"* {r['label']}: {sentence}")
+        out.append("")
+    if notes:
+        out.append("## Notes from the run")
+        out.append("")
+        for n in notes:
+            out.append(f"* {n}")
+        out.append("")
+    print("\n".join(out))
+
+
+def main():
+    if len(sys.argv) == 5 and sys.argv[1] == "--rate-row":
+        rate_row(*sys.argv[2:])
+    elif len(sys.argv) == 5 and sys.argv[1] == "--markdown":
+        markdown(*sys.argv[2:])
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()
