@@ -8,6 +8,8 @@
 #   make check-debug  compile against 6.12, then the selftests on a
 #                     KASAN/lockdep/kmemleak kernel
 #   make shell        a VM shell with the module loaded
+#   make bench        benchmarks against memfd, shm, SCM_RIGHTS, Erlang and
+#                     Redis in one VM; writes bench/results.md
 #   make load/unload  on a host that can load modules
 #   make install      userspace, library, headers, man pages, udev rule,
 #                     modules-load.d entry, systemd units (PREFIX, DESTDIR);
@@ -109,6 +111,15 @@ demo:
 	scripts/deps
 	$(MAKE) all
 	scripts/vm-run -- scripts/demo
+
+# Benchmarks, side by side with their peers in one VM (about 10 minutes):
+# prints the table and writes bench/results.md. See bench/README.md.
+.PHONY: bench
+bench:
+	scripts/deps erlang-base erlang-dev rebar3 redis-server redis-tools iproute2
+	$(MAKE) all
+	$(MAKE) -C bench
+	scripts/bench
 
 shell:
 	scripts/deps
