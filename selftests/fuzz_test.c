@@ -23,7 +23,9 @@
  *     are back at the baseline.
  *
  * The second test does the same with fewer kinds of operation (attach,
- * kill, reclaim, delete, give) while stress-ng eats memory.
+ * kill, reclaim, delete, give) while stress-ng eats memory; the third
+ * (on a kernel with failslab) while the workers' slab allocations fail
+ * at random.
  *
  * Environment: ETSMGR_FUZZ_SEED (default: from the clock; printed),
  * ETSMGR_FUZZ_SECONDS per test (default 30, 120 on a kernel with
@@ -85,6 +87,7 @@ static const int weights_pressure[OP_MAX] = {
 struct shared {
 	char prefix[24];
 	int nworkers;
+	int make_it_fail;	/* workers' allocations fail at random */
 	int weights[OP_MAX];
 	volatile pid_t pid[MAX_WORKERS];
 	unsigned long ops[OP_MAX], ok[OP_MAX];
@@ -581,6 +584,13 @@ static void worker_main(int index, __u64 seed)
 	w.nl.fd = -1;
 	for (k = 0; k < FDS; k++)
 		w.fd[k] = -1;
+	if (sh->make_it_fail) {
+		int fd = open("/proc/self/make-it-fail", O_WRONLY | O_CLOEXEC);
+
+		if (fd < 0 || write(fd, "1", 1) != 1)
+			_exit(ETS_CHILD_SETUP_FAILED);
+		close(fd);
+	}
 	/* A third of the workers are not root. */
 	if (index % 3 == 2 && ets_become_nobody())
 		_exit(ETS_CHILD_SETUP_FAILED);
@@ -771,7 +781,7 @@ static double now_s(void)
 }
 
 static void fuzz(struct __test_metadata *_metadata, const char *test,
-		 const int *weights)
+		 const int *weights, int make_it_fail)
 {
 	struct ets_counters base, end;
 	struct ets_nl_reply d = { 0 };
@@ -793,6 +803,7 @@ static void fuzz(struct __test_metadata *_metadata, const char *test,
 	if (sh->nworkers < 2 || sh->nworkers > MAX_WORKERS)
 		sh->nworkers = 6;
 	memcpy(sh->weights, weights, sizeof(sh->weights));
+	sh->make_it_fail = make_it_fail;
 	TH_LOG("%s: seed %#llx, %d workers, %ld s (ETSMGR_FUZZ_SEED, ETSMGR_FUZZ_WORKERS, ETSMGR_FUZZ_SECONDS)",
 	       test, (unsigned long long)seed, sh->nworkers, seconds);
 	/* Memory pressure may call the OOM killer: not on us. */
@@ -904,7 +915,47 @@ TEST_F_TIMEOUT(fuzz, random_ops_keep_invariants, 3600)
 {
 	ETS_REQUIRE_ROOT();
 	ETS_REQUIRE_STATS();
-	fuzz(_metadata, "random_ops_keep_invariants", weights_all);
+	fuzz(_metadata, "random_ops_keep_invariants", weights_all, 0);
+}
+
+#define FAILSLAB	"/sys/kernel/debug/failslab/"
+
+static int knob(const char *name, const char *value)
+{
+	char path[128];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), FAILSLAB "%s", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ret = write(fd, value, strlen(value)) == (ssize_t)strlen(value);
+	close(fd);
+	return ret ? 0 : -1;
+}
+
+/*
+ * The workers' slab allocations fail at random (failslab, 1 in 50, only
+ * for tasks with make-it-fail): every failure must leave the module as
+ * consistent as a success would.
+ */
+TEST_F_TIMEOUT(fuzz, random_ops_with_failing_allocations, 3600)
+{
+	ETS_REQUIRE_ROOT();
+	ETS_REQUIRE_STATS();
+	if (access(FAILSLAB "probability", W_OK) ||
+	    access("/proc/self/make-it-fail", W_OK))
+		SKIP(return, "no failslab (CONFIG_FAILSLAB, the debug kernel)");
+	ASSERT_EQ(0, knob("task-filter", "Y"));
+	ASSERT_EQ(0, knob("ignore-gfp-wait", "N"));
+	ASSERT_EQ(0, knob("verbose", "0"));
+	ASSERT_EQ(0, knob("interval", "1"));
+	ASSERT_EQ(0, knob("times", "-1"));
+	ASSERT_EQ(0, knob("space", "0"));
+	ASSERT_EQ(0, knob("probability", "2"));
+	fuzz(_metadata, "random_ops_with_failing_allocations", weights_all, 1);
+	EXPECT_EQ(0, knob("probability", "0"));
+	EXPECT_EQ(0, knob("task-filter", "N"));
 }
 
 /* A program on $PATH, or NULL. */
@@ -949,7 +1000,7 @@ TEST_F_TIMEOUT(fuzz, attach_kill_reclaim_give_under_memory_pressure, 3600)
 	sleep(2);
 	ASSERT_EQ(0, waitpid(stress, &st, WNOHANG));	/* it runs */
 	fuzz(_metadata, "attach_kill_reclaim_give_under_memory_pressure",
-	     weights_pressure);
+	     weights_pressure, 0);
 	kill(-stress, SIGKILL);
 	kill(stress, SIGKILL);
 	waitpid(stress, &st, 0);
