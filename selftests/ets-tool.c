@@ -17,6 +17,10 @@
  *	session (enough of them make a table dump span several netlink
  *	messages), print "ready", and own them until SIGTERM, then delete
  *	them and exit 0.
+ *   ets-tool records-exit NAME SIZE KEY VALUE [KEY VALUE...]
+ *	Create the table (protected), format a libetsmgr record set in it,
+ *	insert each KEY with VALUE (+N: a counter incremented by N), print
+ *	the table's line and exit 0: the table is left held, records in it.
  *   ets-tool churn NAME PAUSE_MS
  *	Print "ready", then create and delete NAME over and over, pausing
  *	PAUSE_MS milliseconds after each, until SIGTERM (exit 0): the
@@ -33,10 +37,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "etsmgr.h"
+#include "etsmgr_records.h"
 
 static int usage(void)
 {
@@ -45,6 +51,7 @@ static int usage(void)
 	      "       ets-tool reclaim-delete NAME\n"
 	      "       ets-tool hold-many PREFIX COUNT SIZE\n"
 	      "       ets-tool churn NAME PAUSE_MS\n"
+	      "       ets-tool records-exit NAME SIZE KEY VALUE [KEY VALUE...]\n"
 	      "ACCESS: private, protected (default) or public\n", stderr);
 	return 2;
 }
@@ -166,6 +173,41 @@ static int churn(const char *name, uint64_t pause_ms)
 	return 0;
 }
 
+/* Format a record set in the table and fill it from KEY VALUE pairs. */
+static int fill_records(int session, const struct etsmgr_attach *table,
+			char **pairs, int n)
+{
+	struct etsmgr_set *set;
+	void *base;
+	int ret;
+
+	ret = etsmgr_session_map(session, table->mmap_offset, table->size,
+				 PROT_READ | PROT_WRITE, &base);
+	if (ret)
+		return fail("map", table->name, ret);
+	ret = etsmgr_set_format(base, table->size, 0, 64, 256, 0);
+	if (!ret)
+		ret = etsmgr_set_open(base, table->size, 0, &set);
+	if (ret)
+		return fail("format", table->name, ret);
+	for (int i = 0; i + 1 < n && !ret; i += 2) {
+		const char *key = pairs[i], *value = pairs[i + 1];
+		static const int64_t zero;
+		uint64_t by;
+
+		if (value[0] == '+' && !etsmgr_parse_u64(value + 1, &by))
+			ret = etsmgr_set_update_counter(set, key, strlen(key),
+							(int64_t)by, &zero,
+							NULL);
+		else
+			ret = etsmgr_set_insert(set, key, strlen(key), value,
+						strlen(value));
+	}
+	etsmgr_set_close(set);
+	munmap(base, table->size);
+	return ret ? fail("insert", table->name, ret) : 0;
+}
+
 int main(int argc, char **argv)
 {
 	uint32_t access = ETSMGR_ACCESS_PROTECTED;
@@ -207,6 +249,14 @@ int main(int argc, char **argv)
 
 	if (argc < 4 || etsmgr_parse_u64(argv[3], &size))
 		return usage();
+	if (strcmp(command, "records-exit") == 0) {
+		if (argc < 6 || argc % 2)
+			return usage();
+		ret = attach(name, ETSMGR_ATTACH_CREATE, size, access, &session,
+			     &result);
+		return ret ? ret : fill_records(session, &result, argv + 4,
+						argc - 4);
+	}
 	if (argc > 4 && etsmgr_access_from_name(argv[4], &access))
 		return usage();
 	if (strcmp(command, "hold") == 0 && argc <= 5) {

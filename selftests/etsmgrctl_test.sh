@@ -545,6 +545,83 @@ test_monitor_sigterm() {
 
 # ---------------------------------------------------------------- main
 
+# --------------------------------------------------------------- dump
+
+# A held table with records, as ets-tool records-exit leaves it.
+records_table() { # NAME
+	run "$tool" records-exit "$1" 65536 count +3 name etsmgr "Key 1" x
+	[ $rc -eq 0 ] || { show; return 1; }
+	table_id[$1]=$(awk '$1 == "id" { print $2 }' <<< "$out")
+}
+
+dump_records='{<<"Key 1">>,<<"x">>}
+{count,3}
+{name,<<"etsmgr">>}'
+
+test_dump_text() {
+	local r=${prefix}r
+
+	records_table "$r" || return 1
+	run "$ctl" dump "$r"
+	[ $rc -eq 0 ] && [ -z "$err" ] || { show; return 1; }
+	expect "records" "$dump_records" "$(sort <<< "$out")"
+}
+
+test_dump_by_id() {
+	local r=${prefix}r
+
+	run "$ctl" dump id "${table_id[$r]}"
+	[ $rc -eq 0 ] && [ -z "$err" ] || { show; return 1; }
+	expect "records" "$dump_records" "$(sort <<< "$out")"
+}
+
+test_dump_json() {
+	local r=${prefix}r
+
+	run "$ctl" -j dump "$r"
+	[ $rc -eq 0 ] && [ -z "$err" ] || { show; return 1; }
+	"$python" - "$out" "${table_id[$r]}" "$r" <<-'EOF' || { show; return 1; }
+	import json, sys
+	d = json.loads(sys.argv[1])
+	assert d["id"] == int(sys.argv[2]) and d["name"] == sys.argv[3], d
+	got = sorted((r["key"], r["value"], r["term"]) for r in d["records"])
+	want = sorted([("count", 3, "{count,3}"),
+	               ("name", "etsmgr", '{name,<<"etsmgr">>}'),
+	               ("Key 1", "x", '{<<"Key 1">>,<<"x">>}')])
+	assert got == want, got
+	EOF
+}
+
+# Another uid's table is not its to read (INFO refuses it).
+test_dump_as_nobody() {
+	local r=${prefix}r
+
+	run "${nobody[@]}" "$ctl" dump "$r"
+	[ $rc -eq 1 ] && [ -z "$out" ] || { show; return 1; }
+	expect "stderr" \
+		"etsmgrctl: dump $r: Operation not permitted (needs CAP_SYS_ADMIN)" \
+		"$err"
+}
+
+test_dump_no_records() {
+	local e=${prefix}empty
+
+	run "$tool" create-exit "$e" 4096
+	[ $rc -eq 0 ] || { show; return 1; }
+	run "$ctl" dump "$e"
+	[ $rc -eq 1 ] && [ -z "$out" ] || { show; return 1; }
+	expect "stderr" \
+		"etsmgrctl: dump $e: the table holds no record set (No data available)" \
+		"$err"
+}
+
+test_dump_missing() {
+	run "$ctl" dump "${prefix}nothing"
+	[ $rc -eq 1 ] && [ -z "$out" ] || { show; return 1; }
+	expect "stderr" "etsmgrctl: dump ${prefix}nothing: No such file or directory" \
+		"$err"
+}
+
 check "--help prints the usage, exit 0" test_help
 check "usage errors exit 2 with a usage on stderr" test_usage_errors
 check "info lists none of this test's tables at first" test_info_none_of_ours
@@ -600,6 +677,18 @@ else
 	skip "-j monitor --count 4: one JSON object per event" "no python3"
 fi
 check "monitor ends on SIGTERM with status 0" test_monitor_sigterm
+check "dump: one Erlang term per record, counters as integers" test_dump_text
+check "dump id ID: the same records" test_dump_by_id
+if [ -n "$python" ]; then
+	check "-j dump: id, name and records with key, value and term" \
+		test_dump_json
+else
+	skip "-j dump: id, name and records with key, value and term" "no python3"
+fi
+check "dump as uid 65534 of root's table: EPERM, needs CAP_SYS_ADMIN" \
+	test_dump_as_nobody
+check "dump of a table without records: ENODATA, exit 1" test_dump_no_records
+check "dump of a missing table: ENOENT, exit 1" test_dump_missing
 
 echo "1..$count"
 [ $failed -eq 0 ]

@@ -671,65 +671,16 @@ text_add(struct text *t, const char *fmt, ...)
 	t->len += (size_t)n;
 }
 
-/* An Erlang atom needs no quotes: a lower-case letter, then word bytes. */
-static bool plain_atom(const unsigned char *p, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || p[0] < 'a' || p[0] > 'z')
-		return false;
-	for (i = 1; i < len; i++)
-		if (!(p[i] >= 'a' && p[i] <= 'z') &&
-		    !(p[i] >= 'A' && p[i] <= 'Z') &&
-		    !(p[i] >= '0' && p[i] <= '9') && p[i] != '_' && p[i] != '@')
-			return false;
-	return true;
-}
-
-/* Bytes as an Erlang binary: <<"text">> when printable, else <<1,2>>. */
-static void text_add_binary(struct text *t, const unsigned char *p,
-			    size_t len)
-{
-	bool printable = true;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (p[i] < 0x20 || p[i] > 0x7e || p[i] == '"' || p[i] == '\\')
-			printable = false;
-	if (printable) {
-		text_add(t, "<<\"%.*s\">>", (int)len, (const char *)p);
-		return;
-	}
-	text_add(t, "<<");
-	for (i = 0; i < len; i++)
-		text_add(t, i ? ",%u" : "%u", p[i]);
-	text_add(t, ">>");
-}
-
-/*
- * One record as an Erlang tuple, ETS style: a key that reads as an atom
- * is one, an 8-byte value is a counter (an integer), anything else a
- * binary. Called by etsmgr_set_foreach().
- */
+/* One record as ETS shows it, {count,3}: called by etsmgr_set_foreach(). */
 static int text_add_record(const void *key, size_t key_len,
 			   const void *value, size_t value_len, void *arg)
 {
+	char record[ETSCOUNTER_LINE_MAX];
 	struct text *t = arg;
-	int64_t counter;
 
-	text_add(t, "%s", t->len > 1 ? ",{" : "{");
-	if (plain_atom(key, key_len))
-		text_add(t, "%.*s", (int)key_len, (const char *)key);
-	else
-		text_add_binary(t, key, key_len);
-	text_add(t, ",");
-	if (value_len == sizeof(counter)) {
-		memcpy(&counter, value, sizeof(counter));
-		text_add(t, "%" PRId64, counter);
-	} else {
-		text_add_binary(t, value, value_len);
-	}
-	text_add(t, "}");
+	etsmgr_record_text(record, sizeof(record), key, key_len, value,
+			   value_len);
+	text_add(t, "%s%s", t->len > 1 ? "," : "", record);
 	return 0;
 }
 

@@ -2,7 +2,8 @@
 /*
  * etsmgrctl: administer and inspect etsmgr tables over the generic
  * netlink family "etsmgr" (through libetsmgr): info, stats, delete,
- * monitor. See Documentation/etsmgrctl.8.
+ * monitor, drain; and dump, which reads a table's records through a
+ * read-only mapping. See Documentation/etsmgrctl.8.
  *
  * Exit status: 0 success, 1 the operation failed, 2 usage error. Every
  * message goes to stderr as "etsmgrctl: WHAT: REASON"; usage errors are
@@ -18,11 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "etsmgr.h"
+#include "etsmgr_records.h"
 #include "output.h"
 
 #define EXIT_USAGE	2
@@ -30,6 +33,7 @@
 static const char short_usage[] =
 	"usage: etsmgrctl [-j|--json] [-h|--help] COMMAND [ARGS]\n"
 	"commands: info, stats, delete NAME, delete id ID,\n"
+	"          dump NAME, dump id ID,\n"
 	"          monitor [--count N] [--ready],\n"
 	"          drain [--timeout S] [--discard] | drain --abort\n"
 	"Try 'etsmgrctl --help' for more information.\n";
@@ -45,6 +49,9 @@ static const char full_usage[] =
 	"  stats                the module's counters and limits\n"
 	"  delete NAME          delete the table NAME (needs CAP_SYS_ADMIN)\n"
 	"  delete id ID         delete the table with id ID (needs CAP_SYS_ADMIN)\n"
+	"  dump NAME | dump id ID\n"
+	"                       the records of a table that holds a libetsmgr\n"
+	"                       record set, one per line: {count,3}\n"
 	"  monitor [--count N] [--ready]\n"
 	"                       print table events as they happen, until\n"
 	"                       SIGINT or SIGTERM, or N events (needs\n"
@@ -208,6 +215,35 @@ static int cmd_stats(const struct options *options, int argc, char **argv)
 	return ret ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
+/*
+ * A table named by `NAME` or `id ID` (the arguments of delete and dump):
+ * fills @name or @id and @what ("CMD NAME"); 0, or the usage error's
+ * exit status.
+ */
+static int parse_table_args(const char *cmd, int argc, char **argv,
+			    const char **name, uint64_t *id, char *what,
+			    size_t what_size)
+{
+	if (argc == 1) {
+		*name = argv[0];
+		snprintf(what, what_size, "%s %s", cmd, *name);
+	} else if (argc == 2 && strcmp(argv[0], "id") == 0) {
+		if (etsmgr_parse_u64(argv[1], id) || *id == 0)
+			return usage_error("%s: bad table id '%s'", cmd,
+					   argv[1]);
+		snprintf(what, what_size, "%s id %s", cmd, argv[1]);
+	} else if (argc == 0) {
+		return usage_error("%s: missing table name", cmd);
+	} else {
+		/* The first word that neither form can take. */
+		bool by_id = strcmp(argv[0], "id") == 0;
+
+		return usage_error("%s: unexpected argument '%s'", cmd,
+				   argv[by_id ? 2 : 1]);
+	}
+	return 0;
+}
+
 /* `delete NAME` or `delete id ID`. */
 static int cmd_delete(const struct options *options, int argc, char **argv)
 {
@@ -218,23 +254,10 @@ static int cmd_delete(const struct options *options, int argc, char **argv)
 	int ret;
 
 	(void)options;
-	if (argc == 1) {
-		name = argv[0];
-		snprintf(what, sizeof(what), "delete %s", name);
-	} else if (argc == 2 && strcmp(argv[0], "id") == 0) {
-		if (etsmgr_parse_u64(argv[1], &id) || id == 0)
-			return usage_error("delete: bad table id '%s'",
-					   argv[1]);
-		snprintf(what, sizeof(what), "delete id %s", argv[1]);
-	} else if (argc == 0) {
-		return usage_error("delete: missing table name");
-	} else {
-		/* The first word that neither form can take. */
-		bool by_id = strcmp(argv[0], "id") == 0;
-
-		return usage_error("delete: unexpected argument '%s'",
-				   argv[by_id ? 2 : 1]);
-	}
+	ret = parse_table_args("delete", argc, argv, &name, &id, what,
+			       sizeof(what));
+	if (ret)
+		return ret;
 	nl = open_netlink();
 	if (!nl)
 		return EXIT_FAILURE;
@@ -243,6 +266,96 @@ static int cmd_delete(const struct options *options, int argc, char **argv)
 	if (ret)
 		print_failure(what, ret, nl);
 	etsmgr_nl_close(nl);
+	return ret ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/* The walk of `dump`: one line, or one array element, per record. */
+struct dump_walk {
+	const struct options *options;
+	unsigned int count;
+};
+
+static int print_record(const void *key, size_t key_len, const void *value,
+			size_t value_len, void *arg)
+{
+	struct dump_walk *walk = arg;
+	char line[4096];
+	size_t len;
+
+	if (walk->options->json) {
+		fputs(walk->count ? "," : "", stdout);
+		print_record_json(stdout, key, key_len, value, value_len);
+	} else {
+		len = etsmgr_record_text(line, sizeof(line), key, key_len,
+					 value, value_len);
+		printf("%s%s\n", line, len >= sizeof(line) ? "..." : "");
+	}
+	walk->count++;
+	return 0;
+}
+
+/*
+ * `dump NAME` or `dump id ID`: map the table read-only through a session
+ * of the device (an owner's private table is refused, EACCES) and print
+ * its record set; a table without one is an error (ENODATA).
+ */
+static int cmd_dump(const struct options *options, int argc, char **argv)
+{
+	struct dump_walk walk = { .options = options };
+	struct etsmgr_set *set = NULL;
+	const char *name = NULL;
+	struct etsmgr_info info;
+	void *base = NULL;
+	char what[128];
+	uint64_t id = 0;
+	int session, ret;
+
+	ret = parse_table_args("dump", argc, argv, &name, &id, what,
+			       sizeof(what));
+	if (ret)
+		return ret;
+	session = etsmgr_session_open();
+	if (session == -ENOENT) {
+		fprintf(stderr, "etsmgrctl: the etsmgr module is not loaded (no %s)\n",
+			ETSMGR_DEVICE_PATH);
+		return EXIT_FAILURE;
+	}
+	if (session < 0) {
+		print_failure(what, session, NULL);
+		return EXIT_FAILURE;
+	}
+	ret = name ? etsmgr_session_info_by_name(session, name, &info) :
+		     etsmgr_session_info_by_id(session, id, &info);
+	if (!ret)
+		ret = etsmgr_session_map(session, info.mmap_offset, info.size,
+					 PROT_READ, &base);
+	if (!ret)
+		ret = etsmgr_set_open(base, info.size, ETSMGR_SET_RDONLY, &set);
+	if (ret == -ENODATA) {
+		fprintf(stderr, "etsmgrctl: %s: the table holds no record set (%s)\n",
+			what, strerror(-ret));
+		goto out;
+	}
+	if (ret) {
+		print_failure(what, ret, NULL);
+		goto out;
+	}
+	if (options->json) {
+		printf("{\"id\":%llu,\"name\":", (unsigned long long)info.id);
+		print_json_string(stdout, info.name);
+		fputs(",\"records\":[", stdout);
+	}
+	ret = etsmgr_set_foreach(set, print_record, &walk);
+	if (options->json)
+		puts("]}");
+	if (ret)
+		print_failure(what, ret, NULL);
+out:
+	if (set)
+		etsmgr_set_close(set);
+	if (base)
+		munmap(base, info.size);
+	close(session);
 	return ret ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
@@ -529,6 +642,7 @@ static const struct command commands[] = {
 	{ "info", cmd_info },
 	{ "stats", cmd_stats },
 	{ "delete", cmd_delete },
+	{ "dump", cmd_dump },
 	{ "monitor", cmd_monitor },
 	{ "drain", cmd_drain },
 };

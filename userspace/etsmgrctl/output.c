@@ -9,8 +9,12 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
+#include "etsmgr_records.h"
 #include "output.h"
 
 void print_json_string(FILE *out, const char *text)
@@ -38,6 +42,56 @@ void print_json_string(FILE *out, const char *text)
 		}
 	}
 	fputc('"', out);
+}
+
+/* Bytes: a JSON string when printable ASCII, else an array of numbers. */
+static void print_bytes_json(FILE *out, const unsigned char *p, size_t len)
+{
+	bool printable = true;
+
+	for (size_t i = 0; i < len; i++)
+		printable &= p[i] >= 0x20 && p[i] <= 0x7e;
+	if (printable) {
+		fputc('"', out);
+		for (size_t i = 0; i < len; i++) {
+			if (p[i] == '"' || p[i] == '\\')
+				fputc('\\', out);
+			fputc(p[i], out);
+		}
+		fputc('"', out);
+		return;
+	}
+	fputc('[', out);
+	for (size_t i = 0; i < len; i++)
+		fprintf(out, i ? ",%u" : "%u", p[i]);
+	fputc(']', out);
+}
+
+void print_record_json(FILE *out, const void *key, size_t key_len,
+		       const void *value, size_t value_len)
+{
+	size_t len = etsmgr_record_text(NULL, 0, key, key_len, value,
+					value_len);
+	char *term = malloc(len + 1);
+	int64_t counter;
+
+	fputs("{\"key\":", out);
+	print_bytes_json(out, key, key_len);
+	fputs(",\"value\":", out);
+	if (value_len == sizeof(counter)) {
+		memcpy(&counter, value, sizeof(counter));
+		fprintf(out, "%" PRId64, counter);
+	} else {
+		print_bytes_json(out, value, value_len);
+	}
+	if (term) {
+		etsmgr_record_text(term, len + 1, key, key_len, value,
+				   value_len);
+		fputs(",\"term\":", out);
+		print_json_string(out, term);
+		free(term);
+	}
+	fputc('}', out);
 }
 
 /* An enum value by name, or by number when @name is NULL. */

@@ -7,6 +7,7 @@
 #ifndef ETSMGRCTL_OUTPUT_H
 #define ETSMGRCTL_OUTPUT_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 #include "etsmgr.h"
@@ -18,6 +19,14 @@
  * escaping it keeps the output valid JSON whatever it is.
  */
 void print_json_string(FILE *out, const char *text);
+
+/*
+ * A record of a table's record set, as JSON: {"key":K,"value":V,
+ * "term":"{count,3}"}, K and V a string when printable ASCII, V an
+ * integer when it is a counter (8 bytes), else an array of byte values.
+ */
+void print_record_json(FILE *out, const void *key, size_t key_len,
+		       const void *value, size_t value_len);
 
 /* `etsmgrctl info`: one line, newline included. */
 void print_table_text(FILE *out, const struct etsmgr_table *table);

@@ -198,6 +198,18 @@ int etsmgr_set_info(const struct etsmgr_set *set,
  */
 int etsmgr_set_recover(struct etsmgr_set *set);
 
+/*
+ * A record as the text of an Erlang tuple, as ETS shows objects:
+ * {count,3}. A key that reads as an atom (a lower-case letter, then
+ * letters, digits, _ or @) is one; an 8-byte value is a counter
+ * (etsmgr_set_update_counter(), a native int64_t); anything else is a
+ * binary, <<"text">> when printable ASCII, else <<1,2,3>>. Writes at most
+ * @size bytes, NUL included, into @buf and returns the length of the
+ * whole text, as snprintf(3) does (a result >= @size means it was cut).
+ */
+size_t etsmgr_record_text(char *buf, size_t size, const void *key,
+			  size_t key_len, const void *value, size_t value_len);
+
 #ifdef __cplusplus
 }
 #endif

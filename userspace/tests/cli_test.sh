@@ -62,6 +62,9 @@ usage_error "delete: unexpected argument 'b'" delete a b
 usage_error "delete: bad table id 'abc'" delete id abc
 usage_error "delete: bad table id '0'" delete id 0
 usage_error "delete: bad table id '-1'" delete id -1
+usage_error "dump: missing table name" dump
+usage_error "dump: unexpected argument 'b'" dump a b
+usage_error "dump: bad table id 'x'" dump id x
 usage_error "monitor: --count needs a number" monitor --count
 usage_error "monitor: bad count '0'" monitor --count 0
 usage_error "monitor: bad count 'x'" monitor --count x
@@ -78,6 +81,20 @@ for cmd in info stats "delete t" "delete id 1" monitor; do
 	[ $rc -eq 1 ] && [ ! -s "$tmp/out" ] &&
 		[ "$(cat "$tmp/err")" = 'etsmgrctl: the etsmgr module is not loaded (no generic netlink family "etsmgr")' ]
 	result $? "no module: etsmgrctl -j $cmd exits 1 with a clear message" \
+		"rc $rc, stderr: $(cat "$tmp/err")"
+done
+
+for cmd in "dump t" "dump id 1"; do
+	if [ -e /dev/etsmgr ]; then
+		count=$((count + 1))
+		echo "ok $count no module: etsmgrctl $cmd # SKIP /dev/etsmgr exists"
+		continue
+	fi
+	# shellcheck disable=SC2086 # split "dump t" into words
+	run $cmd
+	[ $rc -eq 1 ] && [ ! -s "$tmp/out" ] &&
+		[ "$(cat "$tmp/err")" = 'etsmgrctl: the etsmgr module is not loaded (no /dev/etsmgr)' ]
+	result $? "no module: etsmgrctl $cmd exits 1 with a clear message" \
 		"rc $rc, stderr: $(cat "$tmp/err")"
 done
 
