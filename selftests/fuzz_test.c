@@ -44,6 +44,7 @@
 #define FDS		3
 #define MAPS		8
 #define KNOWN		16
+#define OWNED		16
 #define VIOLATION_LEN	512
 
 enum { K_CREATED = 1, K_RECLAIMED, K_RECEIVED, K_ADOPTED, K_SEEN };
@@ -59,13 +60,14 @@ enum {
 	OP_OPEN, OP_CLOSE, OP_ATTACH, OP_DELETE, OP_INFO, OP_MMAP, OP_MUNMAP,
 	OP_TOUCH, OP_SET_HEIR, OP_GIVE, OP_RECEIVE, OP_ADOPT, OP_FORK,
 	OP_KILL, OP_NL_GET, OP_NL_DUMP, OP_NL_STATS, OP_NL_DELETE, OP_DRAIN,
-	OP_BAD_IOCTL, OP_MAX
+	OP_BAD_IOCTL, OP_CHECK_OWNED, OP_MAX
 };
 
 static const char *const op_names[OP_MAX] = {
 	"open", "close", "attach", "delete", "info", "mmap", "munmap",
 	"touch", "set_heir", "give", "receive", "adopt", "fork", "kill",
 	"nl_get", "nl_dump", "nl_stats", "nl_delete", "drain", "bad_ioctl",
+	"check_own",
 };
 
 /* Relative weights of the operations, per test. */
@@ -75,13 +77,14 @@ static const int weights_all[OP_MAX] = {
 	[OP_SET_HEIR] = 4, [OP_GIVE] = 4, [OP_RECEIVE] = 4, [OP_ADOPT] = 2,
 	[OP_FORK] = 2, [OP_KILL] = 1, [OP_NL_GET] = 3, [OP_NL_DUMP] = 2,
 	[OP_NL_STATS] = 2, [OP_NL_DELETE] = 1, [OP_DRAIN] = 1,
-	[OP_BAD_IOCTL] = 3,
+	[OP_BAD_IOCTL] = 3, [OP_CHECK_OWNED] = 4,
 };
 
 static const int weights_pressure[OP_MAX] = {
 	[OP_OPEN] = 6, [OP_CLOSE] = 3, [OP_ATTACH] = 16, [OP_DELETE] = 4,
 	[OP_MMAP] = 4, [OP_MUNMAP] = 2, [OP_TOUCH] = 6, [OP_GIVE] = 5,
 	[OP_RECEIVE] = 5, [OP_SET_HEIR] = 2, [OP_FORK] = 3, [OP_KILL] = 2,
+	[OP_CHECK_OWNED] = 4,
 };
 
 struct shared {
@@ -141,6 +144,11 @@ struct worker {
 	int fd[FDS];
 	struct map map[MAPS];
 	__u64 known[KNOWN];
+	/* Tables a session of this worker was handed: slot and id. */
+	struct {
+		int slot;
+		__u64 id;
+	} owned[OWNED];
 	struct ets_nl nl;
 };
 
@@ -186,6 +194,70 @@ static __u64 known_id(struct worker *w)
 static void learn(struct worker *w, __u64 id)
 {
 	w->known[below(w, KNOWN)] = id;
+}
+
+static int slot_of(struct worker *w, int fd)
+{
+	int k;
+
+	for (k = 0; k < FDS; k++)
+		if (w->fd[k] == fd)
+			return k;
+	return -1;
+}
+
+static void own_drop(struct worker *w, __u64 id, int slot)
+{
+	int k;
+
+	for (k = 0; k < OWNED; k++)
+		if (w->owned[k].id && (w->owned[k].id == id ||
+				       w->owned[k].slot == slot))
+			w->owned[k].id = 0;
+}
+
+/* The session of @fd owns @id now. */
+static void own_add(struct worker *w, int fd, __u64 id)
+{
+	int slot = slot_of(w, fd), k, free = -1;
+
+	if (slot < 0)
+		return;
+	own_drop(w, id, -1);
+	for (k = 0; k < OWNED && free < 0; k++)
+		if (!w->owned[k].id)
+			free = k;
+	if (free < 0)
+		free = below(w, OWNED);
+	w->owned[free].slot = slot;
+	w->owned[free].id = id;
+}
+
+/*
+ * A live session loses a table only by giving it away or by its delete:
+ * no one else's attach, reclaim, give or death may take it. Tables that
+ * were deleted and adopted again have a generation of 2^32 or more.
+ */
+static int check_owned(struct worker *w)
+{
+	int k = below(w, OWNED), ret;
+	struct etsmgr_info info;
+	__u64 id = w->owned[k].id;
+
+	if (!id)
+		return -ENOENT;
+	ret = ets_info_id(w->fd[w->owned[k].slot], id, &info);
+	if (ret) {
+		if (ret == -ENOENT)
+			w->owned[k].id = 0;	/* deleted */
+		return ret;
+	}
+	if (!info.owned_by_caller && info.generation < (1ULL << 32))
+		violation("pid %d lost table %llu %s it neither gave away nor deleted: state %u, owner pid %d, generation %llu",
+			  getpid(), (unsigned long long)id, info.name,
+			  info.state, info.owner_pid,
+			  (unsigned long long)info.generation);
+	return 0;
 }
 
 static int pidfd_open(pid_t pid)
@@ -250,6 +322,7 @@ static int do_attach(struct worker *w, int fd)
 			snprintf(a.name, sizeof(a.name), "%s", n);
 		claim_attach(&a);
 		learn(w, a.id);
+		own_add(w, fd, a.id);
 	}
 	return ret;
 }
@@ -315,6 +388,8 @@ static int do_handoff(struct worker *w, int fd, unsigned long cmd)
 	ret = ets_ioctl(fd, cmd, &h);
 	if (!ret && h.flags)
 		violation("handoff succeeded with flags 1");
+	if (!ret && cmd == ETSMGR_IOC_GIVE)
+		own_drop(w, h.id, -1);	/* maybe back by RECEIVE */
 	if (h.pidfd >= 0)
 		close(h.pidfd);
 	return ret;
@@ -331,6 +406,7 @@ static int do_receive(struct worker *w)
 		while (!ets_ioctl(w->fd[k], ETSMGR_IOC_RECEIVE, &r)) {
 			record(K_RECEIVED, r.id, r.generation, r.name);
 			learn(w, r.id);
+			own_add(w, w->fd[k], r.id);
 			ret = 0;
 		}
 	}
@@ -358,6 +434,7 @@ static int do_adopt(struct worker *w, int fd)
 			violation("ADOPT succeeded with access %u", ad.access);
 		record(K_ADOPTED, ad.id, ad.generation, ad.name);
 		learn(w, ad.id);
+		own_add(w, fd, ad.id);
 	}
 	return ret;
 }
@@ -521,6 +598,7 @@ static int run_op(struct worker *w, int op)
 			return -EBADF;
 		close(w->fd[k]);
 		w->fd[k] = -1;
+		own_drop(w, 0, k);
 		return 0;
 	case OP_MUNMAP:
 		k = below(w, MAPS);
@@ -537,6 +615,8 @@ static int run_op(struct worker *w, int op)
 		return do_kill(w);
 	case OP_RECEIVE:
 		return do_receive(w);
+	case OP_CHECK_OWNED:
+		return check_owned(w);
 	case OP_NL_GET:
 	case OP_NL_DUMP:
 	case OP_NL_STATS:
