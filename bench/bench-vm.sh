@@ -35,10 +35,10 @@ redis_port=6399
 redis_pid=
 
 if ((quick)); then
-	RECLAIM_ROUNDS=100 KILLS=3 KILL_PAUSE_MS=550 RUNS=2 RUN_SECONDS=0.2
+	RECLAIM_ROUNDS=100 KILLS=3 KILL_PAUSE_MS=550 BLOCKS=2 RUNS=1 RUN_SECONDS=0.2
 	SIZE_ITERATIONS=10 TABLE_COUNTS="10 100"
 else
-	RECLAIM_ROUNDS=3000 KILLS=20 KILL_PAUSE_MS=800 RUNS=9 RUN_SECONDS=0.5
+	RECLAIM_ROUNDS=3000 KILLS=20 KILL_PAUSE_MS=800 BLOCKS=3 RUNS=3 RUN_SECONDS=0.5
 	SIZE_ITERATIONS=200 TABLE_COUNTS="10 100 1000 10000"
 fi
 
@@ -149,6 +149,14 @@ else
 fi
 
 # ------------------------------------------------------------- counter
+#
+# In BLOCKS blocks, each running every counter benchmark for RUNS runs in
+# turn, so that a drift of the shared host's load hits them alike; their
+# SAMPLE lines (one per run) are merged into one ROW each at the end.
+
+samples=$out/samples.txt
+: > "$samples"
+export BENCH_SAMPLES=1
 
 have_redis=0
 if command -v redis-server > /dev/null && command -v redis-benchmark > /dev/null; then
@@ -165,50 +173,35 @@ if command -v redis-server > /dev/null && command -v redis-benchmark > /dev/null
 else
 	note "Redis rows not run: redis-server or redis-benchmark (redis-tools) missing"
 fi
+have_erl=0
+if command -v erl > /dev/null; then
+	have_erl=1
+else
+	note "Erlang counter rows not run: no erl"
+fi
 
-# redis_rows CORES: INCR through redis-benchmark, not pipelined (-P 1)
-# and pipelined (-P 64), RUNS runs each of about RUN_SECONDS; every run
-# checked with GET against the requests it made.
-redis_rows() {
-	local cores=$1 pipeline requests rps rates label
-	local -a pin_client
-	if [ "$cores" = 1 ]; then
+# A benchmark's SAMPLE lines to samples.txt.
+sample() {
+	"$@" >> "$samples" || fail "$1 exited with status $?"
+}
+
+# redis_pin CORES: one core: the server and its client on CPU 0; two
+# cores: the server on CPU 1, the client on CPU 0, two connections.
+redis_pin() {
+	if [ "$1" = 1 ]; then
 		taskset -a -p -c 0 "$redis_pid" > /dev/null
-		pin_client=(taskset -c 0)
 		clients=1
 	else
 		taskset -a -p -c 1 "$redis_pid" > /dev/null
-		pin_client=(taskset -c 0)
 		clients=2
 	fi
-	for pipeline in 1 64; do
-		# calibrate: requests for about RUN_SECONDS
-		# (redis-benchmark sends whole pipelines: a multiple of
-		# PIPELINE x CLIENTS requests is exactly what it sends)
-		rps=$(redis_run "$pipeline" $((pipeline == 1 ? 512 : 64 * 64)))
-		requests=$(awk -v r="$rps" -v s="$RUN_SECONDS" -v m=$((pipeline * clients)) \
-			'BEGIN { n = int(r * s / m) * m; print (n < 64 * m ? 64 * m : n) }')
-		rates=()
-		for _ in $(seq "$RUNS"); do
-			rates+=("$(redis_run "$pipeline" "$requests")")
-		done
-		if [ "$pipeline" = 1 ]; then
-			label="Redis INCR, loopback TCP, not pipelined (-P 1)"
-		else
-			label="Redis INCR, loopback TCP, pipelined (-P 64)"
-		fi
-		label+=", $clients client$(plural "$clients"), server + client on $cores core$(plural "$cores")"
-		printf '%s\n' "${rates[@]}" |
-			python3 "$root/bench/report.py" --rate-row "counter-${cores}core" peer "$label" |
-			tee -a "$rows"
-	done
 }
 
 # redis_run PIPELINE REQUESTS: prints the rate; fails on a wrong count.
 redis_run() {
 	local before after csv rate
 	before=$(redis-cli -p $redis_port GET counter:__rand_int__)
-	csv=$("${pin_client[@]}" redis-benchmark -h 127.0.0.1 -p $redis_port -t incr \
+	csv=$(taskset -c 0 redis-benchmark -h 127.0.0.1 -p $redis_port -t incr \
 		-n "$2" -c "$clients" -P "$1" --csv) || fail "redis-benchmark"
 	after=$(redis-cli -p $redis_port GET counter:__rand_int__)
 	((after - before == $2)) ||
@@ -218,35 +211,66 @@ redis_run() {
 	echo "$rate"
 }
 
+# Requests for about RUN_SECONDS, by cores and pipeline (calibrated once;
+# redis-benchmark sends whole pipelines, so a multiple of PIPELINE x
+# CLIENTS requests is exactly what it sends).
+declare -A redis_requests=()
+redis_calibrate() { # CORES PIPELINE
+	local rps m=$(($2 * clients))
+	rps=$(redis_run "$2" $(($2 == 1 ? 512 : 64 * 64))) || fail "Redis calibration run"
+	redis_requests[$1.$2]=$(awk -v r="$rps" -v s="$RUN_SECONDS" -v m=$m \
+		'BEGIN { n = int(r * s / m) * m; print (n < 64 * m ? 64 * m : n) }')
+}
+
+# redis_samples CORES: RUNS runs of INCR, not pipelined and pipelined.
+redis_samples() {
+	local cores=$1 pipeline label rate
+	redis_pin "$cores"
+	for pipeline in 1 64; do
+		[ -n "${redis_requests[$cores.$pipeline]:-}" ] ||
+			redis_calibrate "$cores" "$pipeline"
+		if [ "$pipeline" = 1 ]; then
+			label="Redis INCR, loopback TCP, not pipelined (-P 1)"
+		else
+			label="Redis INCR, loopback TCP, pipelined (-P 64)"
+		fi
+		label+=", $clients client$(plural "$clients"), server + client on $cores core$(plural "$cores")"
+		for _ in $(seq "$RUNS"); do
+			rate=$(redis_run "$pipeline" "${redis_requests[$cores.$pipeline]}") ||
+				fail "Redis INCR run"
+			echo "SAMPLE|counter-${cores}core|peer|$label|ops/s|$rate" >> "$samples"
+		done
+	done
+}
+
 for cores in 1 2; do
 	if [ "$cores" = 2 ] && ((ncpu < 2)); then
 		note "two-core counter rows not run: $ncpu CPU"
 		continue
 	fi
-	progress "3/4 counter throughput on $cores core(s): libetsmgr ($RUNS runs of ${RUN_SECONDS}s)"
-	row "$bin/counter_bench" "$cores" "$RUNS" "$RUN_SECONDS"
-	if command -v erl > /dev/null; then
-		progress "3/4 counter throughput on $cores core(s): Erlang ets:update_counter"
-		if [ "$cores" = 1 ]; then
-			row taskset -c 0 erl +S 1:1 -noshell -pa "$bin/ebin" \
+	for block in $(seq "$BLOCKS"); do
+		progress "3/4 counter throughput on $cores core(s), block $block/$BLOCKS: libetsmgr, Erlang ETS, Redis INCR ($RUNS runs of ${RUN_SECONDS}s each)"
+		sample "$bin/counter_bench" "$cores" "$RUNS" "$RUN_SECONDS"
+		if ((have_erl)) && [ "$cores" = 1 ]; then
+			sample taskset -c 0 erl +S 1:1 -noshell -pa "$bin/ebin" \
 				-run etsmgr_peer_bench main counter 1 "$RUNS" "$RUN_SECONDS"
-		else
-			row erl +S 2:2 +sbt db -noshell -pa "$bin/ebin" \
+		elif ((have_erl)); then
+			sample erl +S 2:2 +sbt db -noshell -pa "$bin/ebin" \
 				-run etsmgr_peer_bench main counter 2 "$RUNS" "$RUN_SECONDS"
 		fi
-	elif [ "$cores" = 1 ]; then
-		note "Erlang counter rows not run: no erl"
-	fi
-	if ((have_redis)); then
-		progress "3/4 counter throughput on $cores core(s): Redis INCR"
-		redis_rows "$cores"
-	fi
+		if ((have_redis)); then
+			redis_samples "$cores"
+		fi
+	done
 done
 if [ -n "$redis_pid" ]; then
 	kill "$redis_pid"
 	wait "$redis_pid" 2> /dev/null || true
 	redis_pid=
 fi
+unset BENCH_SAMPLES
+python3 "$root/bench/report.py" --merge "$samples" | tee -a "$rows"
+[ "${PIPESTATUS[0]}" = 0 ] || fail "bench/report.py --merge"
 
 # --------------------------------------------------------------- scale
 

@@ -11,7 +11,14 @@
  * GROUP gathers the rows compared with each other; ROLE is "base" for the
  * row the others are divided by (the ratio column) and "peer" otherwise;
  * UNIT is "us", "ms", "ns", "ops/s" or "B"; P99 is "-" where it means
- * nothing (a single measurement). Progress and notes go to stderr.
+ * nothing (a single measurement). With BENCH_SAMPLES set in the
+ * environment, rates are printed one run a line instead,
+ *
+ *   SAMPLE|GROUP|ROLE|LABEL|UNIT|VALUE
+ *
+ * for bench/report.py --merge to turn the runs of several invocations
+ * (interleaved with their peers') into one ROW. Progress and notes go to
+ * stderr.
  * A program that could not do its work (a failed call, a wrong value)
  * says why on stderr and exits 1: benchmarks assert nothing about time.
  */
@@ -124,8 +131,18 @@ static inline void bench_row_latency(const char *group, const char *role,
 static inline void bench_row_rate(const char *group, const char *role,
 				  const char *label, struct bench_samples *s)
 {
+	size_t i;
+
 	if (!s->n)
 		bench_die("%s: no samples", label);
+	if (getenv("BENCH_SAMPLES")) {
+		/* The caller merges runs of several invocations. */
+		for (i = 0; i < s->n; i++)
+			printf("SAMPLE|%s|%s|%s|ops/s|%.0f\n", group, role,
+			       label, s->v[i]);
+		fflush(stdout);
+		return;
+	}
 	printf("ROW|%s|%s|%s|ops/s|%zu|%.0f|%.0f\n", group, role, label,
 	       s->n, bench_median(s), bench_percentile(s, 1));
 	fflush(stdout);

@@ -7,7 +7,8 @@
 %%       ets:update_counter/3 on one key of a public set table by WORKERS
 %%       processes (run it with +S WORKERS); each run's rate is the
 %%       increments of all workers over the run's time, checked against
-%%       the counter's value.
+%%       the counter's value. With BENCH_SAMPLES set, one SAMPLE line
+%%       per run (bench/bench.h) instead of the ROW.
 %%
 %%   erl -noshell -pa EBIN... -run etsmgr_peer_bench main recovery KILLS PAUSE_MS LOG
 %%       the public etsmgr example's etscounter application (its etsmgr,
@@ -153,6 +154,13 @@ count_sync() ->
 %% ---------------------------------------------------------------- rows
 
 row_rate(Group, Role, Label, Rates) ->
+    case os:getenv("BENCH_SAMPLES") of
+        false -> row_rate_summary(Group, Role, Label, Rates);
+        _ -> [io:format("SAMPLE|~s|~s|~s|ops/s|~b~n", [Group, Role, Label, round(R)])
+              || R <- Rates]
+    end.
+
+row_rate_summary(Group, Role, Label, Rates) ->
     io:format("ROW|~s|~s|~s|ops/s|~b|~b|~b~n",
               [Group, Role, Label, length(Rates), round(median(Rates)),
                round(percentile(Rates, 1))]).

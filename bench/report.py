@@ -3,8 +3,10 @@
 """bench/report.py: the tables of `make bench`.
 
   report.py --markdown META ROWS NOTES    bench/results.md on stdout
-  report.py --rate-row GROUP ROLE LABEL   rates (one per line, stdin) ->
-                                          one ROW line (median, 1st pct)
+  report.py --merge SAMPLES              SAMPLE lines (bench/bench.h) ->
+                                          one ROW per label, in order of
+                                          first appearance (rates: median
+                                          and 1st percentile)
 
 ROWS holds the ROW lines of the benchmark programs (bench/bench.h):
 ROW|GROUP|ROLE|LABEL|UNIT|N|MEDIAN|P99. In each group the "base" row is
@@ -137,12 +139,28 @@ def median(values):
     return ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
 
 
-def rate_row(group, role, label):
-    rates = [float(line) for line in sys.stdin if line.strip()]
-    if not rates:
-        sys.exit("report.py: no rates on stdin")
-    print(f"ROW|{group}|{role}|{label}|ops/s|{len(rates)}|"
-          f"{median(rates):.0f}|{percentile(rates, 1):.0f}")
+def merge(path):
+    order, groups = [], {}
+    with open(path) as f:
+        for line in f:
+            if not line.startswith("SAMPLE|"):
+                continue
+            parts = line.rstrip("\n").split("|")
+            if len(parts) != 6:
+                sys.exit(f"report.py: bad sample: {line!r}")
+            _, group, role, label, unit, value = parts
+            key = (group, role, label, unit)
+            if unit != "ops/s":
+                sys.exit(f"report.py: only rates are merged, not {unit}")
+            if key not in groups:
+                order.append(key)
+                groups[key] = []
+            groups[key].append(float(value))
+    for key in order:
+        group, role, label, unit = key
+        v = groups[key]
+        print(f"ROW|{group}|{role}|{label}|{unit}|{len(v)}|"
+              f"{median(v):.0f}|{percentile(v, 1):.0f}")
 
 
 def fmt(value, unit):
@@ -244,8 +262,8 @@ def markdown(meta_path, rows_path, notes_path):
 
 
 def main():
-    if len(sys.argv) == 5 and sys.argv[1] == "--rate-row":
-        rate_row(*sys.argv[2:])
+    if len(sys.argv) == 3 and sys.argv[1] == "--merge":
+        merge(sys.argv[2])
     elif len(sys.argv) == 5 and sys.argv[1] == "--markdown":
         markdown(*sys.argv[2:])
     else:

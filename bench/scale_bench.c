@@ -3,11 +3,12 @@
  * bench/scale_bench: how etsmgr's costs grow.
  *
  *   scale_bench sizes [ITERATIONS]
- *       Reclaim time (ATTACH + mmap, on an open session) of a held table
+ *       Reclaim time (ATTACH + mmap, on an open session) of held tables
  *       of 4 KiB, 64 KiB, 1 MiB, 16 MiB, 256 MiB and 1 GiB, every page
- *       written first (so the table really holds that much memory). Must
- *       be flat: nothing is copied or walked. The first and the last word
- *       are then read back (untimed: page faults are not the attach).
+ *       written first (so each really holds that much memory; 1.3 GiB in
+ *       all), reclaimed in rounds of one each. Must be flat: nothing is
+ *       copied or walked. The first and the last word are then read back
+ *       (untimed: page faults are not the attach).
  *
  *   scale_bench tables COUNT...
  *       For each COUNT (e.g. 10 100 1000 10000): create COUNT tables of
@@ -55,68 +56,100 @@ static const char *size_label(uint64_t size, char *buf, size_t len)
 
 /* --------------------------------------------------------------- sizes */
 
-static void bench_size(uint64_t size, int iterations, int first)
+#define NSIZES 6
+static const uint64_t sizes[NSIZES] = {
+	4ull << 10, 64ull << 10, 1ull << 20, 16ull << 20, 256ull << 20,
+	1ull << 30,
+};
+
+static void size_name(int i, char *name, size_t len)
 {
-	const char *name = "bench.size";
+	snprintf(name, len, "bench.size.%d", i);
+}
+
+/*
+ * All six tables are created and filled first, then reclaimed in rounds,
+ * one of each size per round, so that noise hits every size alike.
+ */
+static void bench_sizes(int iterations)
+{
+	struct bench_samples s[NSIZES] = { 0 };
+	char name[ETSMGR_NAME_MAX], label[128], sz[32];
 	struct etsmgr_attach a;
-	struct bench_samples s = { 0 };
-	char label[128], sz[32];
 	uint64_t t0, t1;
+	int fd, rc, i, r;
 	void *p;
-	int fd, rc, i;
 
-	fd = session_open();
-	etsmgr_session_delete_by_name(fd, name);	/* a leftover */
-	rc = etsmgr_session_attach(fd, name, size, ETSMGR_ACCESS_PROTECTED,
-				   ETSMGR_ATTACH_CREATE | ETSMGR_ATTACH_EXCL, &a);
-	if (rc)
-		bench_die("create a table of %llu bytes: %s",
-			  (unsigned long long)size, strerror(-rc));
-	rc = etsmgr_session_map(fd, a.mmap_offset, size, PROT_READ | PROT_WRITE, &p);
-	if (rc)
-		bench_die("map %llu bytes: %s", (unsigned long long)size, strerror(-rc));
-	memset(p, 0xa5, size);	/* every page present */
-	((volatile uint64_t *)p)[0] = MAGIC_FIRST;
-	((volatile uint64_t *)p)[size / 8 - 1] = MAGIC_LAST;
-	munmap(p, size);
-	close(fd);	/* held */
+	for (i = 0; i < NSIZES; i++) {
+		uint64_t size = sizes[i];
 
-	for (i = 0; i < iterations + 5; i++) {
-		volatile uint64_t *q;
-
+		fprintf(stderr, "bench:   filling a table of %s\n",
+			size_label(size, sz, sizeof(sz)));
+		size_name(i, name, sizeof(name));
 		fd = session_open();
-		t0 = bench_now_ns();
-		rc = etsmgr_session_attach(fd, name, 0, ETSMGR_ACCESS_PROTECTED, 0, &a);
+		etsmgr_session_delete_by_name(fd, name);	/* a leftover */
+		rc = etsmgr_session_attach(fd, name, size, ETSMGR_ACCESS_PROTECTED,
+					   ETSMGR_ATTACH_CREATE | ETSMGR_ATTACH_EXCL, &a);
 		if (rc)
-			bench_die("reclaim %s: %s", name, strerror(-rc));
+			bench_die("create a table of %llu bytes: %s",
+				  (unsigned long long)size, strerror(-rc));
 		rc = etsmgr_session_map(fd, a.mmap_offset, size,
 					PROT_READ | PROT_WRITE, &p);
 		if (rc)
-			bench_die("map %s: %s", name, strerror(-rc));
-		t1 = bench_now_ns();
-		/* Checked untimed: page faults are not the attach's cost. */
-		q = p;
-		if (q[0] != MAGIC_FIRST || q[size / 8 - 1] != MAGIC_LAST)
-			bench_die("table of %llu bytes read back wrong",
-				  (unsigned long long)size);
-		if (a.result != ETSMGR_RESULT_RECLAIMED || a.size != size)
-			bench_die("reclaim: result %u size %llu", a.result,
-				  (unsigned long long)a.size);
-		if (i >= 5)
-			bench_add(&s, (double)(t1 - t0));
+			bench_die("map %llu bytes: %s", (unsigned long long)size,
+				  strerror(-rc));
+		memset(p, 0xa5, size);	/* every page present */
+		((volatile uint64_t *)p)[0] = MAGIC_FIRST;
+		((volatile uint64_t *)p)[size / 8 - 1] = MAGIC_LAST;
 		munmap(p, size);
-		close(fd);
+		close(fd);	/* held */
 	}
-	fd = session_open();
-	rc = etsmgr_session_attach(fd, name, 0, ETSMGR_ACCESS_PROTECTED, 0, &a);
-	if (rc || (rc = etsmgr_session_delete_by_id(fd, a.id)))
-		bench_die("delete %s: %s", name, strerror(-rc));
-	close(fd);
 
-	snprintf(label, sizeof(label), "reclaim a held table of %s (ATTACH + mmap)",
-		 size_label(size, sz, sizeof(sz)));
-	bench_row_latency("attach-vs-size", first ? "base" : "peer", label, "us", &s);
-	bench_free(&s);
+	for (r = 0; r < iterations + 5; r++) {
+		for (i = 0; i < NSIZES; i++) {
+			uint64_t size = sizes[i];
+			volatile uint64_t *q;
+
+			size_name(i, name, sizeof(name));
+			fd = session_open();
+			t0 = bench_now_ns();
+			rc = etsmgr_session_attach(fd, name, 0,
+						   ETSMGR_ACCESS_PROTECTED, 0, &a);
+			if (rc)
+				bench_die("reclaim %s: %s", name, strerror(-rc));
+			rc = etsmgr_session_map(fd, a.mmap_offset, size,
+						PROT_READ | PROT_WRITE, &p);
+			if (rc)
+				bench_die("map %s: %s", name, strerror(-rc));
+			t1 = bench_now_ns();
+			/* Checked untimed: page faults are not the attach's cost. */
+			q = p;
+			if (q[0] != MAGIC_FIRST || q[size / 8 - 1] != MAGIC_LAST)
+				bench_die("table of %llu bytes read back wrong",
+					  (unsigned long long)size);
+			if (a.result != ETSMGR_RESULT_RECLAIMED || a.size != size)
+				bench_die("reclaim: result %u size %llu", a.result,
+					  (unsigned long long)a.size);
+			if (r >= 5)
+				bench_add(&s[i], (double)(t1 - t0));
+			munmap(p, size);
+			close(fd);
+		}
+	}
+
+	fd = session_open();
+	for (i = 0; i < NSIZES; i++) {
+		size_name(i, name, sizeof(name));
+		rc = etsmgr_session_attach(fd, name, 0, ETSMGR_ACCESS_PROTECTED, 0, &a);
+		if (rc || (rc = etsmgr_session_delete_by_id(fd, a.id)))
+			bench_die("delete %s: %s", name, strerror(-rc));
+		snprintf(label, sizeof(label), "reclaim a held table of %s (ATTACH + mmap)",
+			 size_label(sizes[i], sz, sizeof(sz)));
+		bench_row_latency("attach-vs-size", i == 0 ? "base" : "peer",
+				  label, "us", &s[i]);
+		bench_free(&s[i]);
+	}
+	close(fd);
 }
 
 /* -------------------------------------------------------------- tables */
@@ -247,22 +280,12 @@ static void bench_tables(long count, int first)
 
 int main(int argc, char **argv)
 {
-	static const uint64_t sizes[] = {
-		4ull << 10, 64ull << 10, 1ull << 20, 16ull << 20, 256ull << 20,
-		1ull << 30,
-	};
-	size_t i;
-
 	if (argc >= 2 && !strcmp(argv[1], "sizes")) {
 		int iterations = argc > 2 ? atoi(argv[2]) : 300;
 
 		if (iterations < 1)
 			bench_die("bad iteration count");
-		for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-			fprintf(stderr, "bench:   table size %llu bytes\n",
-				(unsigned long long)sizes[i]);
-			bench_size(sizes[i], iterations, i == 0);
-		}
+		bench_sizes(iterations);
 		return 0;
 	}
 	if (argc >= 3 && !strcmp(argv[1], "tables")) {
