@@ -129,7 +129,9 @@ test_heir() {
 	ec "$name" check
 	[ "$out" = "Table: $id, Data [{count,3}]." ] || { show; return 1; }
 	[ "$(listed "$name" child)" != "$first" ] || { echo "not restarted"; return 1; }
-	grep -Fq "inherited: [{table,$id},{name,\"$name\"},{from,{pid,$first}},{id,etscounterd}]" "$tmp/$name.log" &&
+	# It had a look at the table: one record, {count,3}.
+	grep -Fx -A1 "    inherited: [{table,$id},{name,\"$name\"},{from,{pid,$first}},{id,etscounterd}]" "$tmp/$name.log" |
+		grep -Fxq "    records: 1" &&
 	grep -Fq "gave: [{table,$id},{name,\"$name\"},{to,{pid,$(listed "$name" child)}}" "$tmp/$name.log" &&
 	grep -Fq "got a table $id from etssup, given back (previous owner killed by signal 9)." "$tmp/$name.err" ||
 		{ cat "$tmp/$name.log" "$tmp/$name.err"; return 1; }

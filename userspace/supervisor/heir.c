@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
+#include "etsmgr_records.h"
 #include "heir.h"
 
 void heir_init(struct heir *h)
@@ -29,6 +31,25 @@ int heir_receive(struct heir *h, struct etsmgr_received *r)
 	if (h->session < 0)
 		return -EAGAIN;
 	return ioctl(h->session, ETSMGR_IOC_RECEIVE, r) < 0 ? -errno : 0;
+}
+
+long long heir_check_records(struct heir *h, const struct etsmgr_received *r)
+{
+	struct etsmgr_set *set;
+	long long ret;
+	void *base;
+
+	base = mmap(NULL, r->size, PROT_READ, MAP_SHARED, h->session,
+		    (off_t)r->mmap_offset);
+	if (base == MAP_FAILED)
+		return -errno;
+	ret = etsmgr_set_open(base, r->size, ETSMGR_SET_RDONLY, &set);
+	if (!ret) {
+		ret = (long long)etsmgr_set_count(set);
+		etsmgr_set_close(set);
+	}
+	munmap(base, r->size);
+	return ret;
 }
 
 int heir_hold(struct heir *h, const struct etsmgr_received *r, size_t child)

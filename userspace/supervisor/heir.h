@@ -48,6 +48,13 @@ int heir_open(struct heir *h);
  */
 int heir_receive(struct heir *h, struct etsmgr_received *r);
 
+/*
+ * What the table holds, read through a read-only mapping: the number of
+ * records of its libetsmgr record set, -ENODATA when it holds none, or
+ * the error that makes it unreadable (-EUCLEAN: corrupt).
+ */
+long long heir_check_records(struct heir *h, const struct etsmgr_received *r);
+
 /* Remember a table received from @from for the child spec @child. */
 int heir_hold(struct heir *h, const struct etsmgr_received *r,
 	      size_t child);

@@ -186,7 +186,7 @@ void report_promoted(const char *sup, const struct child *c, pid_t dead)
 
 void report_table(const char *sup, const char *verb, uint64_t id,
 		  const char *name, const char *dir, pid_t pid,
-		  const struct child_spec *c)
+		  const struct child_spec *c, const char *more)
 {
 	struct out o = { .len = 0 };
 
@@ -196,6 +196,8 @@ void report_table(const char *sup, const char *verb, uint64_t id,
 	if (c)
 		out_add(&o, ",{id,%s}", c->id);
 	out_add(&o, "]\n");
+	if (more)
+		out_add(&o, "    %s\n", more);
 	emit(&o);
 }
 

@@ -36,11 +36,11 @@ void report_promoted(const char *sup, const struct child *c, pid_t dead);
 /*
  * PROGRESS REPORT of an etsmgr table etssup holds as heir: @verb
  * "inherited" (@dir "from": the dead owner) or "gave" (@dir "to"), for
- * the child @c (NULL: none of ours).
+ * the child @c (NULL: none of ours), with a last line @more (or NULL).
  */
 void report_table(const char *sup, const char *verb, uint64_t id,
 		  const char *name, const char *dir, pid_t pid,
-		  const struct child_spec *c);
+		  const struct child_spec *c, const char *more);
 
 /* SUPERVISOR REPORT child_terminated: it exited on its own. */
 void report_child_terminated(const char *sup, const struct child_spec *c,

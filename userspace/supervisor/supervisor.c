@@ -233,18 +233,38 @@ static size_t owner_spec(struct sup *s, pid_t pid)
 	return HELD_NOBODY;
 }
 
+/*
+ * "records: 3", as read through a read-only mapping of the table: a look
+ * at what the dead child left, before its successor gets it.
+ */
+static void records_text(struct heir *h, const struct etsmgr_received *r,
+			 char *buf, size_t len)
+{
+	long long n = heir_check_records(h, r);
+
+	if (n >= 0)
+		snprintf(buf, len, "records: %lld", n);
+	else if (n == -ENODATA)
+		snprintf(buf, len, "records: none (no libetsmgr record set)");
+	else
+		snprintf(buf, len, "records: unreadable (%s)",
+			 strerror((int)-n));
+}
+
 /* Take every table handed to etssup (a child died) and hold it. */
 static void receive_tables(struct sup *s)
 {
 	struct etsmgr_received r;
+	char records[96];
 	size_t i;
 	int ret;
 
 	while ((ret = heir_receive(&s->heir, &r)) == 0) {
 		i = owner_spec(s, r.from_pid);
+		records_text(&s->heir, &r, records, sizeof(records));
 		report_table(s->spec->name, "inherited", r.id, r.name, "from",
 			     r.from_pid, i == HELD_NOBODY ? NULL :
-			     &s->spec->children[i]);
+			     &s->spec->children[i], records);
 		if (i == HELD_NOBODY)
 			report_message("table %llu (%s) came from pid %d, no child of ours: etssup keeps it until it exits, then etsmgr holds it",
 				       (unsigned long long)r.id, r.name,
@@ -307,7 +327,7 @@ static bool deliver(struct sup *s)
 		if (ret == 0) {
 			to->given_tables = true;
 			report_table(s->spec->name, "gave", t.id, t.name, "to",
-				     to->pid, to->spec);
+				     to->pid, to->spec, NULL);
 			continue;
 		}
 		if (ret == -ENXIO)	/* no session yet: it is starting */
