@@ -831,6 +831,22 @@ static int our_tables(struct ets_nl *nl, struct ets_nl_reply *d)
 	return 0;
 }
 
+/* A /proc/meminfo line in MiB, or -1. */
+static long long meminfo_mib(const char *key)
+{
+	FILE *f = fopen("/proc/meminfo", "re");
+	long long kb = -1;
+	char line[256];
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)))
+			kb = atoll(line + strlen(key));
+	fclose(f);
+	return kb < 0 ? -1 : kb / 1024;
+}
+
 static long fuzz_seconds(void)
 {
 	const char *s = getenv("ETSMGR_FUZZ_SECONDS");
@@ -867,6 +883,7 @@ static void fuzz(struct __test_metadata *_metadata, const char *test,
 	struct ets_nl_reply d = { 0 };
 	unsigned long total = 0, respawned = 0;
 	int snapshots = 0, raced = 0, k, st, fd, held;
+	long long avail, min_avail = LLONG_MAX;
 	const char *w_env = getenv("ETSMGR_FUZZ_WORKERS");
 	long seconds = fuzz_seconds();
 	__u64 seed = fuzz_seed();
@@ -918,6 +935,9 @@ static void fuzz(struct __test_metadata *_metadata, const char *test,
 		if (now_s() < next_check)
 			continue;
 		next_check = now_s() + 0.5;
+		avail = meminfo_mib("MemAvailable:");
+		if (avail >= 0 && avail < min_avail)
+			min_avail = avail;
 		k = check_snapshot(_metadata, &nl);
 		if (k < 0) {
 			_metadata->passed = 0;
@@ -950,8 +970,8 @@ static void fuzz(struct __test_metadata *_metadata, const char *test,
 		TH_LOG("  %-10s %8lu calls %8lu ok", op_names[k], sh->ops[k],
 		       sh->ok[k]);
 	}
-	TH_LOG("%lu operations, %lu workers restarted, %lu claims logged, %d consistent snapshots checked (%d raced)",
-	       total, respawned, sh->nlog, snapshots, raced);
+	TH_LOG("%lu operations, %lu workers restarted, %lu claims logged, %d consistent snapshots checked (%d raced), MemAvailable down to %lld MiB",
+	       total, respawned, sh->nlog, snapshots, raced, min_avail);
 	if (sh->violations) {
 		TH_LOG("%lu violations, the first: %s", sh->violations,
 		       sh->violation);
@@ -1059,7 +1079,8 @@ static int on_path(const char *prog)
 
 TEST_F_TIMEOUT(fuzz, attach_kill_reclaim_give_under_memory_pressure, 3600)
 {
-	char secs[32];
+	char secs[32], bytes[32];
+	long long avail;
 	pid_t stress;
 	int st;
 
@@ -1068,18 +1089,28 @@ TEST_F_TIMEOUT(fuzz, attach_kill_reclaim_give_under_memory_pressure, 3600)
 	if (!on_path("stress-ng"))
 		SKIP(return, "no stress-ng (scripts/deps stress-ng)");
 	snprintf(secs, sizeof(secs), "%lds", fuzz_seconds() + 30);
+	/*
+	 * Two workers that fill 60 % of what is available between them
+	 * (--vm-bytes is their total) and keep it (--vm-hang 0): more gets
+	 * them OOM-killed as they populate.
+	 */
+	avail = meminfo_mib("MemAvailable:");
+	ASSERT_LT(0, avail);
+	snprintf(bytes, sizeof(bytes), "%lldm", avail * 60 / 100);
 	stress = fork();
 	ASSERT_LE(0, stress);
 	if (stress == 0) {
 		setpgid(0, 0);
 		ets_close_fds_except(-1, -1);
 		execlp("stress-ng", "stress-ng", "--vm", "2", "--vm-bytes",
-		       "60%", "--vm-keep", "--timeout", secs, "--quiet",
-		       (char *)NULL);
+		       bytes, "--vm-hang", "0", "--vm-populate", "--timeout", secs,
+		       "--quiet", (char *)NULL);
 		_exit(127);
 	}
-	sleep(2);
+	sleep(3);
 	ASSERT_EQ(0, waitpid(stress, &st, WNOHANG));	/* it runs */
+	TH_LOG("stress-ng --vm 2 --vm-bytes %s --vm-hang 0 --vm-populate, of %lld MiB available",
+	       bytes, avail);
 	fuzz(_metadata, "attach_kill_reclaim_give_under_memory_pressure",
 	     weights_pressure, 0);
 	kill(-stress, SIGKILL);
