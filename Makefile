@@ -233,12 +233,15 @@ dkms_source:
 
 # ------------------------------------------------------- docs and deb
 
-DOC_DEPS := python3-docutils mandoc
-DEB_DEPS := dpkg-dev debhelper dh-dkms dkms lintian fakeroot
+# Only what these targets need (scripts/deps --only): they also run on a
+# real Debian or Ubuntu host, which needs no QEMU or kernel images.
+DOC_DEPS := python3 python3-docutils mandoc
+DEB_DEPS := build-essential dpkg-dev debhelper dh-dkms dkms lintian fakeroot \
+	git pkg-config libnl-genl-3-dev libcap-dev
 MANPAGES := $(wildcard Documentation/*.[1-8])
 
 docs:
-	scripts/deps $(DOC_DEPS)
+	scripts/deps --only $(DOC_DEPS)
 	@mkdir -p build/docs
 	rst2html --halt=warning --report=warning Documentation/etsmgr.rst \
 		build/docs/etsmgr.html
@@ -249,5 +252,5 @@ docs:
 	scripts/doc-drift
 
 deb:
-	scripts/deps $(DEB_DEPS)
+	scripts/deps --only $(DEB_DEPS)
 	scripts/build-deb
