@@ -36,8 +36,8 @@ SECTIONS = [
     ("create-per-table", "Scale: create (ATTACH with CREATE), per table", "10 tables",
      "A shmem file per table (inode, dentry, struct file) and an id and "
      "name insert under the registry mutex; the name hash has 1024 "
-     "buckets, so at 10 000 tables its chains (about 10 long) start to "
-     "show."),
+     "buckets, so from a few thousand tables each lookup walks a chain of "
+     "several names."),
     ("dump-per-table", "Scale: dump over generic netlink, per table", "10 tables",
      "Filling one attribute set per table into the dump's skbs and "
      "libnl's parsing of it; the fixed cost of a dump (the request, the "
@@ -50,8 +50,9 @@ SECTIONS = [
     ("memory-per-table", "Scale: kernel memory per table (4 KiB tables never touched: no data pages)",
      "1000 tables",
      "The shmem inode, dentry and struct file of each table, the module's "
-     "table struct and its xarray and hash slots; an estimate, as "
-     "MemAvailable also moves with unrelated activity."),
+     "table struct and its xarray and hash slots, almost all slab; one "
+     "measurement each, as the difference of /proc/meminfo before and "
+     "after, so unrelated activity moves it a little."),
 ]
 
 # One sentence per figure, for the sections without a common one:
@@ -118,12 +119,14 @@ LIMITS = [
      "cache line bounces between the cores (write_concurrency does not "
      "split a single key)."),
     ("counter-2core", "not pipelined",
-     "Still one round trip per INCR; the server has a core of its own "
-     "and the two clients' requests overlap, but its single thread "
-     "serialises them."),
+     "One round trip per INCR with the server on the other CPU: every "
+     "request and every reply wakes an idle vCPU, which under emulation "
+     "on a busy host costs far more than on hardware; the single-threaded "
+     "server serialises the two clients."),
     ("counter-2core", "pipelined (-P 64)",
-     "The server's single thread, on its own core, parsing and answering "
-     "pipelined INCRs from two clients: the bound of one Redis core."),
+     "The same cross-CPU wake-ups, once per 64 requests, and the "
+     "server's single thread parsing and answering every INCR: Redis "
+     "cannot use the second core for one key."),
 ]
 
 
