@@ -57,6 +57,9 @@ struct etsmgr_session {
  * @refs: one per table in the registry and per subscriber.
  * @tables: tables in the registry that live in @ipc_ns.
  * @bytes: the sum of their sizes.
+ * @subscribers: event subscribers of @ipc_ns (netlink.c), which an event
+ *	about one of its tables goes to.
+ * @nr_subscribers: how many.
  * @node: entry in the list of namespaces with records.
  */
 struct etsmgr_ns {
@@ -65,6 +68,8 @@ struct etsmgr_ns {
 	unsigned int refs;
 	unsigned int tables;
 	u64 bytes;
+	struct list_head subscribers;
+	unsigned int nr_subscribers;
 	struct list_head node;
 };
 

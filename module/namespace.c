@@ -122,6 +122,7 @@ struct etsmgr_ns *etsmgr_ns_get(const struct ipc_namespace *ns,
 	ens->pin = *pin;
 	*pin = NULL;
 	ens->refs = 1;
+	INIT_LIST_HEAD(&ens->subscribers);
 	list_add(&ens->node, &etsmgr_namespaces);
 	schedule_delayed_work(&etsmgr_ns_reaper, ETSMGR_NS_REAP_INTERVAL);
 	return ens;
@@ -172,7 +173,7 @@ void etsmgr_ns_put(struct etsmgr_ns *ens)
 	lockdep_assert_held(&etsmgr_lock);
 	if (--ens->refs)
 		return;
-	WARN_ON(ens->tables || ens->bytes);
+	WARN_ON(ens->tables || ens->bytes || ens->nr_subscribers);
 	list_del(&ens->node);
 	fput(ens->pin);
 	kfree(ens);

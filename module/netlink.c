@@ -24,7 +24,7 @@
  * Locking: handlers take etsmgr_lock around registry access; they copy
  * nothing from or to user memory (netlink skbs are kernel memory).
  * etsmgr_event() runs under etsmgr_lock, so events leave in the order of
- * the changes they report. The subscribers list is under etsmgr_lock too.
+ * the changes they report. The subscriber lists are under etsmgr_lock too.
  */
 
 #include <linux/cred.h>
@@ -36,6 +36,7 @@
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
 #include <linux/sched.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 #include <linux/user_namespace.h>
@@ -58,6 +59,7 @@ struct etsmgr_view {
 /**
  * struct etsmgr_subscriber - a socket that gets the events of a namespace
  * @node: entry in etsmgr_subscribers.
+ * @ns_node: entry in @ns's list of subscribers.
  * @ns: the IPC namespace it subscribed from, whose tables it hears of.
  * @net: the network namespace of its socket (a reference).
  * @portid: its socket's portid in @net.
@@ -65,14 +67,21 @@ struct etsmgr_view {
  */
 struct etsmgr_subscriber {
 	struct list_head node;
+	struct list_head ns_node;
 	struct etsmgr_ns *ns;
 	struct net *net;
 	u32 portid;
 	struct etsmgr_view view;
 };
 
-/* Under etsmgr_lock. */
+/* Every subscriber, under etsmgr_lock. */
 static LIST_HEAD(etsmgr_subscribers);
+
+/*
+ * Subscribers of one IPC namespace at most, so that root in a container
+ * cannot make every event of its namespace cost without bound.
+ */
+#define ETSMGR_SUBSCRIBERS_PER_NS	64
 
 static const struct nla_policy etsmgr_genl_policy[ETSMGR_A_MAX + 1] = {
 	[ETSMGR_A_TABLE_ID] = NLA_POLICY_MIN(NLA_U64, 1),
@@ -416,6 +425,8 @@ static void etsmgr_subscriber_free(struct etsmgr_subscriber *sub)
 {
 	lockdep_assert_held(&etsmgr_lock);
 	list_del(&sub->node);
+	list_del(&sub->ns_node);
+	sub->ns->nr_subscribers--;
 	etsmgr_ns_put(sub->ns);
 	put_net(sub->net);
 	put_user_ns(sub->view.user_ns);
@@ -444,6 +455,7 @@ static int etsmgr_genl_subscribe(struct sk_buff *skb, struct genl_info *info)
 	const struct ipc_namespace *ns = etsmgr_genl_ns();
 	struct net *net = genl_info_net(info);
 	struct etsmgr_subscriber *sub;
+	const struct etsmgr_ns *ens;
 	struct file *pin;
 	int err = 0;
 
@@ -464,6 +476,13 @@ static int etsmgr_genl_subscribe(struct sk_buff *skb, struct genl_info *info)
 	}
 	if (etsmgr_subscribed(net, info->snd_portid))
 		goto unlock;
+	ens = etsmgr_ns_find(ns);
+	if (ens && ens->nr_subscribers >= ETSMGR_SUBSCRIBERS_PER_NS) {
+		err = -ENOSPC;
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "too many subscribers in this IPC namespace");
+		goto unlock;
+	}
 	sub->ns = etsmgr_ns_get(ns, &pin);
 	if (IS_ERR(sub->ns)) {
 		err = PTR_ERR(sub->ns);
@@ -476,6 +495,8 @@ static int etsmgr_genl_subscribe(struct sk_buff *skb, struct genl_info *info)
 	sub->view.user_ns = get_user_ns(current_user_ns());
 	sub->view.pid_ns = get_pid_ns(task_active_pid_ns(current));
 	list_add_tail(&sub->node, &etsmgr_subscribers);
+	list_add_tail(&sub->ns_node, &sub->ns->subscribers);
+	sub->ns->nr_subscribers++;
 	sub = NULL;
 unlock:
 	mutex_unlock(&etsmgr_lock);
@@ -491,9 +512,8 @@ void etsmgr_genl_reap_ns(struct etsmgr_ns *ens)
 	struct etsmgr_subscriber *sub, *next;
 
 	lockdep_assert_held(&etsmgr_lock);
-	list_for_each_entry_safe(sub, next, &etsmgr_subscribers, node)
-		if (sub->ns == ens)
-			etsmgr_subscriber_free(sub);
+	list_for_each_entry_safe(sub, next, &ens->subscribers, ns_node)
+		etsmgr_subscriber_free(sub);
 }
 
 /* A netlink socket is released: end its subscription. */
@@ -628,9 +648,13 @@ void etsmgr_event(u32 event, const struct etsmgr_table *table,
 
 	lockdep_assert_held(&etsmgr_lock);
 	etsmgr_counters.events++;
-	list_for_each_entry_safe(sub, next, &etsmgr_subscribers, node)
-		if (!table || sub->ns == table->ns)
-			etsmgr_event_send(sub, event, table, pid);
+	if (!table) {
+		list_for_each_entry_safe(sub, next, &etsmgr_subscribers, node)
+			etsmgr_event_send(sub, event, NULL, pid);
+		return;
+	}
+	list_for_each_entry_safe(sub, next, &table->ns->subscribers, ns_node)
+		etsmgr_event_send(sub, event, table, pid);
 }
 
 /**
@@ -642,13 +666,18 @@ void etsmgr_event(u32 event, const struct etsmgr_table *table,
 void etsmgr_event_ns_reaped(const struct etsmgr_table *table)
 {
 	struct etsmgr_subscriber *sub, *next;
+	struct etsmgr_ns *init;
 
 	lockdep_assert_held(&etsmgr_lock);
 	etsmgr_counters.events++;
-	list_for_each_entry_safe(sub, next, &etsmgr_subscribers, node)
-		if (etsmgr_ipc_ns_is_init(sub->ns->ipc_ns))
-			etsmgr_event_send(sub, ETSMGR_EVENT_NS_REAPED, table,
-					  NULL);
+	init = etsmgr_ns_find(READ_ONCE(init_task.nsproxy)->ipc_ns);
+	if (!init)
+		return;
+	/* A send that ends the last subscription must not free the list. */
+	init->refs++;
+	list_for_each_entry_safe(sub, next, &init->subscribers, ns_node)
+		etsmgr_event_send(sub, ETSMGR_EVENT_NS_REAPED, table, NULL);
+	etsmgr_ns_put(init);
 }
 
 int __init etsmgr_genl_init(void)

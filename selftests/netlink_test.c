@@ -1853,6 +1853,30 @@ TEST_F(netlink, events_subscribe_twice_one_copy)
 	nl_socket_free(ev);
 }
 
+/* 64 subscribers per IPC namespace; a closed one makes room. */
+TEST_F(netlink, events_subscribers_per_namespace_capped)
+{
+	struct nl_sock *ev[65];
+	int k, n, err = 0;
+
+	NL_REQUIRE();
+	for (n = 0; n < 65; n++) {
+		ev[n] = ev_open(self->fam, &err);
+		if (!ev[n])
+			break;
+	}
+	EXPECT_EQ(64, n);
+	EXPECT_EQ(-ENOSPC, err);
+	ASSERT_LT(0, n);
+	nl_socket_free(ev[--n]);
+	ev[n] = ev_open(self->fam, &err);
+	EXPECT_NE(NULL, ev[n]) TH_LOG("after a close: %s", strerror(-err));
+	if (ev[n])
+		n++;
+	for (k = 0; k < n; k++)
+		nl_socket_free(ev[k]);
+}
+
 TEST_F(netlink, events_create_kill_reclaim_delete_exactly_four)
 {
 	const char *n = ETS_NAME("t");
