@@ -69,7 +69,8 @@ static void size_name(int i, char *name, size_t len)
 
 /*
  * All six tables are created and filled first, then reclaimed in rounds,
- * one of each size per round, so that noise hits every size alike.
+ * one of each size per round in a rotating order, so that noise hits
+ * every size alike.
  */
 static void bench_sizes(int iterations)
 {
@@ -106,9 +107,13 @@ static void bench_sizes(int iterations)
 	}
 
 	for (r = 0; r < iterations + 5; r++) {
-		for (i = 0; i < NSIZES; i++) {
-			uint64_t size = sizes[i];
+		/* A rotating order: no size always follows the 1 GiB munmap. */
+		for (int k = 0; k < NSIZES; k++) {
+			uint64_t size;
 			volatile uint64_t *q;
+
+			i = (r + k) % NSIZES;
+			size = sizes[i];
 
 			size_name(i, name, sizeof(name));
 			fd = session_open();
