@@ -112,7 +112,7 @@ demo:
 	$(MAKE) all
 	scripts/vm-run -- scripts/demo
 
-# Benchmarks, side by side with their peers in one VM (about 10 minutes):
+# Benchmarks, side by side with their peers in one VM (10-15 minutes):
 # prints the table and writes bench/results.md. See bench/README.md.
 .PHONY: bench
 bench:
