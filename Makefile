@@ -3,7 +3,9 @@
 #
 #   make              module/etsmgr.ko, userspace, selftests
 #   make demo         the seed's scenarios end to end, in a VM
-#   make check        deps, build, lint, host unit tests, selftests in a VM
+#   make check        deps, build, lint, host unit tests (doc/header drift
+#                     too), make deb, selftests in a VM (packaging_test.sh
+#                     installs the .debs there)
 #   make lint         checkpatch --strict, sparse, W=1
 #   make check-debug  compile against 6.12, then the selftests on a
 #                     KASAN/lockdep/kmemleak kernel
@@ -88,12 +90,16 @@ deps:
 
 # fuzz_test's memory pressure needs stress-ng; check-debug's trinity_test.sh
 # needs trinity too (the guest runs the host's programs).
+# The .debs are built before the VM run: selftests/packaging_test.sh
+# installs them in the guest (DKMS compiling there makes it the longest
+# test, 10-16 minutes under emulation: hence the longer VM timeout).
 check:
-	scripts/deps stress-ng
+	scripts/deps stress-ng $(DEB_DEPS)
 	$(MAKE) all
 	$(MAKE) lint
 	$(MAKE) unit
-	@scripts/run-selftests
+	$(MAKE) deb
+	@scripts/run-selftests --timeout 3600
 
 lint: $(KERNEL_FILES)
 	scripts/lint
