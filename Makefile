@@ -92,7 +92,8 @@ deps:
 # needs trinity too (the guest runs the host's programs).
 # The .debs are built before the VM run: selftests/packaging_test.sh
 # installs them in the guest (DKMS compiling there makes it the longest
-# test, 10-16 minutes under emulation: hence the longer VM timeout).
+# test, 15-30 minutes under emulation on a busy host: hence the longer
+# VM timeout).
 check:
 	scripts/deps stress-ng $(DEB_DEPS)
 	$(MAKE) all
