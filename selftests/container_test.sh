@@ -103,15 +103,23 @@ wait_for_exit() { # PID
 	return 1
 }
 
-# The only child of PID, once it has one.
+# The only child of PID, once it has one (from /proc/*/stat: kernels
+# without CONFIG_PROC_CHILDREN, such as the debug one, have no
+# /proc/PID/task/PID/children).
 child_of() { # PID
-	local tries kids
+	local tries stat line ppid
+
 	for ((tries = 0; tries < 200; tries++)); do
-		read -r kids < "/proc/$1/task/$1/children" 2> /dev/null
-		if [ -n "${kids:-}" ]; then
-			echo "${kids%% *}"
-			return 0
-		fi
+		for stat in /proc/[0-9]*/stat; do
+			read -r line < "$stat" 2> /dev/null || continue
+			# "pid (comm) state ppid ...": comm may hold spaces.
+			read -r _ ppid _ <<< "${line##*) }"
+			if [ "$ppid" = "$1" ]; then
+				stat=${stat#/proc/}
+				echo "${stat%/stat}"
+				return 0
+			fi
+		done
 		sleep 0.1
 	done
 	return 1
