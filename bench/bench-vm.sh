@@ -8,7 +8,8 @@
 #
 # Sections: reclaim latency (etsmgr vs memfd_create, shm_open, SCM_RIGHTS),
 # recovery after SIGKILL (etscounterd under etssup vs the Erlang etsmgr
-# example), counter throughput on one and two cores (libetsmgr vs Erlang
+# example), manager restart (etsmgr.ko drain + rmmod + insmod vs a kill of
+# the Erlang example's etsmgr_srv), counter throughput on one and two cores (libetsmgr vs Erlang
 # ETS vs Redis INCR), scale (attach vs table size, create/dump/delete per
 # table for 10..10000 tables, kernel memory per table).
 #
@@ -36,9 +37,12 @@ redis_pid=
 
 if ((quick)); then
 	RECLAIM_ROUNDS=100 KILLS=3 KILL_PAUSE_MS=550 BLOCKS=2 RUNS=1 RUN_SECONDS=0.2
+	MANAGER_PAUSE_MS=6500
 	SIZE_ITERATIONS=10 TABLE_COUNTS="10 100"
 else
 	RECLAIM_ROUNDS=3000 KILLS=20 KILL_PAUSE_MS=800 BLOCKS=2 RUNS=4 RUN_SECONDS=0.5
+	# etsmgr_sup gives up after more than 1 restart in 5 s (whole seconds).
+	MANAGER_PAUSE_MS=6500
 	SIZE_ITERATIONS=200 TABLE_COUNTS="10 100 1000 10000"
 fi
 
@@ -98,7 +102,7 @@ ncpu=$(nproc)
 
 # ------------------------------------------------------------- reclaim
 
-progress "1/4 reclaim latency: etsmgr vs memfd_create, shm_open, SCM_RIGHTS ($RECLAIM_ROUNDS rounds)"
+progress "1/5 reclaim latency: etsmgr vs memfd_create, shm_open, SCM_RIGHTS ($RECLAIM_ROUNDS rounds)"
 row "$bin/reclaim_bench" "$RECLAIM_ROUNDS" 65536
 
 # ------------------------------------------------------------ recovery
@@ -124,13 +128,13 @@ recovery_row() {
 	etscounter --socket "$sock" stop || fail "etscounter stop"
 }
 
-progress "2/4 recovery after SIGKILL: etscounterd under etssup ($KILLS kills)"
+progress "2/5 recovery after SIGKILL: etscounterd under etssup ($KILLS kills)"
 recovery_row "$scratch/etscounter.log" base \
 	"etscounterd (etscounter start): SIGKILL -> etssup restarts it (fork, exec) -> reclaim from etsmgr.ko -> first count (old value + 1)"
 echo "bench:   reclaims logged: $(grep -c 'from etsmgr, reclaimed' "$scratch/etscounter.log")" >&2
 
 if etscounter --help 2>&1 | grep -q -- '--standby'; then
-	progress "2/4 recovery after SIGKILL: etscounterd with a hot standby ($KILLS kills)"
+	progress "2/5 recovery after SIGKILL: etscounterd with a hot standby ($KILLS kills)"
 	recovery_row "$scratch/standby.log" peer \
 		"etscounterd (etscounter start --standby): SIGKILL -> the idle standby gets the table from etssup -> first count (old value + 1)" \
 		--standby
@@ -140,12 +144,38 @@ else
 fi
 
 if [ -n "$erl_ebin" ]; then
-	progress "2/4 recovery after kill: the Erlang etsmgr example ($KILLS kills)"
+	progress "2/5 recovery after kill: the Erlang etsmgr example ($KILLS kills)"
 	row erl -noshell -pa "$erl_ebin" -pa "$bin/ebin" \
 		-run etsmgr_peer_bench main recovery "$KILLS" "$KILL_PAUSE_MS" \
 		"$scratch/erlang-etscounter.log"
 else
 	note "Erlang recovery row not run: ${BENCH_ERLANG_WHY:-no Erlang etsmgr example}"
+fi
+
+# -------------------------------------------------------------- manager
+#
+# The seed's second example: the manager goes away and comes back. Ours:
+# drain, rmmod, insmod while a client counts; from insmod to the table
+# adopted by etscounterd, same id (selftests/etscounter_tool.py reloads,
+# which also checks that no count was lost). Erlang's: etsmgr_srv killed,
+# from the kill to the table registered again.
+
+progress "3/5 manager restart: etsmgr.ko drain + rmmod + insmod ($KILLS reloads)"
+etscounter --socket "$sock" --log "$scratch/reload.log" start ||
+	fail "etscounter start (reloads)"
+ko=${ETSMGR_KO:-$root/module/etsmgr.ko}
+BENCH_ROW="manager|base|etsmgr.ko reload: drain, rmmod, insmod -> etscounterd adopts its table (same id; counts answered throughout)" \
+	row python3 "$root/selftests/etscounter_tool.py" reloads "$sock" "$KILLS" "$ko" \
+	"$scratch/reload.log"
+etscounter --socket "$sock" stop || fail "etscounter stop (reloads)"
+
+if [ -n "$erl_ebin" ]; then
+	progress "3/5 manager restart: the Erlang etsmgr example ($KILLS kills of etsmgr_srv)"
+	row erl -noshell -pa "$erl_ebin" -pa "$bin/ebin" \
+		-run etsmgr_peer_bench main manager "$KILLS" "$MANAGER_PAUSE_MS" \
+		"$scratch/erlang-manager.log"
+else
+	note "Erlang manager restart row not run: ${BENCH_ERLANG_WHY:-no Erlang etsmgr example}"
 fi
 
 # ------------------------------------------------------------- counter
@@ -249,7 +279,7 @@ for cores in 1 2; do
 		continue
 	fi
 	for block in $(seq "$BLOCKS"); do
-		progress "3/4 counter throughput on $cores core(s), block $block/$BLOCKS: libetsmgr, Erlang ETS, Redis INCR ($RUNS runs of ${RUN_SECONDS}s each)"
+		progress "4/5 counter throughput on $cores core(s), block $block/$BLOCKS: libetsmgr, Erlang ETS, Redis INCR ($RUNS runs of ${RUN_SECONDS}s each)"
 		sample "$bin/counter_bench" "$cores" "$RUNS" "$RUN_SECONDS"
 		if ((have_erl)) && [ "$cores" = 1 ]; then
 			sample taskset -c 0 erl +S 1:1 -noshell -pa "$bin/ebin" \
@@ -274,9 +304,9 @@ python3 "$root/bench/report.py" --merge "$samples" | tee -a "$rows"
 
 # --------------------------------------------------------------- scale
 
-progress "4/4 scale: reclaim time vs table size, 4 KiB .. 1 GiB ($SIZE_ITERATIONS each)"
+progress "5/5 scale: reclaim time vs table size, 4 KiB .. 1 GiB ($SIZE_ITERATIONS each)"
 row "$bin/scale_bench" sizes "$SIZE_ITERATIONS"
-progress "4/4 scale: create, dump, delete per table for $TABLE_COUNTS tables"
+progress "5/5 scale: create, dump, delete per table for $TABLE_COUNTS tables"
 # shellcheck disable=SC2086
 row "$bin/scale_bench" tables $TABLE_COUNTS
 progress "done"

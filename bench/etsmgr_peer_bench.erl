@@ -21,6 +21,15 @@
 %%       between kills keeps the example's supervisor (intensity 10 in 5 s)
 %%       from giving up.
 %%
+%%   erl -noshell -pa EBIN... -run etsmgr_peer_bench main manager KILLS PAUSE_MS LOG
+%%       the same application, but the manager is what dies: KILLS times,
+%%       count, exit(Pid, kill) of etsmgr_srv, and time until a new
+%%       etsmgr_srv lists the etscounter table again (etscounter_srv saw
+%%       the EXIT, waited for the restart with etsmgr:wait4etsmgr/0,
+%%       which looks once a second, and registered the table again with
+%%       add_table); then a count must give the old value + 1. PAUSE_MS
+%%       between kills keeps etsmgr_sup (intensity 1 in 5 s) going.
+%%
 %% Exits with status 1 when a count comes out wrong or a step fails.
 -module(etsmgr_peer_bench).
 
@@ -31,8 +40,11 @@ main(["counter", Workers, Runs, Seconds]) ->
                           list_to_float_or_int(Seconds)) end);
 main(["recovery", Kills, Pause, Log]) ->
     run(fun () -> recovery(list_to_integer(Kills), list_to_integer(Pause), Log) end);
+main(["manager", Kills, Pause, Log]) ->
+    run(fun () -> manager(list_to_integer(Kills), list_to_integer(Pause), Log) end);
 main(Args) ->
-    fail("usage: counter WORKERS RUNS SECONDS | recovery KILLS PAUSE_MS LOG, not ~p", [Args]).
+    fail("usage: counter WORKERS RUNS SECONDS | recovery KILLS PAUSE_MS LOG"
+         " | manager KILLS PAUSE_MS LOG, not ~p", [Args]).
 
 run(Fun) ->
     try Fun() of
@@ -110,6 +122,54 @@ recovery(Kills, Pause, Log) ->
                 "Erlang etsmgr example: exit(kill) of etscounter_srv -> "
                 "etscounter_sup restart -> first count (old value + 1)",
                 "ms", Samples).
+
+manager(Kills, Pause, Log) ->
+    ok = logger:set_primary_config(level, notice),
+    _ = logger:remove_handler(default),
+    ok = logger:add_handler(default, logger_std_h,
+                            #{config => #{file => Log}, level => notice}),
+    ok = etscounter:start(),
+    _ = count_sync(),
+    Samples = [begin timer:sleep(Pause), one_manager_kill(K) end
+               || K <- lists:seq(1, Kills)],
+    ok = etscounter:stop(),
+    row_latency("manager", "peer",
+                "Erlang etsmgr example: exit(kill) of etsmgr_srv -> "
+                "etsmgr_sup restart -> etscounter_srv registers its table again",
+                "ms", Samples).
+
+one_manager_kill(K) ->
+    Before = count_sync(),
+    Old = whereis(etsmgr_srv),
+    T0 = now_ns(),
+    exit(Old, kill),
+    wait_registered(Old, T0),
+    T1 = now_ns(),
+    case count_sync() of
+        After when After =:= Before + 1 -> ok;
+        After -> fail("after manager kill ~b: count ~b, want ~b", [K, After, Before + 1])
+    end,
+    T1 - T0.
+
+%% Until a new etsmgr_srv lists the etscounter table again.
+wait_registered(Old, T0) ->
+    Done = case whereis(etsmgr_srv) of
+               New when is_pid(New), New =/= Old ->
+                   try etsmgr:info() of
+                       Tables when is_map(Tables) -> maps:is_key(etscounter, Tables);
+                       _ -> false
+                   catch _:_ -> false
+                   end;
+               _ -> false
+           end,
+    case Done of
+        true -> ok;
+        false ->
+            case now_ns() - T0 > 20000000000 of
+                true -> fail("the table was not registered again within 20 s", []);
+                false -> timer:sleep(1), wait_registered(Old, T0)
+            end
+    end.
 
 one_kill(K) ->
     Before = count_sync(),

@@ -25,6 +25,8 @@ SECTIONS = [
      "ATTACH + mmap", None),
     ("recovery", "Recovery: kill -> supervisor restart -> first count answered with the old value",
      "etscounter start", None),
+    ("manager", "Manager restart: the manager goes and comes back, the daemon's table is registered again",
+     "etsmgr.ko reload", None),
     ("counter-1core", "Counter increments per second, one core", "libetsmgr", None),
     ("counter-2core", "Counter increments per second, two cores (one counter, contended)",
      "libetsmgr", None),
@@ -95,6 +97,17 @@ LIMITS = [
      "gen_server call by which etsmgr_srv gives the ETS table away, and "
      "the count cast and sys:get_state round trip; the operating system "
      "creates no process."),
+    ("manager", "etsmgr.ko",
+     "insmod of the module under emulation (reading the .ko, relocating "
+     "it, registering the device and the netlink family), then the inotify "
+     "wake-up of etscounterd's waiting thread, a new session and one "
+     "ADOPT ioctl; counts are answered from the mapping all along."),
+    ("manager", "Erlang",
+     "etsmgr_sup restarts etsmgr_srv inside the running VM; etscounter_srv "
+     "gets the EXIT, polls for the new server (etsmgr:wait4etsmgr/0 looks "
+     "once a second, so a restart it just misses costs a second) and "
+     "registers its table again with a gen_server call; its ETS table "
+     "never left it."),
     ("counter-1core", "libetsmgr",
      "Per increment a robust process-shared pthread mutex (lock and "
      "unlock), a key hash, a bucket walk and a release store: the price "

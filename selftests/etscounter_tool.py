@@ -12,7 +12,9 @@ killer, a checker, module reloads, and a mini socket-activating supervisor.
                               daemon to kill (a standby runs beside it)
                               and no connection may be refused
   reloads SOCK CYCLES KO LOG  drain, rmmod, insmod KO CYCLES times while a
-                              client counts; adoption time from LOG
+                              client counts; adoption time from LOG (with
+                              BENCH_ROW=GROUP|ROLE|LABEL, also as a ROW
+                              line of bench/bench.h)
   activate SOCK DAEMON LOG    hold a listening socket, run DAEMON with it
                               (LISTEN_FDS), SIGKILL it, run it again
   request SOCK LINE           one raw request; prints the answer
@@ -383,6 +385,10 @@ def reloads(path, cycles, ko, log):
           f"p99 {percentile(times, 99):.1f} ms over {cycles} reloads "
           f"(insmod -> table adopted, same id; counts were answered "
           f"throughout)")
+    # For make bench: the figure as a ROW line of bench/bench.h.
+    if os.environ.get("BENCH_ROW"):
+        print(f"ROW|{os.environ['BENCH_ROW']}|ms|{cycles}|"
+              f"{statistics.median(times):.3f}|{percentile(times, 99):.3f}")
     if end_table != table:
         fail(f"table {end_table} after the reloads, want {table}")
     if state["unacked"] or end - start != state["acked"]:
