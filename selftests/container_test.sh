@@ -167,12 +167,22 @@ ct_start() {
 # Kill the container's init, and so every process in it (unshare --fork
 # ignores SIGTERM: it waits for the init and exits with it).
 ct_stop() {
+	local tries
 	[ -n "$ct_unshare" ] || return 0
 	[ -z "$ct_pid" ] || kill -9 "$ct_pid" 2> /dev/null
 	kill -9 "$ct_unshare" 2> /dev/null
 	wait "$ct_unshare" 2> /dev/null
 	ct_unshare=
 	ct_pid=
+	# The reaper frees the dead container's tables within a second or
+	# two; until then the module-wide count has more than the host's
+	# own (all of which root sees in info).
+	for ((tries = 0; tries < 100; tries++)); do
+		[ "$(stat_of tables)" = "$("$ctl" info | wc -l)" ] && return 0
+		sleep 0.1
+	done
+	echo "the dead container's tables were not reaped within 10 s"
+	return 1
 }
 
 # Run a command in the container, as its root.
@@ -358,7 +368,7 @@ stat_of() { # KEY
 test_container_death_reaps_and_tells_host() {
 	local mon name=${prefix}reaped created id tables bytes reaped tries
 
-	ct_stop
+	ct_stop || return 1
 	ct_start || return 1
 	tables=$(stat_of tables)
 	bytes=$(stat_of bytes)
