@@ -64,16 +64,6 @@ trap cleanup EXIT
 
 . "$dir/tap.sh"
 
-show() {
-	printf 'command status %s\nstdout:\n%s\nstderr:\n%s\n' "$rc" "$out" "$err"
-}
-
-expect() { # WHAT EXPECTED ACTUAL
-	[ "$2" = "$3" ] && return 0
-	printf '%s:\n  want [%s]\n  got  [%s]\n' "$1" "$2" "$3"
-	return 1
-}
-
 # Wait up to 20 s for a line matching a regex in FILE.
 wait_for_line() { # FILE REGEX
 	local tries

@@ -91,16 +91,6 @@ ec() {
 	run etscounter --socket "$sock" --log "$log" "$@"
 }
 
-show() {
-	printf 'command status %s\nstdout:\n%s\nstderr:\n%s\n' "$rc" "$out" "$err"
-}
-
-expect() { # WHAT EXPECTED ACTUAL
-	[ "$2" = "$3" ] && return 0
-	printf '%s:\n  want [%s]\n  got  [%s]\n' "$1" "$2" "$3"
-	return 1
-}
-
 # The log from the last mark() on: what the latest steps reported.
 mark() {
 	log_mark=$(stat -c %s "$log")

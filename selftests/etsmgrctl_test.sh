@@ -59,16 +59,6 @@ trap cleanup EXIT
 . "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/tap.sh"
 
 # Say what the last run() gave, for a failure's detail.
-show() {
-	printf 'command status %s\nstdout:\n%s\nstderr:\n%s\n' "$rc" "$out" "$err"
-}
-
-expect() { # WHAT EXPECTED ACTUAL
-	[ "$2" = "$3" ] && return 0
-	printf '%s:\n  want [%s]\n  got  [%s]\n' "$1" "$2" "$3"
-	return 1
-}
-
 # Wait up to 20 s for a line matching a regex in FILE.
 wait_for_line() { # FILE REGEX
 	local tries

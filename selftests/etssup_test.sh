@@ -57,10 +57,6 @@ trap cleanup EXIT
 
 . "$dir/tap.sh"
 
-show() {
-	printf 'command status %s\nstdout:\n%s\nstderr:\n%s\n' "$rc" "$out" "$err"
-}
-
 # Run until it succeeds, at most 20 s.
 wait_for() {
 	local deadline=$((SECONDS + 20))

@@ -85,16 +85,6 @@ trap cleanup EXIT
 
 . "$dir/tap.sh"
 
-show() {
-	printf 'command status %s\nstdout:\n%s\nstderr:\n%s\n' "$rc" "$out" "$err"
-}
-
-expect() { # WHAT EXPECTED ACTUAL
-	[ "$2" = "$3" ] && return 0
-	printf '%s:\n  want [%s]\n  got  [%s]\n' "$1" "$2" "$3"
-	return 1
-}
-
 # An installed program, with nothing of the build tree around.
 inst() {
 	run env -u ETSSUP -u ETSCOUNTERD -u ETSMGR_KO PATH="$installed_path" "$@"

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # TAP helpers of the shell selftests (sourced, not run): ok, not_ok, skip,
-# check (run a test function), run (capture a command). The caller sets
-# $tmp, a scratch directory, before using check or run.
+# check (run a test function), run (capture a command), show (what it
+# got), expect (a value). The caller sets $tmp, a scratch directory,
+# before using check or run.
 
 count=0
 failed=0
@@ -38,6 +39,18 @@ check() { # NAME FUNCTION [ARGS...]
 	else
 		not_ok "$name" "$(< "$tmp/detail")"
 	fi
+}
+
+# What the last run() got, for a failure's detail.
+show() {
+	printf 'command status %s\nstdout:\n%s\nstderr:\n%s\n' "$rc" "$out" "$err"
+}
+
+# The value WHAT is EXPECTED; else say both, and fail.
+expect() { # WHAT EXPECTED ACTUAL
+	[ "$2" = "$3" ] && return 0
+	printf '%s:\n  want [%s]\n  got  [%s]\n' "$1" "$2" "$3"
+	return 1
 }
 
 # Run a command: status in $rc, stdout in $out, stderr in $err.
