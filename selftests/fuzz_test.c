@@ -398,6 +398,7 @@ static int do_handoff(struct worker *w, int fd, unsigned long cmd)
 static int do_receive(struct worker *w)
 {
 	struct etsmgr_received r;
+	struct etsmgr_info info;
 	int k, ret = -EAGAIN;
 
 	for (k = 0; k < FDS; k++) {
@@ -406,7 +407,15 @@ static int do_receive(struct worker *w)
 		while (!ets_ioctl(w->fd[k], ETSMGR_IOC_RECEIVE, &r)) {
 			record(K_RECEIVED, r.id, r.generation, r.name);
 			learn(w, r.id);
-			own_add(w, w->fd[k], r.id);
+			/*
+			 * A notice is history: the session may have given
+			 * the table on (a GIVE of a known id) before reading
+			 * it. Only this worker can move a table its session
+			 * owns, so what INFO says now stays true.
+			 */
+			if (!ets_info_id(w->fd[k], r.id, &info) &&
+			    info.owned_by_caller)
+				own_add(w, w->fd[k], r.id);
 			ret = 0;
 		}
 	}
