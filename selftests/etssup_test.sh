@@ -211,11 +211,38 @@ test_readopt() {
 	[ "$(listed "$name" child)" != "$before" ] || return 1
 }
 
+# The module's .ko, to load it again after an rmmod (scripts/vm-run's).
+ko=${ETSMGR_KO:-$root/module/etsmgr.ko}
+
+# etssup as heir lets go of its session for a drain, as every client
+# must, and is the heir again once the module is back.
+test_heir_drain() {
+	local name=etssup_heir gaves
+	run etsmgrctl drain --timeout 20
+	[ "$rc" = 0 ] || { show; return 1; }
+	run rmmod etsmgr
+	[ "$rc" = 0 ] || { show; return 1; }
+	run insmod "$ko"
+	[ "$rc" = 0 ] || { show; return 1; }
+	wait_for grep -q "etssup is its children's heir again" "$tmp/$name.log" &&
+		wait_for grep -q "from etsmgr, adopted" "$tmp/$name.err" || return 1
+	ec "$name" count
+	[[ $out =~ ^Counter\ [0-9]+\.$ ]] || { show; return 1; }
+	gaves=$(grep -c "gave: " "$tmp/$name.log")
+	ec "$name" die
+	ec "$name" count
+	[[ $out =~ ^Counter\ [0-9]+\.$ ]] || { show; return 1; }
+	[ "$(grep -c "gave: " "$tmp/$name.log")" -gt "$gaves" ] ||
+		{ echo "no give-away after the reload"; cat "$tmp/$name.log"; return 1; }
+}
+
 check "heir: etssup inherits the table and gives it to the restarted daemon" test_heir
 check "standby: the standby takes the table over and is promoted, a new one follows" test_standby
 check "recovery x$kills, socket held by etssup: no refused connection, no lost count" test_recovery_plain
 check "recovery x$kills with heir: no refused connection, no lost count" test_recovery_heir
 check "recovery x$kills with standby: no refused connection, no lost count" test_recovery_standby
 check "etssup SIGKILLed: a new one re-adopts the daemon and its standby, keeps the socket" test_readopt
+check "heir through a manager reload: drain, rmmod, insmod; etssup is the heir again" \
+	test_heir_drain
 echo "1..$count"
 [ "$failed" -eq 0 ]

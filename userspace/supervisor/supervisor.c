@@ -59,6 +59,9 @@
  */
 #define STANDBY_DELAY_MS 100
 
+/* While the manager is away (drained), a new session is tried this often. */
+#define HEIR_REOPEN_MS 200
+
 enum outcome {
 	CARRY_ON,
 	ESCALATE,
@@ -76,6 +79,7 @@ struct sup {
 	struct listener *listeners;	/* per child, for listen */
 	struct heir heir;
 	unsigned int give_retry_ms;	/* 0: no give-away waits */
+	uint64_t heir_reopen_ns;	/* drained: open a session then, or 0 */
 	struct intensity restarts;
 	int epfd, sigfd, pidfile_fd;
 	int stop_signal;		/* SIGTERM or SIGINT came: shut down */
@@ -350,6 +354,42 @@ static bool deliver(struct sup *s)
 	return waiting;
 }
 
+/*
+ * The manager is stopping (a drain, for a reload): like every client,
+ * let go of the session so that it can unload; the tables still held go
+ * to the manager, to be reclaimed by name. A new session is tried every
+ * HEIR_REOPEN_MS until the manager serves again.
+ */
+static void heir_let_go(struct sup *s)
+{
+	report_message("etsmgr is stopping: etssup lets go of its session (%zu table(s) it held stay with etsmgr) and opens a new one when etsmgr serves again",
+		       s->heir.n);
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->heir.session, NULL);
+	heir_close(&s->heir);
+	s->heir_reopen_ns = now_ns() + HEIR_REOPEN_MS * 1000000ull;
+}
+
+/* Try the new session when due; returns ms until the next try, or -1. */
+static int heir_reopen(struct sup *s)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_ETSMGR };
+	uint64_t now = now_ns();
+
+	if (!s->heir_reopen_ns)
+		return -1;
+	if (now < s->heir_reopen_ns)
+		return (int)((s->heir_reopen_ns - now + 999999) / 1000000);
+	if (heir_open(&s->heir) < 0 ||
+	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->heir.session, &ev) < 0) {
+		heir_close(&s->heir);
+		s->heir_reopen_ns = now + HEIR_REOPEN_MS * 1000000ull;
+		return HEIR_REOPEN_MS;
+	}
+	s->heir_reopen_ns = 0;
+	report_message("etsmgr serves again: etssup is its children's heir again");
+	return -1;
+}
+
 /* Wait up to timeout_ms (-1: no limit) and record what happened. */
 static void pump(struct sup *s, int timeout_ms)
 {
@@ -366,6 +406,8 @@ static void pump(struct sup *s, int timeout_ms)
 		}
 		if (tag == TAG_ETSMGR) {
 			receive_tables(s);
+			if (ev[i].events & (EPOLLPRI | EPOLLHUP | EPOLLERR))
+				heir_let_go(s);
 			continue;
 		}
 		c = &s->children[tag >> 32];
@@ -562,6 +604,7 @@ static enum outcome promote(struct sup *s, struct child *a, struct child *b)
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, b->pidfd, NULL);
 	*a = *b;
 	a->standby = false;
+	a->given_tables = false;
 	a->generation = a_generation;
 	a->last_pid = dead;	/* its tables may still come in */
 	a->exit = last_exit;
@@ -950,8 +993,10 @@ int supervisor_run(const struct sup_spec *spec)
 		if (!c) {
 			/* Held tables go to the children that now run. */
 			next_give_retry(&s, deliver(&s));
-			pump(&s, sooner(s.give_retry_ms ? (int)s.give_retry_ms : -1,
-					start_due_standbys(&s)));
+			pump(&s, sooner(sooner(s.give_retry_ms ?
+					       (int)s.give_retry_ms : -1,
+					       start_due_standbys(&s)),
+					heir_reopen(&s)));
 			continue;
 		}
 		if (handle_exit(&s, c) == ESCALATE) {
