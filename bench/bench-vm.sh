@@ -93,7 +93,16 @@ ncpu=$(nproc)
 {
 	echo "date $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "kernel $(uname -r) ($(uname -v))"
-	echo "guest QEMU TCG (software emulation), $ncpu vCPUs, $(awk '/MemTotal/ { printf "%d MiB", $2 / 1024 }' /proc/meminfo) RAM, model \"$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)\""
+	case ${BENCH_ACCEL:-tcg} in
+	kvm*) echo "accel kvm" ;;
+	*) echo "accel tcg" ;;
+	esac
+	echo "accel_why ${BENCH_ACCEL:-tcg (not told by scripts/bench)}"
+	case ${BENCH_ACCEL:-tcg} in
+	kvm*) printf 'guest QEMU KVM (hardware virtualisation), ' ;;
+	*) printf 'guest QEMU TCG (software emulation), ' ;;
+	esac
+	echo "$ncpu vCPUs, $(awk '/MemTotal/ { printf "%d MiB", $2 / 1024 }' /proc/meminfo) RAM, model \"$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)\""
 	echo "host ${BENCH_HOST:-unknown}"
 	echo "quick $quick"
 	echo "erlang $(erl -noshell -eval 'io:format("OTP ~s, erts ~s", [erlang:system_info(otp_release), erlang:system_info(version)]), halt().' 2> /dev/null || echo none)"

@@ -224,6 +224,7 @@ def markdown(meta_path, rows_path, notes_path):
     out.append(f"* Date: {meta.get('date', '?')}")
     out.append(f"* Kernel: {meta.get('kernel', '?')}")
     out.append(f"* Machine: {meta.get('guest', '?')}; host: {meta.get('host', '?')}")
+    out.append(f"* Accelerator (scripts/vm-run): {meta.get('accel_why', '?')}")
     out.append(f"* Peers: Erlang {meta.get('erlang', '?')}; {meta.get('redis', '?')}")
     if meta.get("quick") == "1":
         out.append("* **BENCH_QUICK=1: tiny iteration counts, a smoke test; these figures mean nothing.**")
@@ -233,10 +234,14 @@ def markdown(meta_path, rows_path, notes_path):
                "runs, and as \"p99\" the rate of the slowest 1 % of runs (with "
                "few runs, the slowest). Ratio = median / the median of the "
                "section's first row (the base): for times above 1 is slower "
-               "than the base, for rates above 1 is faster. The guest is "
-               "emulated (QEMU TCG) on a host shared with other work: absolute "
-               "figures are many times those of real hardware and noisy; "
-               "compare the ratios.")
+               "than the base, for rates above 1 is faster. " +
+               ("The guest runs under KVM on a host shared with other work: "
+                "figures are close to real hardware's, but noisy; compare the "
+                "ratios."
+                if meta.get("accel") == "kvm" else
+                "The guest is emulated (QEMU TCG) on a host shared with other "
+                "work: absolute figures are many times those of real hardware "
+                "and noisy; compare the ratios."))
     out.append("")
     known = {s[0] for s in SECTIONS}
     for group in sorted({r["group"] for r in rows} - known):
