@@ -1,11 +1,14 @@
 # etsmgr top-level Makefile: the module (Kbuild), userspace, selftests, and
 # the test and lint entry points. See README.md and DESIGN section 6.
 #
-#   make              module/etsmgr.ko, userspace, selftests
+#   make              module/etsmgr.ko (KERNEL=6.12 for another kernel),
+#                     userspace, selftests
+#   make modules      etsmgr.ko for each kernel of the suite (6.1, 6.12)
 #   make demo         the seed's scenarios end to end, in a VM
 #   make check        deps, build, lint, host unit tests (doc/header drift
-#                     too), make deb, selftests in a VM (packaging_test.sh
-#                     installs the .debs there)
+#                     too), make deb, the selftests in a VM on each kernel
+#                     of the suite (KERNELS=6.1 narrows it;
+#                     packaging_test.sh installs the .debs there)
 #   make lint         checkpatch --strict, sparse, W=1
 #   make check-debug  compile against 6.12, then the selftests on a
 #                     KASAN/lockdep/kmemleak kernel
@@ -23,7 +26,13 @@
 #                     errors), man pages (mandoc -Tlint), header/doc drift
 #   make deb          Debian packages in build/deb, checked by lintian
 
-KDIR ?= $(shell scripts/kdir)
+# The kernel `make module` builds for: KERNEL=6.12 (a release or its
+# leading part) chooses; the default is the running kernel's headers, else
+# Debian 12's default line (scripts/kernels --default), never silently the
+# newest header set.  `make modules` and `make check` build for every
+# kernel of the suite (scripts/kernels; KERNELS=6.1 narrows it).
+KERNEL ?=
+KDIR ?= $(shell KERNEL='$(KERNEL)' scripts/kdir)
 CC ?= gcc
 MAKEFLAGS += --no-print-directory
 
@@ -51,7 +60,13 @@ all: module userspace selftests
 
 module:
 	@test -n "$(KDIR)" || { echo "make: no kernel headers found (run scripts/deps)" >&2; exit 1; }
+	@echo "module: etsmgr.ko for $(KDIR) (KERNEL=... chooses another)"
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+# etsmgr.ko for every kernel of the suite, in build/kernels/<release>/.
+.PHONY: modules
+modules:
+	scripts/build-module $$(scripts/kernels)
 
 userspace:
 	$(MAKE) -C userspace

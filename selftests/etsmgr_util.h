@@ -985,16 +985,24 @@ static inline int ets_module_loaded(void)
 
 /*
  * After an rmmod that should have been refused went through, try to load
- * the module again from <dir of this binary>/../module/etsmgr.ko so that
- * the remaining tests can still run.
+ * the module again from $ETSMGR_KO (what scripts/vm-run loaded), else
+ * <dir of this binary>/../module/etsmgr.ko, so that the remaining tests
+ * can still run.
  */
 static inline void ets_try_reload(void)
 {
 	char exe[PATH_MAX], ko[PATH_MAX + 32];
 	char *argv[3] = { "insmod", ko, NULL };
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	const char *env = getenv("ETSMGR_KO");
+	ssize_t n;
 	char *slash;
 
+	if (env && *env && strlen(env) < sizeof(ko)) {
+		snprintf(ko, sizeof(ko), "%s", env);
+		ets_run_quiet(argv);
+		return;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n <= 0)
 		return;
 	exe[n] = '\0';
@@ -1064,10 +1072,12 @@ static inline int ets_file_contains(const char *path, const char *key, size_t le
 }
 
 /*
- * The .ko the running module was loaded from, next to this binary:
- * ../module/etsmgr.ko or ../module/debug/etsmgr.ko (scripts/vm-run
- * --debug). Picked by its modinfo: "srcversion=<loaded one's>\0" when
- * the module has a srcversion, else "vermagic=<running release> ".
+ * The .ko the running module was loaded from: $ETSMGR_KO (scripts/vm-run
+ * names the module it loaded, one per kernel of the suite) when it fits,
+ * else next to this binary: ../module/etsmgr.ko or
+ * ../module/debug/etsmgr.ko (scripts/vm-run --debug). Picked by its
+ * modinfo: "srcversion=<loaded one's>\0" when the module has a
+ * srcversion, else "vermagic=<running release> ".
  * Returns -1 unless exactly one candidate fits.
  */
 static inline int ets_find_loaded_ko(char *ko, size_t len)
@@ -1077,6 +1087,7 @@ static inline int ets_find_loaded_ko(char *ko, size_t len)
 	};
 	char exe[PATH_MAX], sv[64], key[128], path[PATH_MAX + 32];
 	unsigned int k, found = 0;
+	const char *env;
 	struct utsname u;
 	size_t keylen;
 	ssize_t n;
@@ -1090,6 +1101,12 @@ static inline int ets_find_loaded_ko(char *ko, size_t len)
 			return -1;
 		snprintf(key, sizeof(key), "vermagic=%s ", u.release);
 		keylen = strlen(key);
+	}
+	env = getenv("ETSMGR_KO");
+	if (env && *env && strlen(env) < len &&
+	    ets_file_contains(env, key, keylen)) {
+		snprintf(ko, len, "%s", env);
+		return 0;
 	}
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n <= 0)
