@@ -17,7 +17,6 @@ set -uo pipefail
 dir=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 ctl=${ETSMGRCTL:-$dir/../userspace/etsmgrctl/etsmgrctl}
 tool=$dir/ets-tool
-unchroot=$dir/ct-unchroot
 prefix=cttest.$$.
 ct_kuid=100000
 
@@ -29,7 +28,7 @@ if [ ! -c /dev/etsmgr ]; then
 	echo "1..0 # SKIP no /dev/etsmgr: the module is not loaded"
 	exit 4
 fi
-for cmd in unshare nsenter setpriv python3; do
+for cmd in unshare nsenter setpriv; do
 	if ! command -v "$cmd" > /dev/null; then
 		echo "1..0 # SKIP no $cmd"
 		exit 4
@@ -63,6 +62,14 @@ cleanup() {
 trap cleanup EXIT
 
 . "$dir/tap.sh"
+
+# The container's root is host uid $ct_kuid: it runs copies it can reach
+# wherever the checkout is (under a 0700 home, say).
+ctl=$(reachable "$ctl") && tool=$(reachable "$tool") || {
+	echo "not ok 1 copies of etsmgrctl and ets-tool for the container"
+	echo "1..1"
+	exit 1
+}
 
 # Wait up to 20 s for a line matching a regex in FILE.
 wait_for_line() { # FILE REGEX
@@ -124,7 +131,7 @@ child_of() { # PID
 ct_start() {
 	local tries map
 
-	"$unchroot" unshare --user --ipc --pid --mount --fork --mount-proc \
+	unshare --user --ipc --pid --mount --fork --mount-proc \
 		--kill-child -- sleep 1000 > "$tmp/ct.out" 2>&1 &
 	ct_unshare=$!
 	for ((tries = 0; tries < 200; tries++)); do

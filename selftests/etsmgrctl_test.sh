@@ -57,6 +57,12 @@ trap cleanup EXIT
 # ------------------------------------------------------------------ TAP
 
 . "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/tap.sh"
+# uid 65534 runs a copy it can reach wherever the checkout is.
+nobody_ctl=$(reachable "$ctl") || {
+	echo "not ok 1 a copy of $ctl for uid 65534"
+	echo "1..1"
+	exit 1
+}
 
 # Say what the last run() gave, for a failure's detail.
 # Wait up to 20 s for a line matching a regex in FILE.
@@ -249,9 +255,9 @@ test_info_none_of_ours() {
 
 # uid 65534 owns no table and sees no one else's: nothing at all.
 test_info_empty() {
-	run "${nobody[@]}" "$ctl" info
+	run "${nobody[@]}" "$nobody_ctl" info
 	[ $rc -eq 0 ] && [ -z "$out" ] && [ -z "$err" ] || { show; return 1; }
-	run "${nobody[@]}" "$ctl" -j info
+	run "${nobody[@]}" "$nobody_ctl" -j info
 	[ $rc -eq 0 ] && expect "-j info as uid 65534" "[]" "$out" ||
 		{ show; return 1; }
 }
@@ -311,7 +317,7 @@ test_info_held_exited() {
 }
 
 test_info_hidden_from_nobody() {
-	run "${nobody[@]}" "$ctl" info
+	run "${nobody[@]}" "$nobody_ctl" info
 	[ $rc -eq 0 ] && ! grep -q "^$prefix" <<< "$out" || { show; return 1; }
 }
 
@@ -413,7 +419,7 @@ assert s["bytes"] >= 3 * '"$page"' and s["load_time_ns"] > 0, s' <<< "$out"
 test_delete_as_nobody() {
 	local b=${prefix}b
 
-	run "${nobody[@]}" "$ctl" delete "$b"
+	run "${nobody[@]}" "$nobody_ctl" delete "$b"
 	[ $rc -eq 1 ] && [ -z "$out" ] || { show; return 1; }
 	expect "stderr" \
 		"etsmgrctl: delete $b: Operation not permitted (needs CAP_SYS_ADMIN)" \
@@ -466,7 +472,7 @@ test_delete_bad_name() {
 # ------------------------------------------------------------- monitor
 
 test_monitor_as_nobody() {
-	run "${nobody[@]}" "$ctl" monitor --count 1
+	run "${nobody[@]}" "$nobody_ctl" monitor --count 1
 	[ $rc -eq 1 ] && [ -z "$out" ] || { show; return 1; }
 	expect "stderr" \
 		"etsmgrctl: monitor: Operation not permitted (needs CAP_SYS_ADMIN)" \
@@ -586,7 +592,7 @@ test_dump_json() {
 test_dump_as_nobody() {
 	local r=${prefix}r
 
-	run "${nobody[@]}" "$ctl" dump "$r"
+	run "${nobody[@]}" "$nobody_ctl" dump "$r"
 	[ $rc -eq 1 ] && [ -z "$out" ] || { show; return 1; }
 	expect "stderr" \
 		"etsmgrctl: dump $r: Operation not permitted (needs CAP_SYS_ADMIN)" \

@@ -137,52 +137,11 @@ static int ct_write_map(pid_t pid, const char *which)
 	return ret;
 }
 
-/*
- * vm-run runs the tests chrooted into the guest's root, and the kernel
- * refuses a user namespace to a chrooted process (EPERM). In a mount
- * namespace of its own, do what switch_root does: move the guest's root
- * onto the namespace's root and enter it, so that it is chrooted no more.
- * Nothing to do on a machine that runs the tests unchrooted.
- */
-static int ct_unchroot(void)
-{
-	struct stat self, init;
-	int root, k;
-
-	if (stat("/", &self) || stat("/proc/1/root/", &init))
-		return -1;
-	if (self.st_dev == init.st_dev && self.st_ino == init.st_ino)
-		return 0;
-	if (unshare(CLONE_NEWNS) ||
-	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
-		return -1;
-	root = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (root < 0)
-		return -1;
-	/* Climb from the guest's root up to the namespace's. */
-	if (chdir("/") || chroot("/proc"))
-		goto err_close;
-	for (k = 0; k < 16; k++)
-		if (chdir(".."))
-			goto err_close;
-	if (chroot(".") || fchdir(root) ||
-	    mount(".", "/", NULL, MS_MOVE, NULL) || chroot(".") || chdir("/"))
-		goto err_close;
-	close(root);
-	return 0;
-
-err_close:
-	close(root);
-	return -1;
-}
-
 static void ct_child(int flags, ct_fn fn, struct ct_shm *s)
 {
 	int status;
 	pid_t pid;
 
-	if ((flags & CLONE_NEWUSER) && ct_unchroot())
-		_exit(ETS_CHILD_SETUP_FAILED);
 	if (unshare(flags) < 0)
 		_exit(ETS_CHILD_SETUP_FAILED);
 	s->unshared = 1;

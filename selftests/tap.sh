@@ -23,6 +23,18 @@ not_ok() { # NAME [DETAIL...]
 	done
 }
 
+# reachable PROGRAM: print the path of a copy of PROGRAM that every uid
+# may run, for commands run as another uid or as a container's root: the
+# checkout may lie under a 0700 home (/root) that they cannot enter.  The
+# copy is in $tmp/pub; $tmp becomes traversable (0711), not listable.
+reachable() {
+	local pub=$tmp/pub
+
+	chmod 0711 "$tmp" && mkdir -p "$pub" && chmod 0755 "$pub" &&
+		install -m 0755 "$1" "$pub/${1##*/}" || return 1
+	printf '%s\n' "$pub/${1##*/}"
+}
+
 skip() { # NAME REASON
 	count=$((count + 1))
 	echo "ok $count $1 # SKIP $2"
