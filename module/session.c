@@ -134,9 +134,14 @@ static const struct ipc_namespace *etsmgr_current_ns(void)
  */
 #define ETSMGR_ATTACH_NEED_PIN	1
 
-/* The answer of an ATTACH, and what undoing it needs. */
+/*
+ * The answer of an ATTACH, and what undoing it needs: the table by id and
+ * generation, never by pointer, since another thread of the session may
+ * delete (and free) it as soon as etsmgr_lock is dropped.
+ */
 struct etsmgr_attach_done {
-	struct etsmgr_table *table;
+	u64 id;
+	u64 generation;
 	u32 result;
 	u32 prev_reason;
 	s32 prev_status;
@@ -200,14 +205,17 @@ static int etsmgr_attach_locked(struct etsmgr_session *session,
 				       ETSMGR_EVENT_CREATED);
 		done->result = ETSMGR_RESULT_CREATED;
 	}
-	done->table = table;
+	done->id = table->id;
+	done->generation = table->generation;
 	etsmgr_attach_fill(arg, table, done->result);
 	return 0;
 }
 
 /*
  * The caller could not be told: put things back as they were. A table
- * that was deleted or changed owner meanwhile is left alone.
+ * that was deleted or changed owner meanwhile (another generation) is
+ * left alone. An undone reclaim keeps its generation: the token is never
+ * lowered, so it is never reused.
  */
 static void etsmgr_attach_undo(struct etsmgr_session *session,
 			       const struct etsmgr_attach_done *done)
@@ -216,8 +224,9 @@ static void etsmgr_attach_undo(struct etsmgr_session *session,
 	struct etsmgr_table *table;
 
 	mutex_lock(&etsmgr_lock);
-	table = etsmgr_table_find_id(ns, done->table->id);
-	if (table != done->table || table->owner != session)
+	table = etsmgr_table_find_id(ns, done->id);
+	if (!table || table->generation != done->generation ||
+	    table->owner != session)
 		goto out;
 	if (done->result == ETSMGR_RESULT_CREATED) {
 		etsmgr_table_destroy(table);
@@ -227,7 +236,6 @@ static void etsmgr_attach_undo(struct etsmgr_session *session,
 		etsmgr_table_release(table, done->prev_reason,
 				     done->prev_status);
 		table->transfer_time_ns = done->prev_transfer_time_ns;
-		table->generation--;
 		etsmgr_counters.reclaimed--;
 	}
 out:
