@@ -19,6 +19,7 @@
 #include <linux/mutex.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
+#include <linux/wait.h>
 #include <uapi/linux/etsmgr.h>
 
 struct file;
@@ -38,7 +39,9 @@ struct poll_table_struct;
  * @node: entry in etsmgr_sessions, newest first.
  * @pid: thread-group pid of the process that opened it.
  * @uid: euid of the process that opened it.
- * @received: notices of tables handed to it (handoff.c), oldest first.
+ * @received: notices of tables handed to it (handoff.c), oldest first;
+ *	at most one per table, so never more than max_tables.
+ * @wq: woken when a notice is queued to this session.
  */
 struct etsmgr_session {
 	struct list_head tables;
@@ -46,6 +49,7 @@ struct etsmgr_session {
 	struct pid *pid;
 	kuid_t uid;
 	struct list_head received;
+	wait_queue_head_t wq;
 };
 
 /**

@@ -9,6 +9,11 @@
  * compared by struct pid. A process's session is its most recently opened
  * live one. A table only goes to a process in its own IPC namespace.
  *
+ * A session keeps at most one notice per table: handing a table again to
+ * a session that has not received it yet replaces the older notice, so
+ * GIVE back and forth cannot grow kernel memory (charged to the caller's
+ * memory cgroup), and only the receiving session is woken.
+ *
  * Locking: under etsmgr_lock (see etsmgr.h), which also guards each
  * session's list of notices.
  */
@@ -112,9 +117,23 @@ static int etsmgr_process_may_hold(struct pid *pid,
 	return 0;
 }
 
+/* @session's notice of the table @id not yet received, if any. */
+static struct etsmgr_notice *etsmgr_notice_find(struct etsmgr_session *session,
+						u64 id)
+{
+	struct etsmgr_notice *notice;
+
+	lockdep_assert_held(&etsmgr_lock);
+	list_for_each_entry(notice, &session->received, node)
+		if (notice->received.id == id)
+			return notice;
+	return NULL;
+}
+
 /*
- * Make @to own the owned @table and queue it a notice. The notice is
- * allocated first, so that a failure changes nothing.
+ * Make @to own the owned @table and queue it a notice, or bring its
+ * pending notice of @table up to date. A new notice is allocated first,
+ * so that a failure changes nothing.
  */
 static int etsmgr_hand(struct etsmgr_table *table, struct etsmgr_session *to,
 		       u32 how, u64 data, struct pid *from, u32 event)
@@ -123,9 +142,16 @@ static int etsmgr_hand(struct etsmgr_table *table, struct etsmgr_session *to,
 	struct etsmgr_received *r;
 
 	lockdep_assert_held(&etsmgr_lock);
-	notice = kzalloc(sizeof(*notice), GFP_KERNEL);
-	if (!notice)
-		return -ENOMEM;
+	notice = etsmgr_notice_find(to, table->id);
+	if (notice) {
+		list_del(&notice->node);
+		put_pid(notice->from);
+		memset(&notice->received, 0, sizeof(notice->received));
+	} else {
+		notice = kzalloc(sizeof(*notice), GFP_KERNEL_ACCOUNT);
+		if (!notice)
+			return -ENOMEM;
+	}
 	/* @from may be the owner pid dropped below. */
 	notice->from = get_pid(from);
 
@@ -145,7 +171,7 @@ static int etsmgr_hand(struct etsmgr_table *table, struct etsmgr_session *to,
 	r->exit_reason = table->exit_reason;
 	r->exit_status = table->exit_status;
 	list_add_tail(&notice->node, &to->received);
-	etsmgr_sessions_wake();
+	wake_up_all(&to->wq);
 	return 0;
 }
 

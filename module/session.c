@@ -23,7 +23,10 @@
 
 #include "etsmgr.h"
 
-/* Sessions poll on it for a change of the manager's state or a notice. */
+/*
+ * Sessions poll on it for a change of the manager's state; a notice wakes
+ * its own session's wq only.
+ */
 static DECLARE_WAIT_QUEUE_HEAD(etsmgr_session_wq);
 LIST_HEAD(etsmgr_sessions);
 
@@ -37,6 +40,7 @@ int etsmgr_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	INIT_LIST_HEAD(&session->tables);
 	INIT_LIST_HEAD(&session->received);
+	init_waitqueue_head(&session->wq);
 	session->uid = current_euid();
 
 	mutex_lock(&etsmgr_lock);
@@ -71,6 +75,7 @@ __poll_t etsmgr_poll(struct file *file, struct poll_table_struct *wait)
 	__poll_t mask = 0;
 
 	poll_wait(file, &etsmgr_session_wq, wait);
+	poll_wait(file, &session->wq, wait);
 	if (READ_ONCE(etsmgr_manager_state) != ETSMGR_MANAGER_RUNNING)
 		mask |= EPOLLPRI | EPOLLHUP;
 	if (!list_empty_careful(&session->received))

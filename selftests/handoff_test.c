@@ -484,6 +484,92 @@ TEST_F(handoff, heir_is_another_session_of_the_same_process)
 	close(heir);
 }
 
+/* Count and empty a session's notices; the data of the last one in *@data. */
+static int drain_notices(int fd, __u64 id, __u64 *data)
+{
+	struct etsmgr_received r;
+	int got = 0;
+
+	while (ets_ioctl(fd, ETSMGR_IOC_RECEIVE, &r) == 0) {
+		if (r.id != id)
+			return -1;
+		*data = r.data;
+		got++;
+	}
+	return got;
+}
+
+#define PINGPONG_ROUNDS 1000
+
+/*
+ * GIVE back and forth between two processes whose sessions never RECEIVE:
+ * each session keeps one notice of the table, the newest, however often
+ * the table comes back (on main every GIVE queued one more, unaccounted:
+ * any user could grow kernel memory without bound).
+ */
+TEST_F(handoff, give_back_and_forth_keeps_one_notice_per_table)
+{
+	const char *n = ETS_NAME("t");
+	struct etsmgr_attach a;
+	int fd, ping[2], pong[2], child_pidfd, k, got, st;
+	struct { int got; __u64 data; int err; } *res;
+	__u64 data = 0;
+	pid_t pid;
+	char c;
+
+	ETS_REQUIRE_DEVICE();
+	res = ets_shared_alloc(sizeof(*res));
+	ASSERT_NE(NULL, res);
+	ASSERT_EQ(0, pipe2(ping, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(pong, O_CLOEXEC));
+	fd = ets_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ets_create(fd, n, ETSMGR_ACCESS_PRIVATE, 4096, &a));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int mine = ets_open(), parent = pidfd_open(getppid());
+
+		if (mine < 0 || parent < 0)
+			_exit(ETS_CHILD_SETUP_FAILED);
+		if (write(pong[1], "r", 1) != 1)
+			_exit(ETS_CHILD_SETUP_FAILED);
+		for (k = 0; k < PINGPONG_ROUNDS; k++) {
+			if (read(ping[0], &c, 1) != 1)
+				_exit(ETS_CHILD_SETUP_FAILED);
+			res->err = handoff(mine, ETSMGR_IOC_GIVE, a.id, parent,
+					   2 * k + 1);
+			if (res->err || write(pong[1], "p", 1) != 1)
+				_exit(1);
+		}
+		res->got = drain_notices(mine, a.id, &res->data);
+		_exit(0);
+	}
+	child_pidfd = pidfd_open(pid);
+	ASSERT_LE(0, child_pidfd);
+	ASSERT_EQ(1, read(pong[0], &c, 1));
+	for (k = 0; k < PINGPONG_ROUNDS; k++) {
+		ASSERT_EQ(0, handoff(fd, ETSMGR_IOC_GIVE, a.id, child_pidfd,
+				     2 * k)) {
+			TH_LOG("GIVE %d to the child", 2 * k);
+		}
+		ASSERT_EQ(1, write(ping[1], "g", 1));
+		ASSERT_EQ(1, read(pong[0], &c, 1)) {
+			TH_LOG("the child's GIVE %d: %d", 2 * k + 1, res->err);
+		}
+	}
+	got = drain_notices(fd, a.id, &data);
+	st = ets_wait(pid);
+	EXPECT_EQ(0, st);
+	EXPECT_EQ(1, got);
+	EXPECT_EQ((__u64)(2 * PINGPONG_ROUNDS - 1), data);
+	EXPECT_EQ(1, res->got);
+	EXPECT_EQ((__u64)(2 * PINGPONG_ROUNDS - 2), res->data);
+	EXPECT_EQ(0, ets_delete_id(fd, a.id));
+	close(child_pidfd);
+	close(fd);
+}
+
 TEST_F(handoff, handoff_bad_flags_reserved_einval)
 {
 	struct etsmgr_handoff h = { .id = 1, .pidfd = -1 };
