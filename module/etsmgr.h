@@ -169,7 +169,7 @@ void etsmgr_ns_exit(void);
 /* registry.c */
 int etsmgr_check_name(const char *name);
 struct etsmgr_table *etsmgr_table_find_name(const struct ipc_namespace *ns,
-					    const char *name);
+					    kuid_t uid, const char *name);
 struct etsmgr_table *etsmgr_table_find_id(const struct ipc_namespace *ns,
 					  u64 id);
 struct etsmgr_table *etsmgr_table_next(const struct ipc_namespace *ns,
@@ -193,6 +193,7 @@ void etsmgr_table_release(struct etsmgr_table *table, u32 reason,
 bool etsmgr_may_admin(void);
 bool etsmgr_may_admin_uid(kuid_t uid);
 bool etsmgr_may_use(const struct etsmgr_table *table);
+bool etsmgr_may_map(const struct etsmgr_table *table);
 void etsmgr_registry_exit(void);
 
 /* drain.c */

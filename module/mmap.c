@@ -33,7 +33,7 @@ static int etsmgr_mmap_check(const struct etsmgr_table *table,
 		return -EINVAL;
 	if (table->owner == session)
 		return 0;
-	if (table->access == ETSMGR_ACCESS_PRIVATE || !etsmgr_may_use(table))
+	if (table->access == ETSMGR_ACCESS_PRIVATE || !etsmgr_may_map(table))
 		return -EACCES;
 	if (table->access == ETSMGR_ACCESS_PROTECTED) {
 		if (vma->vm_flags & VM_WRITE)

@@ -87,6 +87,7 @@ static const struct nla_policy etsmgr_genl_policy[ETSMGR_A_MAX + 1] = {
 	[ETSMGR_A_TABLE_ID] = NLA_POLICY_MIN(NLA_U64, 1),
 	[ETSMGR_A_TABLE_NAME] = { .type = NLA_NUL_STRING,
 				  .len = ETSMGR_NAME_MAX - 1 },
+	[ETSMGR_A_TABLE_UID] = { .type = NLA_U32 },
 	[ETSMGR_A_DRAIN_DISCARD] = { .type = NLA_FLAG },
 };
 
@@ -167,10 +168,26 @@ static struct etsmgr_table *etsmgr_genl_find(struct genl_info *info)
 {
 	struct nlattr *id_attr = info->attrs[ETSMGR_A_TABLE_ID];
 	struct nlattr *name_attr = info->attrs[ETSMGR_A_TABLE_NAME];
+	struct nlattr *uid_attr = info->attrs[ETSMGR_A_TABLE_UID];
 	struct etsmgr_table *table;
+	kuid_t uid = current_euid();
 	const char *name;
 
 	lockdep_assert_held(&etsmgr_lock);
+	if (uid_attr) {
+		/* Names are per uid: this one names another uid's table. */
+		if (id_attr) {
+			NL_SET_ERR_MSG_ATTR(info->extack, uid_attr,
+					    "ETSMGR_A_TABLE_UID goes with a name, not an id");
+			return ERR_PTR(-EINVAL);
+		}
+		uid = make_kuid(current_user_ns(), nla_get_u32(uid_attr));
+		if (!uid_valid(uid)) {
+			NL_SET_ERR_MSG_ATTR(info->extack, uid_attr,
+					    "uid not mapped in the caller's user namespace");
+			return ERR_PTR(-EINVAL);
+		}
+	}
 	if (!id_attr == !name_attr) {
 		NL_SET_ERR_MSG_MOD(info->extack,
 				   "name the table by ETSMGR_A_TABLE_ID or ETSMGR_A_TABLE_NAME, not both");
@@ -186,7 +203,7 @@ static struct etsmgr_table *etsmgr_genl_find(struct genl_info *info)
 					    "table names are 1-63 bytes of [A-Za-z0-9._:-]");
 			return ERR_PTR(-EINVAL);
 		}
-		table = etsmgr_table_find_name(etsmgr_genl_ns(), name);
+		table = etsmgr_table_find_name(etsmgr_genl_ns(), uid, name);
 	}
 	if (!table) {
 		NL_SET_ERR_MSG_MOD(info->extack, "no such table");

@@ -77,20 +77,30 @@ int etsmgr_check_name(const char *name)
 	return 0;
 }
 
-static u32 etsmgr_name_hash(const struct ipc_namespace *ns, const char *name)
+/* Names are scoped per (IPC namespace, uid): the hash covers all three. */
+static u32 etsmgr_name_hash(const struct ipc_namespace *ns, kuid_t uid,
+			    const char *name)
 {
-	return full_name_hash(ns, name, strlen(name));
+	return full_name_hash(ns, name, strlen(name)) ^
+	       hash_32(__kuid_val(uid), 32);
 }
 
+/**
+ * etsmgr_table_find_name() - the table @uid calls @name in @ns
+ * @ns: an IPC namespace
+ * @uid: the table's uid: a name never matches another uid's table
+ * @name: a name checked by etsmgr_check_name()
+ */
 struct etsmgr_table *etsmgr_table_find_name(const struct ipc_namespace *ns,
-					    const char *name)
+					    kuid_t uid, const char *name)
 {
 	struct etsmgr_table *table;
 
 	lockdep_assert_held(&etsmgr_lock);
 	hash_for_each_possible(etsmgr_names, table, name_node,
-			       etsmgr_name_hash(ns, name))
-		if (table->ns->ipc_ns == ns && !strcmp(table->name, name))
+			       etsmgr_name_hash(ns, uid, name))
+		if (table->ns->ipc_ns == ns && uid_eq(table->uid, uid) &&
+		    !strcmp(table->name, name))
 			return table;
 	return NULL;
 }
@@ -195,7 +205,7 @@ static int etsmgr_table_insert(struct etsmgr_table *table,
 	table->ns->tables++;
 	table->ns->bytes += table->size;
 	hash_add(etsmgr_names, &table->name_node,
-		 etsmgr_name_hash(ns, table->name));
+		 etsmgr_name_hash(ns, table->uid, table->name));
 
 	if (!etsmgr_counters.tables)
 		__module_get(THIS_MODULE);
@@ -233,7 +243,8 @@ static void etsmgr_table_remove(struct etsmgr_table *table)
 /**
  * etsmgr_table_create() - create a table and add it to the registry
  * @ns: the creator's IPC namespace
- * @name: a name checked by etsmgr_check_name(), not in use in @ns
+ * @name: a name checked by etsmgr_check_name(), not in use in @ns by the
+ *	caller's euid, which becomes the table's uid
  * @size: requested size in bytes, rounded up to whole pages
  * @access: a valid enum etsmgr_access
  * @pin: see etsmgr_ns_get()
@@ -284,7 +295,13 @@ struct etsmgr_table *etsmgr_table_create(const struct ipc_namespace *ns,
 		goto err_id;
 	}
 	table->shmem = shmem;
-	table->uid = file_inode(shmem)->i_uid;
+	/*
+	 * The euid, which every check compares with, not the fsuid that
+	 * shmem gave the inode; the inode carries it for ADOPT after a
+	 * reload.
+	 */
+	table->uid = current_euid();
+	file_inode(shmem)->i_uid = table->uid;
 
 	err = etsmgr_table_insert(table, ns, pin);
 	if (err)
@@ -326,7 +343,8 @@ struct etsmgr_table *etsmgr_table_adopt(const struct ipc_namespace *ns,
 	int err;
 
 	lockdep_assert_held(&etsmgr_lock);
-	if (etsmgr_table_find_name(ns, name) || xa_load(&etsmgr_ids, id))
+	if (etsmgr_table_find_name(ns, file_inode(shmem)->i_uid, name) ||
+	    xa_load(&etsmgr_ids, id))
 		return ERR_PTR(-EEXIST);
 	err = etsmgr_check_limits(ns, size);
 	if (err)
@@ -500,10 +518,20 @@ bool etsmgr_may_admin_uid(kuid_t uid)
 	       ns_capable(user_ns, CAP_SYS_ADMIN);
 }
 
-/* May the caller reclaim, inspect or (per access mode) map @table? */
+/* May the caller inspect @table: its own uid's, or as an administrator? */
 bool etsmgr_may_use(const struct etsmgr_table *table)
 {
 	return uid_eq(current_euid(), table->uid) || etsmgr_may_admin();
+}
+
+/*
+ * May the caller map @table without owning it (per its access mode)? Only
+ * processes of the table's own uid: an administrator inspects and deletes
+ * other uids' tables, and takes one only by an explicit ATTACH.
+ */
+bool etsmgr_may_map(const struct etsmgr_table *table)
+{
+	return uid_eq(current_euid(), table->uid);
 }
 
 /* Called at module exit, when no table can be left (they pin the module). */

@@ -164,9 +164,31 @@ static void etsmgr_attach_fill(struct etsmgr_attach *arg,
 	arg->result = result;
 	arg->exit_reason = table->exit_reason;
 	arg->exit_status = table->exit_status;
+	arg->uid = from_kuid_munged(current_user_ns(), table->uid);
 }
 
-static int etsmgr_attach_locked(struct etsmgr_session *session,
+/*
+ * The uid whose table an ATTACH or a reference names: the caller's euid,
+ * or with @explicit the uid @uid of the caller's user namespace, which
+ * must be the caller's own or need CAP_SYS_ADMIN over the namespace.
+ */
+static int etsmgr_named_uid(bool explicit, u32 uid, kuid_t *kuid)
+{
+	if (!explicit) {
+		if (uid)
+			return -EINVAL;
+		*kuid = current_euid();
+		return 0;
+	}
+	*kuid = make_kuid(current_user_ns(), uid);
+	if (!uid_valid(*kuid))
+		return -EINVAL;
+	if (!uid_eq(*kuid, current_euid()) && !etsmgr_may_admin())
+		return -EPERM;
+	return 0;
+}
+
+static int etsmgr_attach_locked(struct etsmgr_session *session, kuid_t uid,
 				struct etsmgr_attach *arg,
 				struct etsmgr_attach_done *done,
 				struct file **pin)
@@ -177,12 +199,10 @@ static int etsmgr_attach_locked(struct etsmgr_session *session,
 	lockdep_assert_held(&etsmgr_lock);
 	if (etsmgr_manager_state != ETSMGR_MANAGER_RUNNING)
 		return -ESHUTDOWN;
-	table = etsmgr_table_find_name(ns, arg->name);
+	table = etsmgr_table_find_name(ns, uid, arg->name);
 	if (table) {
 		if (arg->flags & ETSMGR_ATTACH_EXCL)
 			return -EEXIST;
-		if (!etsmgr_may_use(table))
-			return -EPERM;
 		if (table->owner && table->owner != session)
 			return -EBUSY;
 		if (table->owner) {
@@ -253,6 +273,7 @@ static int etsmgr_ioctl_attach(struct etsmgr_session *session,
 	struct etsmgr_attach_done done = {};
 	struct file *pin = NULL;
 	struct etsmgr_attach arg;
+	kuid_t uid;
 	int err;
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
@@ -264,20 +285,26 @@ static int etsmgr_ioctl_attach(struct etsmgr_session *session,
 		return -EINVAL;
 	if (arg.access > ETSMGR_ACCESS_PUBLIC)
 		return -EINVAL;
-	if (arg.__pad || memchr_inv(arg.__reserved, 0, sizeof(arg.__reserved)))
+	if ((arg.flags & ETSMGR_ATTACH_UID) &&
+	    (arg.flags & ETSMGR_ATTACH_CREATE))
+		return -EINVAL;
+	if (memchr_inv(arg.__reserved, 0, sizeof(arg.__reserved)))
 		return -EINVAL;
 	err = etsmgr_check_name(arg.name);
 	if (err)
 		return err;
+	err = etsmgr_named_uid(arg.flags & ETSMGR_ATTACH_UID, arg.uid, &uid);
+	if (err)
+		return err;
 
 	mutex_lock(&etsmgr_lock);
-	err = etsmgr_attach_locked(session, &arg, &done, &pin);
+	err = etsmgr_attach_locked(session, uid, &arg, &done, &pin);
 	mutex_unlock(&etsmgr_lock);
 	if (err == ETSMGR_ATTACH_NEED_PIN) {
 		/* The first table of the namespace pins it: open outside. */
 		pin = etsmgr_ns_pin_open();
 		mutex_lock(&etsmgr_lock);
-		err = etsmgr_attach_locked(session, &arg, &done, &pin);
+		err = etsmgr_attach_locked(session, uid, &arg, &done, &pin);
 		mutex_unlock(&etsmgr_lock);
 	}
 	if (!IS_ERR_OR_NULL(pin))
@@ -292,24 +319,43 @@ static int etsmgr_ioctl_attach(struct etsmgr_session *session,
 	return 0;
 }
 
-/* Check a table reference copied from userspace: by id xor by name. */
-static int etsmgr_check_ref(const struct etsmgr_ref *ref)
+/*
+ * Check a table reference copied from userspace: by id xor by name, the
+ * name the caller's euid's or, with ETSMGR_REF_UID, the named uid's (in
+ * *@uid).
+ */
+static int etsmgr_check_ref(const struct etsmgr_ref *ref, kuid_t *uid)
 {
-	if (ref->flags || ref->__pad ||
+	int err;
+
+	if ((ref->flags & ~ETSMGR_REF_VALID) ||
 	    memchr_inv(ref->__reserved, 0, sizeof(ref->__reserved)))
 		return -EINVAL;
 	if (ref->id)
-		return ref->name[0] ? -EINVAL : 0;
-	return etsmgr_check_name(ref->name);
+		return ref->name[0] || ref->flags || ref->uid ? -EINVAL : 0;
+	err = etsmgr_check_name(ref->name);
+	if (err)
+		return err;
+	return etsmgr_named_uid(ref->flags & ETSMGR_REF_UID, ref->uid, uid);
 }
 
-static struct etsmgr_table *etsmgr_find_ref(const struct etsmgr_ref *ref)
+/*
+ * The table @ref names, if the caller may know of it: another uid's
+ * table by id is as absent to a caller without CAP_SYS_ADMIN, as it is to
+ * netlink's GET_TABLE, so that ids do not reveal what others have.
+ */
+static struct etsmgr_table *etsmgr_find_ref(const struct etsmgr_ref *ref,
+					    kuid_t uid)
 {
 	const struct ipc_namespace *ns = etsmgr_current_ns();
+	struct etsmgr_table *table;
 
-	if (ref->id)
-		return etsmgr_table_find_id(ns, ref->id);
-	return etsmgr_table_find_name(ns, ref->name);
+	if (!ref->id)
+		return etsmgr_table_find_name(ns, uid, ref->name);
+	table = etsmgr_table_find_id(ns, ref->id);
+	if (table && !etsmgr_may_use(table))
+		return NULL;
+	return table;
 }
 
 static int etsmgr_ioctl_delete(struct etsmgr_session *session,
@@ -317,16 +363,17 @@ static int etsmgr_ioctl_delete(struct etsmgr_session *session,
 {
 	struct etsmgr_table *table;
 	struct etsmgr_ref ref;
+	kuid_t uid;
 	int err;
 
 	if (copy_from_user(&ref, uref, sizeof(ref)))
 		return -EFAULT;
-	err = etsmgr_check_ref(&ref);
+	err = etsmgr_check_ref(&ref, &uid);
 	if (err)
 		return err;
 
 	mutex_lock(&etsmgr_lock);
-	table = etsmgr_find_ref(&ref);
+	table = etsmgr_find_ref(&ref, uid);
 	if (!table)
 		err = -ENOENT;
 	else if (table->owner != session && !etsmgr_may_admin())
@@ -363,22 +410,21 @@ static int etsmgr_ioctl_info(struct etsmgr_session *session,
 	struct etsmgr_table *table;
 	struct etsmgr_info info;
 	struct etsmgr_ref ref;
+	kuid_t uid;
 	int err;
 
 	if (copy_from_user(&ref, &uinfo->ref, sizeof(ref)))
 		return -EFAULT;
-	err = etsmgr_check_ref(&ref);
+	err = etsmgr_check_ref(&ref, &uid);
 	if (err)
 		return err;
 
 	memset(&info, 0, sizeof(info));
 	info.ref = ref;
 	mutex_lock(&etsmgr_lock);
-	table = etsmgr_find_ref(&ref);
+	table = etsmgr_find_ref(&ref, uid);
 	if (!table)
 		err = -ENOENT;
-	else if (!etsmgr_may_use(table))
-		err = -EPERM;
 	else
 		etsmgr_info_fill(&info, table, session);
 	mutex_unlock(&etsmgr_lock);

@@ -370,6 +370,11 @@ TEST_F(access, public_other_process_read_write)
 	close(fd);
 }
 
+/*
+ * Names are per uid: root's held table is no table of uid 65534's name,
+ * so an ATTACH finds nothing and an ATTACH|CREATE makes uid 65534 a table
+ * of its own.
+ */
 TEST_F(access, other_uid_cannot_reclaim)
 {
 	const char *n = ETS_NAME("t");
@@ -378,6 +383,7 @@ TEST_F(access, other_uid_cannot_reclaim)
 		.op = ETS_OP_ATTACH,
 		.access = ETSMGR_ACCESS_PUBLIC,
 		.size = 4096,
+		.delete_after = 1,
 	};
 	struct etsmgr_attach a;
 	struct etsmgr_info i;
@@ -386,8 +392,16 @@ TEST_F(access, other_uid_cannot_reclaim)
 	ETS_REQUIRE_ROOT();
 	ASSERT_EQ(0, ets_make_held(n, ETSMGR_ACCESS_PUBLIC, 4096, 0, &a));
 	strcpy(pr.name, n);
-	EXPECT_EQ(EPERM, ets_probe_run(&pr));
+	EXPECT_EQ(ENOENT, ets_probe_run(&pr));
 	pr.flags = ETSMGR_ATTACH_CREATE;
+	EXPECT_EQ(0, ets_probe_run(&pr));
+	EXPECT_EQ(U32(ETSMGR_RESULT_CREATED), pr.a.result);
+	EXPECT_NE(a.id, pr.a.id);
+	EXPECT_EQ(U32(ETS_NOBODY), pr.a.uid);
+	EXPECT_EQ(0, pr.delete_ret);
+	/* uid 65534 may not name root's table explicitly. */
+	pr.flags = ETSMGR_ATTACH_UID;
+	pr.uid = 0;
 	EXPECT_EQ(EPERM, ets_probe_run(&pr));
 	/* Still held, untouched. */
 	fd = ets_open();
@@ -437,15 +451,17 @@ TEST_F(access, other_uid_cannot_delete)
 
 	ETS_REQUIRE_ROOT();
 	ASSERT_EQ(0, ets_make_held(n, ETSMGR_ACCESS_PUBLIC, 4096, 0, &a));
+	/* Another uid's table does not exist for uid 65534, by id or name. */
 	pr.op = ETS_OP_DELETE_ID;
 	pr.id = a.id;
-	EXPECT_EQ(EPERM, ets_probe_run(&pr));
+	EXPECT_EQ(ENOENT, ets_probe_run(&pr));
 	pr.op = ETS_OP_DELETE_NAME;
 	strcpy(pr.name, n);
-	EXPECT_EQ(EPERM, ets_probe_run(&pr));
+	EXPECT_EQ(ENOENT, ets_probe_run(&pr));
 	EXPECT_EQ(0, ets_cleanup(n));
 }
 
+/* ENOENT, as netlink's GET_TABLE: an id tells nobody what others have. */
 TEST_F(access, info_other_uid_eperm)
 {
 	const char *n = ETS_NAME("t");
@@ -457,10 +473,10 @@ TEST_F(access, info_other_uid_eperm)
 	owner_create(_metadata, &fd, n, ETSMGR_ACCESS_PUBLIC, 4096, &a);
 	pr.op = ETS_OP_INFO_ID;
 	pr.id = a.id;
-	EXPECT_EQ(EPERM, ets_probe_run(&pr));
+	EXPECT_EQ(ENOENT, ets_probe_run(&pr));
 	pr.op = ETS_OP_INFO_NAME;
 	strcpy(pr.name, n);
-	EXPECT_EQ(EPERM, ets_probe_run(&pr));
+	EXPECT_EQ(ENOENT, ets_probe_run(&pr));
 	EXPECT_EQ(0, ets_delete_id(fd, a.id));
 	close(fd);
 }
@@ -483,8 +499,17 @@ TEST_F(access, admin_reclaims_other_uid_table)
 	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	fd = ets_open();
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, ets_reclaim(fd, n, &a));
+	/*
+	 * Root's own name is root's: uid 65534's table is never matched by
+	 * it (main reclaimed it, without saying whose it was).
+	 */
+	EXPECT_EQ(-ENOENT, ets_reclaim(fd, n, &a));
+	/* Taking it over names the uid, and the reply says whose it is. */
+	ets_attach_init(&a, n, ETSMGR_ATTACH_UID, ETSMGR_ACCESS_PRIVATE, 0);
+	a.uid = ETS_NOBODY;
+	ASSERT_EQ(0, ets_ioctl(fd, ETSMGR_IOC_ATTACH, &a));
 	EXPECT_EQ(U32(ETSMGR_RESULT_RECLAIMED), a.result);
+	EXPECT_EQ(U32(ETS_NOBODY), a.uid);
 	EXPECT_EQ(id, a.id);
 	EXPECT_EQ(U64(2), a.generation);
 	EXPECT_EQ(U32(ETSMGR_EXIT_EXITED), a.exit_reason);
@@ -509,7 +534,9 @@ TEST_F(access, info_shows_other_uid_to_admin)
 				     ETS_AS_NOBODY));
 	fd = ets_open();
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, ets_info_name(fd, n, &i));
+	/* Root's name n is not uid 65534's n: root names the uid, or the id. */
+	EXPECT_EQ(-ENOENT, ets_info_name(fd, n, &i));
+	ASSERT_EQ(0, ets_info_id(fd, o.shm->a.id, &i));
 	EXPECT_EQ(U32(ETS_NOBODY), i.uid);
 	EXPECT_EQ(o.pid, i.owner_pid);
 	EXPECT_EQ(0, ets_owner_cmd(&o, ETS_CMD_DELETE, 0));
@@ -526,7 +553,7 @@ TEST_F(access, no_cap_sys_admin_cannot_reclaim_other_uid)
 		.access = ETSMGR_ACCESS_PRIVATE,
 	};
 	struct ets_owner o;
-	int st;
+	int st, fd;
 
 	ETS_REQUIRE_ROOT();
 	ASSERT_EQ(0, ets_owner_spawn(&o, n, ETSMGR_ACCESS_PUBLIC, 4096, 0,
@@ -535,13 +562,120 @@ TEST_F(access, no_cap_sys_admin_cannot_reclaim_other_uid)
 	ASSERT_TRUE(WIFEXITED(st));
 	/* uid 0 without CAP_SYS_ADMIN is just another uid. */
 	strcpy(pr.name, n);
+	EXPECT_EQ(ENOENT, ets_probe_run(&pr));
+	pr.flags = ETSMGR_ATTACH_UID;
+	pr.uid = ETS_NOBODY;
 	EXPECT_EQ(EPERM, ets_probe_run(&pr));
 	pr.op = ETS_OP_MMAP;
 	pr.off = o.shm->a.mmap_offset;
 	pr.len = 4096;
 	pr.prot = PROT_READ;
 	EXPECT_EQ(EACCES, ets_probe_run(&pr));
-	EXPECT_EQ(0, ets_cleanup(n));
+	fd = ets_open();
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, ets_delete_uid_name(fd, ETS_NOBODY, n));
+	close(fd);
+}
+
+/*
+ * A squatter cannot lock root out: uid 65534 owns "n" and keeps it, and
+ * root's ATTACH|CREATE of "n" makes root its own table (main: EBUSY, and
+ * root's daemon could not start).
+ */
+TEST_F(access, other_uid_owning_the_name_blocks_nobody)
+{
+	const char *n = ETS_NAME("t");
+	struct etsmgr_attach a;
+	struct ets_owner o;
+	int fd, err;
+
+	ETS_REQUIRE_ROOT();
+	ASSERT_EQ(0, ets_owner_spawn(&o, n, ETSMGR_ACCESS_PUBLIC, 4096, 0,
+				     ETS_AS_NOBODY));
+	fd = ets_open();
+	ASSERT_LE(0, fd);
+	err = ets_attach(fd, n, ETSMGR_ATTACH_CREATE, ETSMGR_ACCESS_PRIVATE,
+			 4096, &a);
+	ASSERT_EQ(0, err);
+	EXPECT_EQ(U32(ETSMGR_RESULT_CREATED), a.result);
+	EXPECT_EQ(U32(0), a.uid);
+	EXPECT_NE(o.shm->a.id, a.id);
+	EXPECT_EQ(0, ets_delete_id(fd, a.id));
+	EXPECT_EQ(0, ets_owner_cmd(&o, ETS_CMD_DELETE, 0));
+	ets_owner_exit(&o, 0);
+	close(fd);
+}
+
+/*
+ * A squatter's held public table is not root's to reclaim: root's
+ * ATTACH|CREATE of the same name creates root's own table, which uid
+ * 65534 cannot map (main reclaimed the attacker's table for root, and uid
+ * 65534 kept read-write access to what root's daemon then used).
+ */
+TEST_F(access, other_uid_held_public_table_is_not_reclaimed)
+{
+	const char *n = ETS_NAME("t");
+	struct ets_probe pr = {
+		.creds = ETS_AS_NOBODY,
+		.op = ETS_OP_MMAP,
+		.len = 4096,
+		.prot = PROT_READ | PROT_WRITE,
+	};
+	struct etsmgr_attach a;
+	struct ets_owner o;
+	__u64 squat_id;
+	int fd, st;
+
+	ETS_REQUIRE_ROOT();
+	ASSERT_EQ(0, ets_owner_spawn(&o, n, ETSMGR_ACCESS_PUBLIC, 4096, 0,
+				     ETS_AS_NOBODY));
+	squat_id = o.shm->a.id;
+	st = ets_owner_exit(&o, 0);
+	ASSERT_TRUE(WIFEXITED(st));
+	fd = ets_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ets_attach(fd, n, ETSMGR_ATTACH_CREATE,
+				ETSMGR_ACCESS_PUBLIC, 4096, &a));
+	EXPECT_EQ(U32(ETSMGR_RESULT_CREATED), a.result);
+	EXPECT_EQ(U32(0), a.uid);
+	EXPECT_EQ(U64(1), a.generation);
+	EXPECT_NE(squat_id, a.id);
+	pr.off = a.mmap_offset;
+	EXPECT_EQ(EACCES, ets_probe_run(&pr));
+	EXPECT_EQ(0, ets_delete_id(fd, a.id));
+	EXPECT_EQ(0, ets_delete_uid_name(fd, ETS_NOBODY, n));
+	close(fd);
+}
+
+/* Two uids each have a table "n": two tables, each found by its own uid. */
+TEST_F(access, two_uids_one_name_two_tables)
+{
+	const char *n = ETS_NAME("t");
+	struct ets_probe pr = {
+		.creds = ETS_AS_NOBODY,
+		.op = ETS_OP_INFO_NAME,
+	};
+	struct etsmgr_attach a;
+	struct etsmgr_info i;
+	struct ets_owner o;
+	int fd;
+
+	ETS_REQUIRE_ROOT();
+	ASSERT_EQ(0, ets_owner_spawn(&o, n, ETSMGR_ACCESS_PRIVATE, 4096, 0,
+				     ETS_AS_NOBODY));
+	owner_create(_metadata, &fd, n, ETSMGR_ACCESS_PRIVATE, 8192, &a);
+	ASSERT_EQ(0, ets_info_name(fd, n, &i));
+	EXPECT_EQ(a.id, i.id);
+	EXPECT_EQ(U32(0), i.uid);
+	strcpy(pr.name, n);
+	EXPECT_EQ(0, ets_probe_run(&pr));
+	EXPECT_EQ(o.shm->a.id, pr.info.id);
+	EXPECT_EQ(U32(ETS_NOBODY), pr.info.uid);
+	EXPECT_EQ(U64(4096), pr.info.size);
+	EXPECT_EQ(0, ets_delete_id(fd, a.id));
+	EXPECT_EQ(0, ets_owner_cmd(&o, ETS_CMD_DELETE, 0));
+	ets_owner_exit(&o, 0);
+	close(fd);
 }
 
 TEST_F(access, no_cap_sys_admin_reclaims_own_uid_table)

@@ -167,7 +167,7 @@ TEST_F(errors, excl_without_create_einval)
 TEST_F(errors, unknown_flag_bits_einval)
 {
 	static const __u32 flags[] = {
-		1U << 2, 1U << 31, ETSMGR_ATTACH_CREATE | (1U << 5),
+		1U << 3, 1U << 31, ETSMGR_ATTACH_CREATE | (1U << 5),
 		ETSMGR_ATTACH_CREATE | ETSMGR_ATTACH_EXCL | (1U << 16),
 		~ETSMGR_ATTACH_VALID, ~0U,
 	};
@@ -230,6 +230,7 @@ TEST_F(errors, access_out_of_range_on_reclaim_einval)
 	EXPECT_EQ(0, ets_cleanup(n));
 }
 
+/* A uid without ETSMGR_ATTACH_UID (the field was __pad before). */
 TEST_F(errors, nonzero_pad_einval)
 {
 	const char *n = ETS_NAME("t");
@@ -241,11 +242,15 @@ TEST_F(errors, nonzero_pad_einval)
 	ASSERT_LE(0, fd);
 	ets_attach_init(&a, n, ETSMGR_ATTACH_CREATE, ETSMGR_ACCESS_PRIVATE,
 			4096);
-	a.__pad = 1;
+	a.uid = 1;
 	EXPECT_EQ(-EINVAL, ets_ioctl(fd, ETSMGR_IOC_ATTACH, &a));
 	ets_attach_init(&a, n, ETSMGR_ATTACH_CREATE, ETSMGR_ACCESS_PRIVATE,
 			4096);
-	a.__pad = 0x80000000U;
+	a.uid = 0x80000000U;
+	EXPECT_EQ(-EINVAL, ets_ioctl(fd, ETSMGR_IOC_ATTACH, &a));
+	/* ETSMGR_ATTACH_UID takes a table over; it creates none. */
+	ets_attach_init(&a, n, ETSMGR_ATTACH_CREATE | ETSMGR_ATTACH_UID,
+			ETSMGR_ACCESS_PRIVATE, 4096);
 	EXPECT_EQ(-EINVAL, ets_ioctl(fd, ETSMGR_IOC_ATTACH, &a));
 	expect_no_table(_metadata, fd, n);
 	close(fd);
@@ -375,14 +380,22 @@ TEST_F(errors, ref_nonzero_flags_pad_reserved_einval)
 	ASSERT_EQ(0, ets_create(fd, n, ETSMGR_ACCESS_PRIVATE, 4096, &a));
 	for (byname = 0; byname < 2; byname++) {
 		ets_ref_init(&r, byname ? 0 : a.id, byname ? n : NULL);
-		r.flags = 1;
+		r.flags = 2;
 		EXPECT_EQ(-EINVAL, ets_delete_ref(fd, &r));
 		EXPECT_EQ(-EINVAL, ets_info_ref(fd, &r, NULL));
 		r.flags = 0;
-		r.__pad = 1;
+		/* A uid without ETSMGR_REF_UID (the field was __pad). */
+		r.uid = 1;
 		EXPECT_EQ(-EINVAL, ets_delete_ref(fd, &r));
 		EXPECT_EQ(-EINVAL, ets_info_ref(fd, &r, NULL));
-		r.__pad = 0;
+		r.uid = 0;
+		if (!byname) {
+			/* ETSMGR_REF_UID goes with a name only. */
+			r.flags = ETSMGR_REF_UID;
+			EXPECT_EQ(-EINVAL, ets_delete_ref(fd, &r));
+			EXPECT_EQ(-EINVAL, ets_info_ref(fd, &r, NULL));
+			r.flags = 0;
+		}
 		for (k = 0; k < ARRAY_SIZE(r.__reserved); k++) {
 			r.__reserved[k] = 1;
 			EXPECT_EQ(-EINVAL, ets_delete_ref(fd, &r)) {

@@ -161,6 +161,17 @@ static inline int ets_delete_name(int fd, const char *name)
 	return ets_delete_ref(fd, &r);
 }
 
+/* Delete the table @uid calls @name (ETSMGR_REF_UID). */
+static inline int ets_delete_uid_name(int fd, __u32 uid, const char *name)
+{
+	struct etsmgr_ref r;
+
+	ets_ref_init(&r, 0, name);
+	r.flags = ETSMGR_REF_UID;
+	r.uid = uid;
+	return ets_delete_ref(fd, &r);
+}
+
 static inline int ets_info_ref(int fd, const struct etsmgr_ref *r,
 			       struct etsmgr_info *out)
 {
@@ -189,6 +200,18 @@ static inline int ets_info_name(int fd, const char *name,
 	struct etsmgr_ref r;
 
 	ets_ref_init(&r, 0, name);
+	return ets_info_ref(fd, &r, out);
+}
+
+/* INFO of the table @uid calls @name (ETSMGR_REF_UID). */
+static inline int ets_info_uid_name(int fd, __u32 uid, const char *name,
+				    struct etsmgr_info *out)
+{
+	struct etsmgr_ref r;
+
+	ets_ref_init(&r, 0, name);
+	r.flags = ETSMGR_REF_UID;
+	r.uid = uid;
 	return ets_info_ref(fd, &r, out);
 }
 
@@ -609,6 +632,7 @@ struct ets_probe {
 	int prot;
 	unsigned char wbyte;	/* written at byte 0 by a PROT_WRITE map */
 	int delete_after;	/* delete the table an ATTACH got */
+	__u32 uid;		/* etsmgr_attach.uid (ETSMGR_ATTACH_UID) */
 	/* out */
 	struct etsmgr_attach a;
 	struct etsmgr_info info;
@@ -631,8 +655,9 @@ static inline int ets_probe_child(struct ets_probe *p)
 		ret = 0;
 		break;
 	case ETS_OP_ATTACH:
-		ret = ets_attach(fd, p->name, p->flags, p->access, p->size,
-				 &p->a);
+		ets_attach_init(&p->a, p->name, p->flags, p->access, p->size);
+		p->a.uid = p->uid;
+		ret = ets_ioctl(fd, ETSMGR_IOC_ATTACH, &p->a);
 		if (!ret && p->delete_after)
 			p->delete_ret = ets_delete_id(fd, p->a.id);
 		break;
@@ -1257,6 +1282,12 @@ static inline void ets_ctx_teardown(struct __test_metadata *_metadata,
 		if (ets_delete_name(fd, c->names[i]) == 0) {
 			TH_LOG("teardown: deleted leftover table %s",
 			       c->names[i]);
+			left++;
+		}
+		/* Names are per uid: uid 65534's of the same name too. */
+		if (ets_delete_uid_name(fd, ETS_NOBODY, c->names[i]) == 0) {
+			TH_LOG("teardown: deleted uid %d's leftover table %s",
+			       ETS_NOBODY, c->names[i]);
 			left++;
 		}
 	}

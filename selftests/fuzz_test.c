@@ -749,7 +749,10 @@ static int check_snapshot(struct __test_metadata *_metadata,
 			ret = -1;
 		}
 		for (i = 0; i < k; i++) {
-			if (d.t[i].id == t->id || !strcmp(d.t[i].name, t->name)) {
+			/* Names are per uid: (uid, name) is unique. */
+			if (d.t[i].id == t->id ||
+			    (d.t[i].uid == t->uid &&
+			     !strcmp(d.t[i].name, t->name))) {
 				TH_LOG("table %llu %s twice in the dump",
 				       (unsigned long long)t->id, t->name);
 				ret = -1;

@@ -498,14 +498,16 @@ TEST_F(namespace, userns_root_in_host_ipcns_not_admin)
 	s->id = a.id;
 	s->off = a.mmap_offset;
 	ASSERT_EQ(0, ct_run(CLONE_NEWUSER, ct_reach_host_table, s));
-	EXPECT_EQ(-EPERM, s->ret[0]);
-	EXPECT_EQ(-EPERM, s->ret[1]);
-	EXPECT_EQ(-EPERM, s->ret[2]);
-	EXPECT_EQ(-EPERM, s->ret[3]);
-	EXPECT_EQ(-EPERM, s->ret[4]);
+	/* Another uid (kuid CT_ROOT_KUID): the host's table is not its. */
+	EXPECT_EQ(-ENOENT, s->ret[0]);
+	EXPECT_EQ(-ENOENT, s->ret[1]);
+	EXPECT_EQ(-ENOENT, s->ret[2]);
+	EXPECT_EQ(-ENOENT, s->ret[3]);
+	EXPECT_EQ(-ENOENT, s->ret[4]);
 	EXPECT_EQ(-EACCES, s->ret[5]);
-	/* Same namespace, same name: taken. */
-	EXPECT_EQ(-EEXIST, s->ret[7]);
+	/* Same namespace, same name, another uid: its own table. */
+	EXPECT_EQ(0, s->ret[7]);
+	EXPECT_NE(a.id, s->a.id);
 	fd = ets_open();
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ets_info_id(fd, a.id, &i));
@@ -540,9 +542,10 @@ static int ct_admin_own_table(struct ct_shm *s)
 	fd = ets_open();
 	if (fd < 0)
 		return ETS_CHILD_OPEN_FAILED;
-	s->ret[0] = ets_info_name(fd, s->name, &i);
+	/* Names are per uid: the administrator names the uid. */
+	s->ret[0] = ets_info_uid_name(fd, 1000, s->name, &i);
 	s->info = i;
-	s->ret[1] = ets_delete_name(fd, s->name);
+	s->ret[1] = ets_delete_uid_name(fd, 1000, s->name);
 	close(fd);
 	return 0;
 }
@@ -602,7 +605,8 @@ static int info_in_ns_of(pid_t pid, const char *name, struct etsmgr_info *out)
 		fd = ets_open();
 		if (fd < 0)
 			_exit(ETS_CHILD_OPEN_FAILED);
-		_exit(-ets_info_name(fd, name, i));
+		/* The container root's table: kuid CT_ROOT_KUID's name. */
+		_exit(-ets_info_uid_name(fd, CT_ROOT_KUID, name, i));
 	}
 	ret = ct_finish(child);
 	*out = *i;

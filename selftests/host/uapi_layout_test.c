@@ -23,7 +23,7 @@ TEST(attach_layout_is_stable)
 	EXPECT_EQ(104, offsetof(struct etsmgr_attach, result));
 	EXPECT_EQ(108, offsetof(struct etsmgr_attach, exit_reason));
 	EXPECT_EQ(112, offsetof(struct etsmgr_attach, exit_status));
-	EXPECT_EQ(116, offsetof(struct etsmgr_attach, __pad));
+	EXPECT_EQ(116, offsetof(struct etsmgr_attach, uid));
 	EXPECT_EQ(120, offsetof(struct etsmgr_attach, __reserved));
 }
 
@@ -33,7 +33,7 @@ TEST(ref_layout_is_stable)
 	EXPECT_EQ(0, offsetof(struct etsmgr_ref, id));
 	EXPECT_EQ(8, offsetof(struct etsmgr_ref, name));
 	EXPECT_EQ(72, offsetof(struct etsmgr_ref, flags));
-	EXPECT_EQ(76, offsetof(struct etsmgr_ref, __pad));
+	EXPECT_EQ(76, offsetof(struct etsmgr_ref, uid));
 	EXPECT_EQ(80, offsetof(struct etsmgr_ref, __reserved));
 }
 

@@ -52,13 +52,28 @@ int etsmgr_session_open(void);
  * @flags are ETSMGR_ATTACH_* (0 reclaims only); @size and @access
  * (enum etsmgr_access) apply to a table that gets created. On success
  * *@result holds everything the kernel reported (id, size, access,
- * generation, mmap_offset, result, exit_reason, exit_status).
+ * generation, mmap_offset, result, exit_reason, exit_status, uid).
+ * Names are per uid: the table is the caller's euid's. A reply naming
+ * another uid (a module that predates per-user names) is refused with
+ * -EPERM, *@result filled so that the caller can see whose it was: the
+ * session owns that table until it deletes it or closes.
  * Errors: those of ETSMGR_IOC_ATTACH, and -ENAMETOOLONG for a name of 64
- * bytes or more.
+ * bytes or more; -EINVAL for ETSMGR_ATTACH_UID (see
+ * etsmgr_session_attach_uid()).
  */
 int etsmgr_session_attach(int session, const char *name, uint64_t size,
 			  uint32_t access, uint32_t flags,
 			  struct etsmgr_attach *result);
+
+/*
+ * The administrator's explicit take-over (ETSMGR_ATTACH_UID): reclaim
+ * the held table that @uid (in the caller's user namespace) calls @name.
+ * Needs CAP_SYS_ADMIN over the IPC namespace unless @uid is the caller's
+ * euid (-EPERM). *@result as for etsmgr_session_attach(); result->uid is
+ * @uid.
+ */
+int etsmgr_session_attach_uid(int session, const char *name, uint32_t uid,
+			      struct etsmgr_attach *result);
 
 /*
  * Map @length bytes of the table at @mmap_offset (from

@@ -42,6 +42,8 @@ int etsmgr_session_attach(int session, const char *name, uint64_t size,
 	};
 	int ret;
 
+	if (flags & ETSMGR_ATTACH_UID)
+		return -EINVAL;
 	ret = name_copy(attach.name, name);
 	if (ret)
 		return ret;
@@ -49,7 +51,29 @@ int etsmgr_session_attach(int session, const char *name, uint64_t size,
 	if (ret)
 		return ret;
 	*result = attach;
+	/* Never hand a caller another uid's bytes it did not ask for. */
+	if (attach.uid != (uint32_t)geteuid())
+		return -EPERM;
 	return 0;
+}
+
+int etsmgr_session_attach_uid(int session, const char *name, uint32_t uid,
+			      struct etsmgr_attach *result)
+{
+	struct etsmgr_attach attach = {
+		.flags = ETSMGR_ATTACH_UID,
+		.uid = uid,
+	};
+	int ret;
+
+	ret = name_copy(attach.name, name);
+	if (ret)
+		return ret;
+	ret = session_ioctl(session, ETSMGR_IOC_ATTACH, &attach);
+	if (ret)
+		return ret;
+	*result = attach;
+	return attach.uid == uid ? 0 : -EPERM;
 }
 
 int etsmgr_session_map(int session, uint64_t mmap_offset, size_t length,

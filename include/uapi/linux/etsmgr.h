@@ -66,7 +66,14 @@ enum etsmgr_exit_reason {
 #define ETSMGR_ATTACH_CREATE	(1U << 0)
 /* With CREATE: fail with EEXIST if the name exists (held or owned). */
 #define ETSMGR_ATTACH_EXCL	(1U << 1)
-#define ETSMGR_ATTACH_VALID	(ETSMGR_ATTACH_CREATE | ETSMGR_ATTACH_EXCL)
+/*
+ * Reclaim the table that the uid in etsmgr_attach.uid calls @name, not
+ * the caller's own: the administrator's explicit take-over of another
+ * uid's table (CAP_SYS_ADMIN over the IPC namespace). Not with CREATE.
+ */
+#define ETSMGR_ATTACH_UID	(1U << 2)
+#define ETSMGR_ATTACH_VALID	(ETSMGR_ATTACH_CREATE | ETSMGR_ATTACH_EXCL | \
+				 ETSMGR_ATTACH_UID)
 
 /* ETSMGR_IOC_ATTACH results. */
 enum etsmgr_attach_result {
@@ -92,16 +99,22 @@ enum etsmgr_attach_result {
  * @result: out: enum etsmgr_attach_result.
  * @exit_reason: out: enum etsmgr_exit_reason of the previous owner.
  * @exit_status: out: exit status or signal number, per @exit_reason.
- * @__pad: must be zero.
+ * @uid: in: with ETSMGR_ATTACH_UID, the uid (in the caller's user
+ *	namespace) whose table @name to reclaim; else must be zero. out: the
+ *	table's uid in the caller's user namespace, so that a caller can
+ *	tell whose bytes it was given.
  * @__reserved: must be zero.
  *
- * Attaches the caller's session to the table @name in the caller's IPC
- * namespace. A held table is reclaimed; a missing one is created if
- * ETSMGR_ATTACH_CREATE is set. Errors: EINVAL (flags, access, size 0 or
- * too large to represent, bad name, non-zero padding), ENAMETOOLONG,
- * ENOENT (no such table and no CREATE), EEXIST (CREATE|EXCL and the name
- * exists), EBUSY (another live session owns it), EPERM (the table belongs
- * to another uid and the caller lacks CAP_SYS_ADMIN), EFBIG (size above
+ * Attaches the caller's session to the table @name of the caller's euid
+ * (names are per uid: another uid's table of the same name is another
+ * table, never matched) in the caller's IPC namespace. A held table is
+ * reclaimed; a missing one is created if ETSMGR_ATTACH_CREATE is set.
+ * Errors: EINVAL (flags, access, size 0 or too large to represent, bad
+ * name, @uid without ETSMGR_ATTACH_UID, ETSMGR_ATTACH_UID with CREATE or
+ * a uid not mapped in the caller's user namespace), ENAMETOOLONG, ENOENT
+ * (no such table and no CREATE), EEXIST (CREATE|EXCL and the name
+ * exists), EBUSY (another live session owns it), EPERM (ETSMGR_ATTACH_UID
+ * names another uid and the caller lacks CAP_SYS_ADMIN), EFBIG (size above
  * the max_table_size parameter), ENOSPC (max_tables or max_total_size
  * reached, or for a namespace other than the initial one
  * max_tables_per_ns or max_total_size_per_ns), ENOMEM, EFAULT.
@@ -117,7 +130,7 @@ struct etsmgr_attach {
 	__u32 result;
 	__u32 exit_reason;
 	__s32 exit_status;
-	__u32 __pad;
+	__u32 uid;
 	__u64 __reserved[4];
 };
 
@@ -125,19 +138,29 @@ struct etsmgr_attach {
  * struct etsmgr_ref - names one table, by id or by name
  * @id: the table's id, or 0 to name it by @name.
  * @name: the table's name when @id is 0; must be empty when @id is set.
- * @flags: must be zero.
- * @__pad: must be zero.
+ *	A name is the caller's euid's, unless ETSMGR_REF_UID is set.
+ * @flags: ETSMGR_REF_* flags.
+ * @uid: with ETSMGR_REF_UID, the uid (in the caller's user namespace)
+ *	whose table @name is meant; else must be zero.
  * @__reserved: must be zero.
  *
- * Argument of ETSMGR_IOC_DELETE. Naming neither or both is EINVAL.
+ * Argument of ETSMGR_IOC_DELETE. Naming neither or both is EINVAL; so is
+ * ETSMGR_REF_UID with an id, or with a uid not mapped in the caller's
+ * user namespace. Naming another uid needs CAP_SYS_ADMIN over the IPC
+ * namespace (EPERM). Another uid's table named by id is ENOENT to a
+ * caller without CAP_SYS_ADMIN, as if it did not exist.
  */
 struct etsmgr_ref {
 	__u64 id;
 	char name[ETSMGR_NAME_MAX];
 	__u32 flags;
-	__u32 __pad;
+	__u32 uid;
 	__u64 __reserved[2];
 };
+
+/* struct etsmgr_ref flags: @name is the table of the uid in @uid. */
+#define ETSMGR_REF_UID		(1U << 0)
+#define ETSMGR_REF_VALID	ETSMGR_REF_UID
 
 /**
  * struct etsmgr_info - argument of ETSMGR_IOC_INFO
@@ -161,9 +184,10 @@ struct etsmgr_ref {
  * @__pad: zeroed.
  * @__reserved: zeroed.
  *
- * Errors: EINVAL (bad reference), ENAMETOOLONG, ENOENT (no such table in
- * the caller's IPC namespace), EPERM (another uid's table and no
- * CAP_SYS_ADMIN), EFAULT.
+ * Errors: EINVAL (bad reference), ENAMETOOLONG, ENOENT (no such table of
+ * the caller's uid, or named by id but another uid's and the caller lacks
+ * CAP_SYS_ADMIN, in the caller's IPC namespace), EPERM (ETSMGR_REF_UID
+ * names another uid and the caller lacks CAP_SYS_ADMIN), EFAULT.
  */
 struct etsmgr_info {
 	struct etsmgr_ref ref;
@@ -301,7 +325,8 @@ struct etsmgr_received {
  * ETSMGR_IOC_DELETE - delete a table (struct etsmgr_ref). Allowed to the
  * owning session and to CAP_SYS_ADMIN. The name is free at once; the
  * memory is freed when the last mapping goes. Errors: EINVAL,
- * ENAMETOOLONG, ENOENT, EPERM (neither owner nor CAP_SYS_ADMIN), EFAULT.
+ * ENAMETOOLONG, ENOENT (as for ETSMGR_IOC_INFO), EPERM (neither owner nor
+ * CAP_SYS_ADMIN), EFAULT.
  */
 #define ETSMGR_IOC_DELETE \
 	_IOW(ETSMGR_IOC_MAGIC, 0x02, struct etsmgr_ref)
@@ -376,13 +401,16 @@ enum etsmgr_manager_state {
  * enum etsmgr_genl_cmd - commands of the etsmgr family
  * @ETSMGR_CMD_UNSPEC: unused.
  * @ETSMGR_CMD_GET_TABLE: request: ETSMGR_A_TABLE_ID or ETSMGR_A_TABLE_NAME
- *	names one table; the reply describes it (table attributes). With
+ *	names one table (a name is the caller's euid's table, or with
+ *	ETSMGR_A_TABLE_UID that uid's; a uid with an id is EINVAL); the
+ *	reply describes it (table attributes). With
  *	NLM_F_DUMP and no attributes: every visible table, in id order, one
  *	message each; a dump that raced with a change is flagged
  *	NLM_F_DUMP_INTR. Errors: EINVAL (neither or both named, bad name),
  *	ENOENT (no such visible table).
  * @ETSMGR_CMD_GET_STATS: request: no attributes; reply: ETSMGR_A_STATS_*.
- * @ETSMGR_CMD_DELETE_TABLE: request: ETSMGR_A_TABLE_ID or _NAME. Deletes
+ * @ETSMGR_CMD_DELETE_TABLE: request: ETSMGR_A_TABLE_ID or _NAME (and
+ *	ETSMGR_A_TABLE_UID, as for ETSMGR_CMD_GET_TABLE). Deletes
  *	the table whoever owns it, as ETSMGR_IOC_DELETE would. Errors: EPERM
  *	without CAP_SYS_ADMIN, EINVAL, ENOENT.
  * @ETSMGR_CMD_EVENT: notification to a subscribed socket (see
@@ -471,7 +499,8 @@ enum etsmgr_event {
  * @ETSMGR_A_TABLE_STATE: u32, enum etsmgr_state.
  * @ETSMGR_A_TABLE_ACCESS: u32, enum etsmgr_access.
  * @ETSMGR_A_TABLE_UID: u32, the table's uid in the reader's user namespace
- *	(the subscriber's, for events); the overflow uid when unmapped.
+ *	(the subscriber's, for events); the overflow uid when unmapped. In
+ *	a GET_TABLE or DELETE_TABLE request by name: whose table the name is.
  * @ETSMGR_A_TABLE_OWNER_PID: u32, the owner's pid in the reader's pid
  *	namespace (the subscriber's, for events); 0 when held or not
  *	visible.
