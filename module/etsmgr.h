@@ -61,6 +61,7 @@ struct etsmgr_session {
  *	about one of its tables goes to.
  * @nr_subscribers: how many.
  * @node: entry in the list of namespaces with records.
+ * @reap_node: entry in the reaper's list of dead namespaces (namespace.c).
  */
 struct etsmgr_ns {
 	const struct ipc_namespace *ipc_ns;
@@ -71,6 +72,7 @@ struct etsmgr_ns {
 	struct list_head subscribers;
 	unsigned int nr_subscribers;
 	struct list_head node;
+	struct list_head reap_node;
 };
 
 /**

@@ -140,18 +140,31 @@ static bool etsmgr_ns_dead(const struct etsmgr_ns *ens)
 	       d_count(ens->pin->f_path.dentry) == 1;
 }
 
+/*
+ * Reaping a namespace sends events, and a send that finds its subscriber's
+ * socket gone drops that subscriber: any record, the next one in
+ * etsmgr_namespaces included (the initial namespace's, say, whose last
+ * subscriber left), may be freed meanwhile. So no cursor into that list
+ * is kept across a reap: the dead records are first collected, each with
+ * a reference that keeps it until its own turn, on a list of their own.
+ */
 static void etsmgr_ns_reap(struct work_struct *work)
 {
 	struct etsmgr_ns *ens, *next;
+	LIST_HEAD(dead);
 
 	mutex_lock(&etsmgr_lock);
-	list_for_each_entry_safe(ens, next, &etsmgr_namespaces, node) {
+	list_for_each_entry(ens, &etsmgr_namespaces, node) {
 		if (!etsmgr_ns_dead(ens))
 			continue;
-		/* Keep @ens until both are done with it. */
 		ens->refs++;
+		list_add_tail(&ens->reap_node, &dead);
+	}
+	list_for_each_entry_safe(ens, next, &dead, reap_node) {
+		list_del(&ens->reap_node);
 		etsmgr_registry_reap_ns(ens);
 		etsmgr_genl_reap_ns(ens);
+		/* Frees @ens; @next is still held by its own reference. */
 		etsmgr_ns_put(ens);
 	}
 	if (!list_empty(&etsmgr_namespaces))

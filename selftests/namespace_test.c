@@ -15,6 +15,7 @@
  * registry): the last test here may leave an unreachable table behind.
  */
 #include "etsmgr_util.h"
+#include "etsmgr_nl.h"
 
 #include <sys/syscall.h>
 
@@ -910,6 +911,113 @@ TEST_F(namespace, per_ns_max_total_size_bounds_a_container)
 	ASSERT_EQ(0, ct_run(CLONE_NEWIPC, ct_fill, s));
 	EXPECT_EQ(2, s->ret[0]);
 	EXPECT_EQ(-ENOSPC, s->ret[1]);
+}
+
+/* ------------------------------------------------------------------ */
+/* The reaper and event subscribers                                    */
+/* ------------------------------------------------------------------ */
+
+/* Tables of the container whose death the reaper spends a while on. */
+#define REAP_TABLES	2000
+#define REAP_ROUNDS	3
+
+/* Create s->id tables of one page, then exit owning them: all held. */
+static int ct_create_many(struct ct_shm *s)
+{
+	char n[ETSMGR_NAME_MAX];
+	int fd = ets_open(), ret = 0;
+	__u64 k;
+
+	if (fd < 0)
+		return ETS_CHILD_OPEN_FAILED;
+	for (k = 0; k < s->id && !ret; k++) {
+		snprintf(n, sizeof(n), "r%llu", (unsigned long long)k);
+		ret = ets_create(fd, n, ETSMGR_ACCESS_PRIVATE, 4096, NULL);
+	}
+	s->ret[0] = (int)(ret ? k - 1 : k);	/* created */
+	s->ret[1] = ret;
+	return 0;
+}
+
+/* Tables of the caller's IPC namespace (GET_STATS), or -1. */
+static long long ns_tables_now(void)
+{
+	struct ets_nl_reply r;
+	struct ets_nl nl;
+	long long v = -1;
+
+	if (ets_nl_open(&nl))
+		return -1;
+	if (!ets_nl_stats(&nl, &r) && r.nstats)
+		v = (long long)r.stats[ETSMGR_A_STATS_NS_TABLES];
+	ets_nl_reply_free(&r);
+	ets_nl_close(&nl);
+	return v;
+}
+
+/* Wait at most @ms for the ns_reaped counter to reach @want; its value. */
+static long long wait_ns_reaped(long long want, int ms)
+{
+	long long v = ets_stat("ns_reaped");
+	int k;
+
+	for (k = 0; k < ms / 20 && v >= 0 && v < want; k++) {
+		usleep(20000);
+		v = ets_stat("ns_reaped");
+	}
+	return v;
+}
+
+/*
+ * The reaper deletes a dead container's tables one by one, telling the
+ * initial namespace's subscribers of each (NS_REAPED). A subscriber that
+ * leaves meanwhile is dropped by the send that finds its socket gone; when
+ * it was the last thing the initial namespace's record held, that record
+ * is freed, in the middle of the reaper's walk over the records. The walk
+ * must not step on it: on a kernel without KASAN a stale step reads a
+ * poisoned list pointer and oopses. Racy by nature, so a few rounds, with
+ * enough tables that the subscriber's close lands while the reaper works.
+ */
+TEST_F_TIMEOUT(namespace, reaper_survives_last_subscriber_leaving_mid_reap,
+	       300)
+{
+	struct ct_shm *s = ct_shm_new(NULL);
+	long long reaped, now;
+	struct ets_nl sub;
+	int round, ret;
+	__u32 ev = 0;
+
+	ETS_REQUIRE_ROOT();
+	ETS_REQUIRE_STATS();
+	ASSERT_NE(NULL, s);
+	if (ns_tables_now() != 0)
+		SKIP(return, "the initial IPC namespace has tables: its record stays");
+	for (round = 0; round < REAP_ROUNDS; round++) {
+		/* The initial namespace's record, older than the container's. */
+		ASSERT_EQ(0, ets_nl_open(&sub));
+		ASSERT_EQ(0, ets_nl_subscribe(&sub));
+		reaped = ets_stat("ns_reaped");
+		ASSERT_LE(0, reaped);
+		s->id = REAP_TABLES;
+		ASSERT_EQ(0, ct_run(CLONE_NEWIPC, ct_create_many, s));
+		ASSERT_EQ(REAP_TABLES, s->ret[0]) {
+			TH_LOG("round %d: creating a table failed: %s", round,
+			       strerror(-s->ret[1]));
+		}
+		/* Leave as soon as the reaper is at it. */
+		ret = ets_nl_event(&sub, 10000, &ev);
+		ets_nl_close(&sub);
+		EXPECT_TRUE(ret == -ENOBUFS ||
+			    (!ret && ev == ETSMGR_EVENT_NS_REAPED)) {
+			TH_LOG("round %d: first event %u, %s", round, ev,
+			       strerror(-ret));
+		}
+		now = wait_ns_reaped(reaped + REAP_TABLES, 60000);
+		ASSERT_EQ(reaped + REAP_TABLES, now) {
+			TH_LOG("round %d: %lld of %d tables reaped", round,
+			       now - reaped, REAP_TABLES);
+		}
+	}
 }
 
 TEST_HARNESS_MAIN
