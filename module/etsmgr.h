@@ -7,8 +7,8 @@
  * xarray and namespace records), every field of a table except the
  * constant ones (id, name, ns, shmem, size, uid, create_time_ns), every
  * session's list of owned tables, and the counters. It is a mutex because
- * creating a table sleeps (shmem_file_setup, filp_open of the namespace
- * pin). It nests inside mmap_lock (->mmap takes it),
+ * creating a table sleeps (shmem_file_setup). It nests inside mmap_lock
+ * (->mmap takes it),
  * so no code may fault on user memory or take mmap_lock while holding it:
  * ioctls copy their argument in before locking and out after unlocking.
  */
@@ -51,9 +51,9 @@ struct etsmgr_session {
 /**
  * struct etsmgr_ns - an IPC namespace that has tables or event subscribers
  *	(namespace.c)
- * @ipc_ns: the namespace; compared, and read for its user namespace and
- *	inode number, which are constant.
- * @pin: an nsfs file of @ipc_ns, so that it outlives its tables.
+ * @ipc_ns: the namespace, with a reference, so that it outlives its tables
+ *	and subscribers; compared, and read for its user namespace and inode
+ *	number, which are constant.
  * @refs: one per table in the registry and per subscriber.
  * @tables: tables in the registry that live in @ipc_ns.
  * @bytes: the sum of their sizes.
@@ -64,8 +64,7 @@ struct etsmgr_session {
  * @reap_node: entry in the reaper's list of dead namespaces (namespace.c).
  */
 struct etsmgr_ns {
-	const struct ipc_namespace *ipc_ns;
-	struct file *pin;
+	struct ipc_namespace *ipc_ns;
 	unsigned int refs;
 	unsigned int tables;
 	u64 bytes;
@@ -156,11 +155,9 @@ extern struct list_head etsmgr_sessions;
 extern unsigned int etsmgr_registry_seq;
 
 /* namespace.c */
-struct file *etsmgr_ns_pin_open(void);
 struct etsmgr_ns *etsmgr_ns_find(const struct ipc_namespace *ns);
 bool etsmgr_ipc_ns_is_init(const struct ipc_namespace *ns);
-struct etsmgr_ns *etsmgr_ns_get(const struct ipc_namespace *ns,
-				struct file **pin);
+struct etsmgr_ns *etsmgr_ns_get(const struct ipc_namespace *ns);
 void etsmgr_ns_put(struct etsmgr_ns *ens);
 void etsmgr_ns_exit(void);
 
@@ -174,11 +171,11 @@ struct etsmgr_table *etsmgr_table_next(const struct ipc_namespace *ns,
 				       unsigned long *id);
 struct etsmgr_table *etsmgr_table_create(const struct ipc_namespace *ns,
 					 const char *name, u64 size,
-					 u32 access, struct file **pin);
+					 u32 access);
 struct etsmgr_table *etsmgr_table_adopt(const struct ipc_namespace *ns,
 					struct file *shmem, u64 id,
 					const char *name, u32 access,
-					u64 generation, struct file **pin);
+					u64 generation);
 void etsmgr_table_destroy(struct etsmgr_table *table);
 bool etsmgr_table_mapped(const struct etsmgr_table *table);
 int etsmgr_registry_release(bool discard);

@@ -456,7 +456,6 @@ static int etsmgr_genl_subscribe(struct sk_buff *skb, struct genl_info *info)
 	struct net *net = genl_info_net(info);
 	struct etsmgr_subscriber *sub;
 	const struct etsmgr_ns *ens;
-	struct file *pin;
 	int err = 0;
 
 	if (!etsmgr_genl_require_admin(skb, info))
@@ -466,8 +465,6 @@ static int etsmgr_genl_subscribe(struct sk_buff *skb, struct genl_info *info)
 	sub = kzalloc(sizeof(*sub), GFP_KERNEL);
 	if (!sub)
 		return -ENOMEM;
-	/* The namespace's first record pins it: open without the lock. */
-	pin = etsmgr_ns_pin_open();
 
 	mutex_lock(&etsmgr_lock);
 	if (!etsmgr_genl_ready) {
@@ -483,11 +480,9 @@ static int etsmgr_genl_subscribe(struct sk_buff *skb, struct genl_info *info)
 				   "too many subscribers in this IPC namespace");
 		goto unlock;
 	}
-	sub->ns = etsmgr_ns_get(ns, &pin);
+	sub->ns = etsmgr_ns_get(ns);
 	if (IS_ERR(sub->ns)) {
 		err = PTR_ERR(sub->ns);
-		NL_SET_ERR_MSG_MOD(info->extack,
-				   "cannot pin the IPC namespace: is /proc mounted?");
 		goto unlock;
 	}
 	sub->net = get_net(net);
@@ -501,8 +496,6 @@ static int etsmgr_genl_subscribe(struct sk_buff *skb, struct genl_info *info)
 unlock:
 	mutex_unlock(&etsmgr_lock);
 	kfree(sub);
-	if (!IS_ERR_OR_NULL(pin))
-		fput(pin);
 	return err;
 }
 

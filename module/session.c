@@ -128,12 +128,6 @@ static const struct ipc_namespace *etsmgr_current_ns(void)
 	return current->nsproxy->ipc_ns;
 }
 
-/*
- * etsmgr_attach_locked() would create the first table of the caller's
- * namespace and has no pin: open one (without the lock) and try again.
- */
-#define ETSMGR_ATTACH_NEED_PIN	1
-
 /* The answer of an ATTACH, and what undoing it needs. */
 struct etsmgr_attach_done {
 	struct etsmgr_table *table;
@@ -158,8 +152,7 @@ static void etsmgr_attach_fill(struct etsmgr_attach *arg,
 
 static int etsmgr_attach_locked(struct etsmgr_session *session,
 				struct etsmgr_attach *arg,
-				struct etsmgr_attach_done *done,
-				struct file **pin)
+				struct etsmgr_attach_done *done)
 {
 	const struct ipc_namespace *ns = etsmgr_current_ns();
 	struct etsmgr_table *table;
@@ -190,10 +183,8 @@ static int etsmgr_attach_locked(struct etsmgr_session *session,
 	} else {
 		if (!(arg->flags & ETSMGR_ATTACH_CREATE))
 			return -ENOENT;
-		if (!*pin && !etsmgr_ns_find(ns))
-			return ETSMGR_ATTACH_NEED_PIN;
 		table = etsmgr_table_create(ns, arg->name, arg->size,
-					    arg->access, pin);
+					    arg->access);
 		if (IS_ERR(table))
 			return PTR_ERR(table);
 		etsmgr_table_set_owner(table, session, task_tgid(current),
@@ -238,7 +229,6 @@ static int etsmgr_ioctl_attach(struct etsmgr_session *session,
 			       struct etsmgr_attach __user *uarg)
 {
 	struct etsmgr_attach_done done = {};
-	struct file *pin = NULL;
 	struct etsmgr_attach arg;
 	int err;
 
@@ -258,17 +248,8 @@ static int etsmgr_ioctl_attach(struct etsmgr_session *session,
 		return err;
 
 	mutex_lock(&etsmgr_lock);
-	err = etsmgr_attach_locked(session, &arg, &done, &pin);
+	err = etsmgr_attach_locked(session, &arg, &done);
 	mutex_unlock(&etsmgr_lock);
-	if (err == ETSMGR_ATTACH_NEED_PIN) {
-		/* The first table of the namespace pins it: open outside. */
-		pin = etsmgr_ns_pin_open();
-		mutex_lock(&etsmgr_lock);
-		err = etsmgr_attach_locked(session, &arg, &done, &pin);
-		mutex_unlock(&etsmgr_lock);
-	}
-	if (!IS_ERR_OR_NULL(pin))
-		fput(pin);
 	if (err)
 		return err;
 

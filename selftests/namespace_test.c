@@ -1020,4 +1020,202 @@ TEST_F_TIMEOUT(namespace, reaper_survives_last_subscriber_leaving_mid_reap,
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* A user's own mount namespace: no path of the caller is followed     */
+/* ------------------------------------------------------------------ */
+
+#define FIFO_WAIT_MS	5000	/* a request that takes longer is stuck */
+
+enum fifo_op {
+	FIFO_SUBSCRIBE,		/* SUBSCRIBE on a netlink socket */
+	FIFO_ATTACH,		/* the first table of its IPC namespace */
+};
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+	ssize_t len = (ssize_t)strlen(text);
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, (size_t)len) != len)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* In fifo_child(): step @n failed; s->ret[2] and [3] say which and why. */
+#define FIFO_STEP(n, failed) do {					\
+	if (failed) {							\
+		s->ret[3] = errno;					\
+		s->ret[2] = (n);					\
+		_exit(ETS_CHILD_SETUP_FAILED);				\
+	}								\
+} while (0)
+
+/*
+ * As uid 65534, in user, mount and IPC namespaces of its own (root of
+ * the user namespace, so admin of the new IPC namespace), chroot into a
+ * tmpfs where /proc/thread-self/ns/ipc is a FIFO, then try @op. The FIFO
+ * blocks whoever opens it for reading until a writer comes, forever.
+ * s->ret[0]: 1 once the request was made, then s->ret[1] its result.
+ */
+static void fifo_child(struct ct_shm *s, int op)
+{
+	const char *dirs[] = { "/tmp/r", "/tmp/r/proc",
+			       "/tmp/r/proc/thread-self",
+			       "/tmp/r/proc/thread-self/ns" };
+	struct ets_nl nl;
+	unsigned int k;
+	int fd = -1;
+
+	FIFO_STEP(1, ct_unchroot());
+	FIFO_STEP(2, ets_become_nobody());
+	/* A change of uid clears both; /proc/self is then root's. */
+	FIFO_STEP(3, prctl(PR_SET_PDEATHSIG, SIGKILL) ||
+		  prctl(PR_SET_DUMPABLE, 1));
+	FIFO_STEP(4, unshare(CLONE_NEWUSER));
+	FIFO_STEP(5, write_file("/proc/self/setgroups", "deny"));
+	FIFO_STEP(6, write_file("/proc/self/uid_map", "0 65534 1"));
+	FIFO_STEP(7, write_file("/proc/self/gid_map", "0 65534 1"));
+	FIFO_STEP(8, unshare(CLONE_NEWNS | CLONE_NEWIPC));
+	FIFO_STEP(9, mount("none", "/tmp", "tmpfs", 0, NULL));
+	for (k = 0; k < ARRAY_SIZE(dirs); k++)
+		FIFO_STEP(10, mkdir(dirs[k], 0755));
+	FIFO_STEP(11, mkfifo("/tmp/r/proc/thread-self/ns/ipc", 0600));
+	if (op == FIFO_SUBSCRIBE)
+		FIFO_STEP(12, ets_nl_open(&nl));
+	if (op == FIFO_ATTACH) {
+		fd = ets_open();
+		FIFO_STEP(13, fd < 0);
+	}
+	FIFO_STEP(14, chroot("/tmp/r") || chdir("/"));
+	s->ret[0] = 1;
+	if (op == FIFO_SUBSCRIBE)
+		s->ret[1] = ets_nl_subscribe(&nl);
+	else
+		s->ret[1] = ets_create(fd, "t", ETSMGR_ACCESS_PRIVATE, 4096,
+				       NULL);
+	s->ready = 1;
+	/* Keep the subscription or the table until the test is done. */
+	ct_wait_flag(&s->go);
+	_exit(0);
+}
+
+/* Wait at most @ms for @pid; its status, or -1 if it is still running. */
+static int wait_ms(pid_t pid, int ms)
+{
+	int k, st;
+
+	for (k = 0; k < ms; k++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return st;
+		usleep(1000);
+	}
+	return -1;
+}
+
+/* The host's administrator asks for the stats: s->ret[4] is the answer. */
+static void host_stats_child(struct ct_shm *s)
+{
+	struct ets_nl_reply r;
+	struct ets_nl nl;
+	int ret;
+
+	ret = ets_nl_open(&nl);
+	if (!ret)
+		ret = ets_nl_stats(&nl, &r);
+	s->ret[4] = ret;
+	_exit(0);
+}
+
+/*
+ * SUBSCRIBE pins the caller's IPC namespace. Were it to open a path for
+ * that (/proc/thread-self/ns/ipc), any user could make it open a FIFO in
+ * a chroot of its own, and the open would block with genetlink's lock
+ * held: every generic netlink family without parallel_ops, the host's
+ * included, would hang with it. The host's request must be answered,
+ * and the subscription made.
+ */
+TEST_F_TIMEOUT(namespace, subscribe_follows_no_path_of_the_caller, 60)
+{
+	struct ct_shm *s = ct_shm_new(NULL);
+	pid_t sub, host;
+	int st;
+
+	ETS_REQUIRE_ROOT();
+	ASSERT_NE(NULL, s);
+	sub = ets_fork();
+	ASSERT_LE(0, sub);
+	if (sub == 0)
+		fifo_child(s, FIFO_SUBSCRIBE);
+	for (st = 0; st < CT_TIMEOUT_MS && !s->ret[0]; st++) {
+		if (waitpid(sub, NULL, WNOHANG) == sub)
+			break;
+		usleep(1000);
+	}
+	ASSERT_EQ(1, s->ret[0]) {
+		TH_LOG("the subscriber could not set up: step %d, %s",
+		       s->ret[2], strerror(s->ret[3]));
+	}
+	/* Time to get stuck, if it is to. */
+	usleep(300000);
+	s->ret[4] = 1;
+	host = ets_fork();
+	ASSERT_LE(0, host);
+	if (host == 0)
+		host_stats_child(s);
+	st = wait_ms(host, FIFO_WAIT_MS);
+	EXPECT_NE(-1, st) {
+		TH_LOG("the host's GET_STATS got no answer in %d ms",
+		       FIFO_WAIT_MS);
+	}
+	EXPECT_EQ(1, s->ready) TH_LOG("SUBSCRIBE did not return");
+	/* Ends a stuck SUBSCRIBE (the FIFO's open is interruptible). */
+	if (!s->ready)
+		kill(sub, SIGKILL);
+	s->go = 1;
+	if (st == -1)
+		ets_wait(host);
+	EXPECT_EQ(0, s->ret[4]) TH_LOG("GET_STATS: %s", strerror(-s->ret[4]));
+	if (s->ready)
+		EXPECT_EQ(0, s->ret[1]) {
+			TH_LOG("SUBSCRIBE: %s", strerror(-s->ret[1]));
+		}
+	ets_wait(sub);
+}
+
+/* Nor does the first ATTACH of a namespace, which pins it too. */
+TEST_F_TIMEOUT(namespace, attach_follows_no_path_of_the_caller, 60)
+{
+	struct ct_shm *s = ct_shm_new(NULL);
+	pid_t pid;
+	int k;
+
+	ETS_REQUIRE_ROOT();
+	ASSERT_NE(NULL, s);
+	pid = ets_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		fifo_child(s, FIFO_ATTACH);
+	for (k = 0; k < CT_TIMEOUT_MS + FIFO_WAIT_MS && !s->ready; k++) {
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			break;
+		usleep(1000);
+	}
+	EXPECT_EQ(1, s->ret[0]) {
+		TH_LOG("the child could not set up: step %d, %s", s->ret[2],
+		       strerror(s->ret[3]));
+	}
+	EXPECT_EQ(1, s->ready) TH_LOG("ATTACH did not return");
+	if (s->ready)
+		EXPECT_EQ(0, s->ret[1]) {
+			TH_LOG("ATTACH: %s", strerror(-s->ret[1]));
+		}
+	if (!s->ready)
+		kill(pid, SIGKILL);
+	s->go = 1;
+	ets_wait(pid);
+}
+
 TEST_HARNESS_MAIN
