@@ -222,6 +222,7 @@ void etsmgr_event(u32 event, const struct etsmgr_table *table,
 		  struct pid *pid);
 void etsmgr_event_ns_reaped(const struct etsmgr_table *table);
 void etsmgr_genl_reap_ns(struct etsmgr_ns *ens);
+void etsmgr_genl_prune(void);
 int etsmgr_genl_init(void);
 void etsmgr_genl_exit(void);
 

@@ -18,7 +18,8 @@
  * A namespace that nothing but its record refers to any more is dead: no
  * process can ever reach its tables again. A reaper, run every second
  * while any namespace has a record, deletes their tables, drops their
- * subscribers and so drops the reference.
+ * subscribers and so drops the reference. It also ends the subscriptions
+ * whose socket was closed (netlink.c).
  *
  * Locking: under etsmgr_lock (see etsmgr.h); the reaper takes it.
  */
@@ -134,6 +135,8 @@ static void etsmgr_ns_reap(struct work_struct *work)
 	LIST_HEAD(dead);
 
 	mutex_lock(&etsmgr_lock);
+	/* Closed subscribers go first: that may free records too. */
+	etsmgr_genl_prune();
 	list_for_each_entry(ens, &etsmgr_namespaces, node) {
 		if (!etsmgr_ns_dead(ens))
 			continue;

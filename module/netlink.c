@@ -13,13 +13,24 @@
  * filtered broadcast nor a bind hook to tell who joined, while an event
  * must reach only the subscribers in the table's IPC namespace, with the
  * uids and pids translated for each. ETSMGR_CMD_SUBSCRIBE (CAP_SYS_ADMIN
- * over the caller's IPC namespace) records the sending socket (network
- * namespace and portid), the caller's IPC namespace (pinned, namespace.c)
- * and its user and pid namespaces; each event is built for each subscriber
- * of the table's namespace and unicast to it without blocking (a full
- * socket gets ENOBUFS, as with multicast). A subscription ends when its
- * socket is released (NETLINK_URELEASE), its namespace dies, or the module
- * goes.
+ * over the caller's IPC namespace) records the sending socket, the
+ * caller's IPC namespace (held, namespace.c) and its user and pid
+ * namespaces; each event is built for each subscriber of the table's
+ * namespace and unicast to it without blocking (a full socket gets
+ * ENOBUFS, as with multicast).
+ *
+ * A subscription is its socket's, not its port id's. Unicast finds a
+ * socket by (network namespace, port id), and a closing socket gives up
+ * its port id (netlink_release() unhashes it) before NETLINK_URELEASE is
+ * notified, so a subscription kept by port id and ended by that notifier
+ * would, in between, send to whichever new socket binds the port id. So
+ * the subscription holds a reference on its socket's file: the socket
+ * cannot be released, nor its port id reused, while it lasts. When that
+ * reference is the last one (the subscriber closed the socket), the
+ * subscription ends: at the next event for it, at the next SUBSCRIBE, or
+ * at the reaper's next round (etsmgr_genl_prune(), within a second), and
+ * only then is the socket released. A subscription also ends when its
+ * namespace dies or the module goes.
  *
  * Locking: handlers take etsmgr_lock around registry access; they copy
  * nothing from or to user memory (netlink skbs are kernel memory).
@@ -29,9 +40,11 @@
 
 #include <linux/cred.h>
 #include <linux/err.h>
+#include <linux/file.h>
+#include <linux/fs.h>
 #include <linux/ipc_namespace.h>
+#include <linux/net.h>
 #include <linux/netlink.h>
-#include <linux/notifier.h>
 #include <linux/nsproxy.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
@@ -43,6 +56,7 @@
 #include <net/genetlink.h>
 #include <net/net_namespace.h>
 #include <net/netlink.h>
+#include <net/sock.h>
 
 #include "etsmgr.h"
 
@@ -61,14 +75,18 @@ struct etsmgr_view {
  * @node: entry in etsmgr_subscribers.
  * @ns_node: entry in @ns's list of subscribers.
  * @ns: the IPC namespace it subscribed from, whose tables it hears of.
+ * @file: its socket's file (a reference): the socket cannot be released,
+ *	nor its port id go to another socket, while subscribed.
  * @net: the network namespace of its socket (a reference).
- * @portid: its socket's portid in @net.
+ * @portid: its socket's port id in @net, which a bound netlink socket
+ *	never changes.
  * @view: the subscribing process's user and pid namespaces (references).
  */
 struct etsmgr_subscriber {
 	struct list_head node;
 	struct list_head ns_node;
 	struct etsmgr_ns *ns;
+	struct file *file;
 	struct net *net;
 	u32 portid;
 	struct etsmgr_view view;
@@ -421,6 +439,11 @@ static int etsmgr_genl_drain_abort(struct sk_buff *skb,
 	return 0;
 }
 
+/*
+ * End a subscription. The socket's release, if this was its last
+ * reference, runs later (fput() defers it to task work or a work item),
+ * never under etsmgr_lock.
+ */
 static void etsmgr_subscriber_free(struct etsmgr_subscriber *sub)
 {
 	lockdep_assert_held(&etsmgr_lock);
@@ -428,21 +451,57 @@ static void etsmgr_subscriber_free(struct etsmgr_subscriber *sub)
 	list_del(&sub->ns_node);
 	sub->ns->nr_subscribers--;
 	etsmgr_ns_put(sub->ns);
+	fput(sub->file);
 	put_net(sub->net);
 	put_user_ns(sub->view.user_ns);
 	put_pid_ns(sub->view.pid_ns);
 	kfree(sub);
 }
 
-static bool etsmgr_subscribed(const struct net *net, u32 portid)
+/* Has the subscriber closed its socket? Only our reference is left. */
+static bool etsmgr_subscriber_closed(const struct etsmgr_subscriber *sub)
+{
+	return file_count(sub->file) == 1;
+}
+
+/**
+ * etsmgr_genl_prune() - end the subscriptions whose socket was closed
+ *
+ * Run by the reaper every second, so that a closed socket is released
+ * (and its port id free again) within a second even if no event comes.
+ */
+void etsmgr_genl_prune(void)
+{
+	struct etsmgr_subscriber *sub, *next;
+
+	lockdep_assert_held(&etsmgr_lock);
+	list_for_each_entry_safe(sub, next, &etsmgr_subscribers, node)
+		if (etsmgr_subscriber_closed(sub))
+			etsmgr_subscriber_free(sub);
+}
+
+static bool etsmgr_subscribed(const struct file *file)
 {
 	const struct etsmgr_subscriber *sub;
 
 	lockdep_assert_held(&etsmgr_lock);
 	list_for_each_entry(sub, &etsmgr_subscribers, node)
-		if (net_eq(sub->net, net) && sub->portid == portid)
+		if (sub->file == file)
 			return true;
 	return false;
+}
+
+/*
+ * The file of the socket that sent the request @skb: a user socket, in
+ * sendmsg(), so alive and open.
+ */
+static struct file *etsmgr_genl_sender_file(const struct sk_buff *skb)
+{
+	const struct sock *sk = NETLINK_CB(skb).sk;
+
+	if (!sk || !sk->sk_socket)
+		return NULL;
+	return sk->sk_socket->file;
 }
 
 /*
@@ -454,13 +513,14 @@ static int etsmgr_genl_subscribe(struct sk_buff *skb, struct genl_info *info)
 {
 	const struct ipc_namespace *ns = etsmgr_genl_ns();
 	struct net *net = genl_info_net(info);
+	struct file *file = etsmgr_genl_sender_file(skb);
 	struct etsmgr_subscriber *sub;
 	const struct etsmgr_ns *ens;
 	int err = 0;
 
 	if (!etsmgr_genl_require_admin(skb, info))
 		return -EPERM;
-	if (!info->snd_portid)
+	if (!info->snd_portid || !file)
 		return -EINVAL;
 	sub = kzalloc(sizeof(*sub), GFP_KERNEL);
 	if (!sub)
@@ -471,8 +531,10 @@ static int etsmgr_genl_subscribe(struct sk_buff *skb, struct genl_info *info)
 		err = -ESHUTDOWN;
 		goto unlock;
 	}
-	if (etsmgr_subscribed(net, info->snd_portid))
+	if (etsmgr_subscribed(file))
 		goto unlock;
+	/* Closed sockets make room. */
+	etsmgr_genl_prune();
 	ens = etsmgr_ns_find(ns);
 	if (ens && ens->nr_subscribers >= ETSMGR_SUBSCRIBERS_PER_NS) {
 		err = -ENOSPC;
@@ -485,6 +547,7 @@ static int etsmgr_genl_subscribe(struct sk_buff *skb, struct genl_info *info)
 		err = PTR_ERR(sub->ns);
 		goto unlock;
 	}
+	sub->file = get_file(file);
 	sub->net = get_net(net);
 	sub->portid = info->snd_portid;
 	sub->view.user_ns = get_user_ns(current_user_ns());
@@ -508,27 +571,6 @@ void etsmgr_genl_reap_ns(struct etsmgr_ns *ens)
 	list_for_each_entry_safe(sub, next, &ens->subscribers, ns_node)
 		etsmgr_subscriber_free(sub);
 }
-
-/* A netlink socket is released: end its subscription. */
-static int etsmgr_netlink_notify(struct notifier_block *nb,
-				 unsigned long state, void *data)
-{
-	const struct netlink_notify *n = data;
-	struct etsmgr_subscriber *sub, *next;
-
-	if (state != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC)
-		return NOTIFY_DONE;
-	mutex_lock(&etsmgr_lock);
-	list_for_each_entry_safe(sub, next, &etsmgr_subscribers, node)
-		if (net_eq(sub->net, n->net) && sub->portid == n->portid)
-			etsmgr_subscriber_free(sub);
-	mutex_unlock(&etsmgr_lock);
-	return NOTIFY_DONE;
-}
-
-static struct notifier_block etsmgr_netlink_notifier = {
-	.notifier_call = etsmgr_netlink_notify,
-};
 
 static const struct genl_small_ops etsmgr_genl_ops[] = {
 	{
@@ -586,8 +628,8 @@ static size_t etsmgr_event_size(void)
 
 /*
  * Build @event for @sub, as it sees uids and pids, and unicast it without
- * blocking. A full socket loses it (and reads ENOBUFS); a socket gone
- * before its release was notified ends the subscription.
+ * blocking. A full socket loses it (and reads ENOBUFS); a closed one ends
+ * the subscription instead.
  */
 static void etsmgr_event_send(struct etsmgr_subscriber *sub, u32 event,
 			      const struct etsmgr_table *table,
@@ -597,6 +639,10 @@ static void etsmgr_event_send(struct etsmgr_subscriber *sub, u32 event,
 	void *hdr;
 
 	lockdep_assert_held(&etsmgr_lock);
+	if (etsmgr_subscriber_closed(sub)) {
+		etsmgr_subscriber_free(sub);
+		return;
+	}
 	skb = genlmsg_new(etsmgr_event_size(), GFP_KERNEL);
 	if (!skb)
 		return;
@@ -613,8 +659,8 @@ static void etsmgr_event_send(struct etsmgr_subscriber *sub, u32 event,
 			 table->ns->ipc_ns->ns.inum)))
 		goto err_put;
 	genlmsg_end(skb, hdr);
-	if (genlmsg_unicast(sub->net, skb, sub->portid) == -ECONNREFUSED)
-		etsmgr_subscriber_free(sub);
+	/* The socket is ours to hold: it is there, at sub->portid. */
+	genlmsg_unicast(sub->net, skb, sub->portid);
 	return;
 
 err_put:
@@ -678,20 +724,13 @@ int __init etsmgr_genl_init(void)
 	int err;
 
 	etsmgr_load_time_ns = ktime_get_real_ns();
-	err = netlink_register_notifier(&etsmgr_netlink_notifier);
-	if (err)
-		return err;
 	err = genl_register_family(&etsmgr_genl_family);
 	if (err)
-		goto err_register_family;
+		return err;
 	mutex_lock(&etsmgr_lock);
 	etsmgr_genl_ready = true;
 	mutex_unlock(&etsmgr_lock);
 	return 0;
-
-err_register_family:
-	netlink_unregister_notifier(&etsmgr_netlink_notifier);
-	return err;
 }
 
 void etsmgr_genl_exit(void)
@@ -704,5 +743,4 @@ void etsmgr_genl_exit(void)
 		etsmgr_subscriber_free(sub);
 	mutex_unlock(&etsmgr_lock);
 	genl_unregister_family(&etsmgr_genl_family);
-	netlink_unregister_notifier(&etsmgr_netlink_notifier);
 }

@@ -1020,6 +1020,122 @@ TEST_F_TIMEOUT(namespace, reaper_survives_last_subscriber_leaving_mid_reap,
 	}
 }
 
+/* Subscribers of the initial namespace that keep its record alive. */
+#define PORT_KEEPERS	16
+#define PORT_TABLES	500
+#define PORT_ROUNDS	3
+#define PORT_BIND_MS	15000	/* the old port id must come free by then */
+#define PORT_LISTEN_MS	3000	/* then: no event may reach the new socket */
+
+/*
+ * Bind a new socket to port id @port as soon as it is free, then count
+ * what arrives on it: s->ret[4] 1 once bound, s->ret[5] messages (an
+ * overrun counts as one), s->ret[6] an unexpected errno.
+ */
+static void port_squatter(struct ct_shm *s, __u32 port)
+{
+	struct sockaddr_nl me = { .nl_family = AF_NETLINK, .nl_pid = port };
+	__u64 end = ets_now_ns() + PORT_BIND_MS * 1000000ULL;
+	__u32 ev;
+	int fd, ret;
+
+	/* The subscriber's socket is the test's alone. */
+	ets_close_fds_except(-1, -1);
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	if (fd < 0)
+		_exit(ETS_CHILD_SETUP_FAILED);
+	s->ready = 1;
+	while (bind(fd, (struct sockaddr *)&me, sizeof(me))) {
+		if (errno != EADDRINUSE) {
+			s->ret[6] = errno;
+			_exit(0);
+		}
+		if (ets_now_ns() > end)
+			_exit(0);
+	}
+	s->ret[4] = 1;
+	end = ets_now_ns() + PORT_LISTEN_MS * 1000000ULL;
+	while (ets_now_ns() < end) {
+		ret = ets_nl_event_fd(fd, PORT_LISTEN_MS, &ev);
+		if (ret == -EAGAIN)
+			break;
+		if (ret && ret != -ENOBUFS) {
+			s->ret[6] = -ret;
+			break;
+		}
+		s->ret[5]++;
+	}
+	_exit(0);
+}
+
+/*
+ * A subscription is the subscribing socket's, not its port id's: once
+ * that socket is closed, a new socket that binds the same port id must
+ * get none of its events. The port id comes free as soon as the closing
+ * socket is unhashed, before the module may hear of the release; the
+ * reaper, busy sending NS_REAPED for a dying container's tables with the
+ * lock held, makes that moment last. The subscriber closes on the first
+ * of them while another process binds its port id in a loop.
+ */
+TEST_F_TIMEOUT(namespace, subscription_not_inherited_by_port_reuse, 300)
+{
+	struct ct_shm *s = ct_shm_new(NULL);
+	struct ets_nl keep[PORT_KEEPERS], sub;
+	long long reaped, now;
+	int k, round, ret;
+	__u32 port, ev = 0;
+	pid_t pid;
+
+	ETS_REQUIRE_ROOT();
+	ETS_REQUIRE_STATS();
+	ASSERT_NE(NULL, s);
+	/* Many subscribers: each NS_REAPED takes a while to send. */
+	for (k = 0; k < PORT_KEEPERS; k++) {
+		ASSERT_EQ(0, ets_nl_open(&keep[k]));
+		ASSERT_EQ(0, ets_nl_subscribe(&keep[k]));
+	}
+	for (round = 0; round < PORT_ROUNDS; round++) {
+		port = 0x45540000U + ((__u32)getpid() & 0xffff) * 8 + round;
+		ASSERT_EQ(0, ets_nl_open_port(&sub, port));
+		ASSERT_EQ(0, ets_nl_subscribe(&sub));
+		memset(s->ret, 0, sizeof(s->ret));
+		s->ready = 0;
+		pid = ets_fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0)
+			port_squatter(s, port);
+		ASSERT_EQ(0, ct_wait_flag(&s->ready));
+		reaped = ets_stat("ns_reaped");
+		ASSERT_LE(0, reaped);
+		s->id = PORT_TABLES;
+		ASSERT_EQ(0, ct_run(CLONE_NEWIPC, ct_create_many, s));
+		ASSERT_EQ(PORT_TABLES, s->ret[0]);
+		ret = ets_nl_event(&sub, 10000, &ev);
+		ets_nl_close(&sub);
+		EXPECT_TRUE(ret == -ENOBUFS ||
+			    (!ret && ev == ETSMGR_EVENT_NS_REAPED)) {
+			TH_LOG("round %d: first event %u, %s", round, ev,
+			       strerror(-ret));
+		}
+		now = wait_ns_reaped(reaped + PORT_TABLES, 60000);
+		EXPECT_EQ(reaped + PORT_TABLES, now);
+		EXPECT_EQ(0, ct_finish(pid));
+		EXPECT_EQ(0, s->ret[6]) TH_LOG("%s", strerror(s->ret[6]));
+		EXPECT_EQ(1, s->ret[4]) {
+			TH_LOG("round %d: port id %#x still taken after %d ms",
+			       round, port, PORT_BIND_MS);
+		}
+		EXPECT_EQ(0, s->ret[5]) {
+			TH_LOG("round %d: the new socket on port id %#x got %d messages of the old one's subscription",
+			       round, port, s->ret[5]);
+		}
+		if (s->ret[5])
+			break;
+	}
+	for (k = 0; k < PORT_KEEPERS; k++)
+		ets_nl_close(&keep[k]);
+}
+
 /* ------------------------------------------------------------------ */
 /* A user's own mount namespace: no path of the caller is followed     */
 /* ------------------------------------------------------------------ */
