@@ -118,9 +118,10 @@ struct etsmgr_table {
 };
 
 /*
- * The manager's state (enum etsmgr_manager_state), under etsmgr_lock:
- * while draining or drained for an unload it refuses new sessions,
- * attaches and adoptions, and sessions poll as hung up.
+ * The manager's state (enum etsmgr_manager_state): while draining or
+ * drained for an unload it refuses new sessions, attaches and adoptions,
+ * and sessions poll as hung up. Written under etsmgr_lock with
+ * WRITE_ONCE(); read under it, or with READ_ONCE() without (poll).
  */
 extern u32 etsmgr_manager_state;
 
