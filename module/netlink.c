@@ -58,6 +58,7 @@
 #include <net/netlink.h>
 #include <net/sock.h>
 
+#include "compat.h"
 #include "etsmgr.h"
 
 /**
@@ -101,12 +102,34 @@ static LIST_HEAD(etsmgr_subscribers);
  */
 #define ETSMGR_SUBSCRIBERS_PER_NS	64
 
-static const struct nla_policy etsmgr_genl_policy[ETSMGR_A_MAX + 1] = {
+/*
+ * Each command's own attributes: with strict validation, any other one is
+ * refused (EINVAL, "Unsupported attribute"). A command without a policy
+ * takes none (genetlink's reject-all policy, from resv_start_op on). 6.1
+ * has no split do/dump operations, so the GET_TABLE dump shares the doit's
+ * policy and ignores the table it may name.
+ */
+static const struct nla_policy etsmgr_genl_table_policy[ETSMGR_A_MAX + 1] = {
 	[ETSMGR_A_TABLE_ID] = NLA_POLICY_MIN(NLA_U64, 1),
 	[ETSMGR_A_TABLE_NAME] = { .type = NLA_NUL_STRING,
 				  .len = ETSMGR_NAME_MAX - 1 },
+};
+
+static const struct nla_policy
+etsmgr_genl_drain_finish_policy[ETSMGR_A_MAX + 1] = {
 	[ETSMGR_A_DRAIN_DISCARD] = { .type = NLA_FLAG },
 };
+
+/*
+ * genl_ops.internal_flags: the right a command needs, checked by
+ * etsmgr_genl_pre_doit(). Not GENL_ADMIN_PERM nor GENL_UNS_ADMIN_PERM:
+ * those are CAP_NET_ADMIN, in the initial user namespace or in the one of
+ * the socket's network namespace, while the tables belong to the user
+ * namespace that owns the caller's IPC namespace, and the drain to the
+ * host, and it is CAP_SYS_ADMIN that rules them.
+ */
+#define ETSMGR_GENL_NS_ADMIN	BIT(0)	/* over the caller's IPC namespace */
+#define ETSMGR_GENL_HOST_ADMIN	BIT(1)	/* in the initial user namespace */
 
 static struct genl_family etsmgr_genl_family;
 
@@ -119,16 +142,22 @@ static const struct ipc_namespace *etsmgr_genl_ns(void)
 	return current->nsproxy->ipc_ns;
 }
 
-/* CAP_SYS_ADMIN of both the socket's opener and the caller. */
+/*
+ * CAP_SYS_ADMIN over the caller's IPC namespace, of both the socket's
+ * opener and the caller.
+ */
 static bool etsmgr_genl_admin(const struct sk_buff *skb)
 {
 	return netlink_ns_capable(skb, etsmgr_genl_ns()->user_ns,
 				  CAP_SYS_ADMIN);
 }
 
-static bool etsmgr_genl_visible(const struct etsmgr_table *table, bool admin)
+/* May a reader of effective uid @euid, admin or not, see @table? */
+static bool etsmgr_genl_visible(const struct etsmgr_table *table,
+				kuid_t euid, bool admin)
 {
-	return admin || uid_eq(current_euid(), table->uid);
+	lockdep_assert_held(&etsmgr_lock);
+	return admin || uid_eq(euid, table->uid);
 }
 
 static int etsmgr_put_u64(struct sk_buff *skb, int type, u64 value)
@@ -150,10 +179,12 @@ static int etsmgr_genl_put_table(struct sk_buff *skb,
 				 const struct etsmgr_table *table,
 				 const struct etsmgr_view *view)
 {
-	u32 owner_pid = pid_nr_ns(table->owner_pid, view->pid_ns);
-	u32 heir_pid = pid_nr_ns(table->heir, view->pid_ns);
-	u32 state = table->owner ? ETSMGR_STATE_OWNED : ETSMGR_STATE_HELD;
+	u32 owner_pid, heir_pid, state;
 
+	lockdep_assert_held(&etsmgr_lock);
+	owner_pid = pid_nr_ns(table->owner_pid, view->pid_ns);
+	heir_pid = pid_nr_ns(table->heir, view->pid_ns);
+	state = table->owner ? ETSMGR_STATE_OWNED : ETSMGR_STATE_HELD;
 	if (etsmgr_put_u64(skb, ETSMGR_A_TABLE_ID, table->id) ||
 	    nla_put_string(skb, ETSMGR_A_TABLE_NAME, table->name) ||
 	    etsmgr_put_u64(skb, ETSMGR_A_TABLE_SIZE, table->size) ||
@@ -256,7 +287,8 @@ static int etsmgr_genl_fill_table(struct sk_buff *reply, struct sk_buff *skb,
 
 	mutex_lock(&etsmgr_lock);
 	table = etsmgr_genl_find(info);
-	if (!IS_ERR(table) && !etsmgr_genl_visible(table, admin)) {
+	if (!IS_ERR(table) &&
+	    !etsmgr_genl_visible(table, current_euid(), admin)) {
 		/* Another uid's table does not exist for this caller. */
 		NL_SET_ERR_MSG_MOD(info->extack, "no such table");
 		table = ERR_PTR(-ENOENT);
@@ -290,7 +322,7 @@ static int etsmgr_genl_dump_tables(struct sk_buff *skb,
 	/* A change of the registry between two parts marks the dump. */
 	cb->seq = etsmgr_registry_seq;
 	while ((table = etsmgr_table_next(ns, &id))) {
-		if (!etsmgr_genl_visible(table, admin)) {
+		if (!etsmgr_genl_visible(table, current_euid(), admin)) {
 			id++;
 			continue;
 		}
@@ -371,12 +403,6 @@ static int etsmgr_genl_delete_table(struct sk_buff *skb,
 	struct etsmgr_table *table;
 	int err = 0;
 
-	if (!etsmgr_genl_admin(skb)) {
-		NL_SET_ERR_MSG_MOD(info->extack,
-				   "deleting a table needs CAP_SYS_ADMIN");
-		return -EPERM;
-	}
-
 	mutex_lock(&etsmgr_lock);
 	table = etsmgr_genl_find(info);
 	if (IS_ERR(table))
@@ -387,35 +413,36 @@ static int etsmgr_genl_delete_table(struct sk_buff *skb,
 	return err;
 }
 
-static bool etsmgr_genl_require_admin(struct sk_buff *skb,
-				      struct genl_info *info)
+/* Check the right the command needs (genl_ops.internal_flags). */
+static int etsmgr_genl_pre_doit(const struct etsmgr_genl_pre_op *ops,
+				struct sk_buff *skb, struct genl_info *info)
 {
-	if (etsmgr_genl_admin(skb))
-		return true;
-	NL_SET_ERR_MSG_MOD(info->extack, "this command needs CAP_SYS_ADMIN");
-	return false;
-}
-
-/*
- * A drain stops the manager for every namespace: it is for the host's
- * administrator (CAP_SYS_ADMIN over the initial user namespace), not for
- * root in a container.
- */
-static bool etsmgr_genl_require_host_admin(struct sk_buff *skb,
-					   struct genl_info *info)
-{
-	if (netlink_capable(skb, CAP_SYS_ADMIN))
-		return true;
-	NL_SET_ERR_MSG_MOD(info->extack,
-			   "draining needs CAP_SYS_ADMIN in the initial user namespace");
-	return false;
+	if ((ops->internal_flags & ETSMGR_GENL_NS_ADMIN) &&
+	    !etsmgr_genl_admin(skb)) {
+		if (ops->cmd == ETSMGR_CMD_DELETE_TABLE)
+			NL_SET_ERR_MSG_MOD(info->extack,
+					   "deleting a table needs CAP_SYS_ADMIN");
+		else
+			NL_SET_ERR_MSG_MOD(info->extack,
+					   "this command needs CAP_SYS_ADMIN");
+		return -EPERM;
+	}
+	/*
+	 * A drain stops the manager for every namespace: it is for the
+	 * host's administrator, not for root in a container.
+	 */
+	if ((ops->internal_flags & ETSMGR_GENL_HOST_ADMIN) &&
+	    !netlink_capable(skb, CAP_SYS_ADMIN)) {
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "draining needs CAP_SYS_ADMIN in the initial user namespace");
+		return -EPERM;
+	}
+	return 0;
 }
 
 static int etsmgr_genl_drain_start(struct sk_buff *skb,
 				   struct genl_info *info)
 {
-	if (!etsmgr_genl_require_host_admin(skb, info))
-		return -EPERM;
 	etsmgr_drain_start();
 	return 0;
 }
@@ -425,16 +452,12 @@ static int etsmgr_genl_drain_finish(struct sk_buff *skb,
 {
 	bool discard = nla_get_flag(info->attrs[ETSMGR_A_DRAIN_DISCARD]);
 
-	if (!etsmgr_genl_require_host_admin(skb, info))
-		return -EPERM;
 	return etsmgr_drain_finish(discard, info->extack);
 }
 
 static int etsmgr_genl_drain_abort(struct sk_buff *skb,
 				   struct genl_info *info)
 {
-	if (!etsmgr_genl_require_host_admin(skb, info))
-		return -EPERM;
 	etsmgr_drain_abort();
 	return 0;
 }
@@ -461,6 +484,7 @@ static void etsmgr_subscriber_free(struct etsmgr_subscriber *sub)
 /* Has the subscriber closed its socket? Only our reference is left. */
 static bool etsmgr_subscriber_closed(const struct etsmgr_subscriber *sub)
 {
+	lockdep_assert_held(&etsmgr_lock);
 	return file_count(sub->file) == 1;
 }
 
@@ -518,8 +542,6 @@ static int etsmgr_genl_subscribe(struct sk_buff *skb, struct genl_info *info)
 	const struct etsmgr_ns *ens;
 	int err = 0;
 
-	if (!etsmgr_genl_require_admin(skb, info))
-		return -EPERM;
 	if (!info->snd_portid || !file)
 		return -EINVAL;
 	sub = kzalloc(sizeof(*sub), GFP_KERNEL);
@@ -572,11 +594,13 @@ void etsmgr_genl_reap_ns(struct etsmgr_ns *ens)
 		etsmgr_subscriber_free(sub);
 }
 
-static const struct genl_small_ops etsmgr_genl_ops[] = {
+static const struct genl_ops etsmgr_genl_ops[] = {
 	{
 		.cmd = ETSMGR_CMD_GET_TABLE,
 		.doit = etsmgr_genl_get_table,
 		.dumpit = etsmgr_genl_dump_tables,
+		.policy = etsmgr_genl_table_policy,
+		.maxattr = ETSMGR_A_MAX,
 	},
 	{
 		.cmd = ETSMGR_CMD_GET_STATS,
@@ -585,22 +609,31 @@ static const struct genl_small_ops etsmgr_genl_ops[] = {
 	{
 		.cmd = ETSMGR_CMD_DELETE_TABLE,
 		.doit = etsmgr_genl_delete_table,
+		.policy = etsmgr_genl_table_policy,
+		.maxattr = ETSMGR_A_MAX,
+		.internal_flags = ETSMGR_GENL_NS_ADMIN,
 	},
 	{
 		.cmd = ETSMGR_CMD_DRAIN_START,
 		.doit = etsmgr_genl_drain_start,
+		.internal_flags = ETSMGR_GENL_HOST_ADMIN,
 	},
 	{
 		.cmd = ETSMGR_CMD_DRAIN_FINISH,
 		.doit = etsmgr_genl_drain_finish,
+		.policy = etsmgr_genl_drain_finish_policy,
+		.maxattr = ETSMGR_A_MAX,
+		.internal_flags = ETSMGR_GENL_HOST_ADMIN,
 	},
 	{
 		.cmd = ETSMGR_CMD_DRAIN_ABORT,
 		.doit = etsmgr_genl_drain_abort,
+		.internal_flags = ETSMGR_GENL_HOST_ADMIN,
 	},
 	{
 		.cmd = ETSMGR_CMD_SUBSCRIBE,
 		.doit = etsmgr_genl_subscribe,
+		.internal_flags = ETSMGR_GENL_NS_ADMIN,
 	},
 };
 
@@ -608,11 +641,11 @@ static struct genl_family etsmgr_genl_family __ro_after_init = {
 	.name = ETSMGR_GENL_NAME,
 	.version = ETSMGR_GENL_VERSION,
 	.maxattr = ETSMGR_A_MAX,
-	.policy = etsmgr_genl_policy,
 	.netnsok = true,
 	.module = THIS_MODULE,
-	.small_ops = etsmgr_genl_ops,
-	.n_small_ops = ARRAY_SIZE(etsmgr_genl_ops),
+	.pre_doit = etsmgr_genl_pre_doit,
+	.ops = etsmgr_genl_ops,
+	.n_ops = ARRAY_SIZE(etsmgr_genl_ops),
 	/* Strict validation and zeroed reserved fields for every command. */
 	.resv_start_op = ETSMGR_CMD_GET_TABLE,
 };

@@ -2133,6 +2133,50 @@ TEST_F(netlink, malformed_unknown_attribute_rejected)
 	expect_rejected(_metadata, self, m, "dump with attribute 200");
 }
 
+/*
+ * Each command takes its own attributes only: another command's is
+ * refused, not ignored (a DELETE_TABLE with DRAIN_DISCARD deletes nothing).
+ */
+TEST_F(netlink, malformed_attribute_of_another_command_rejected)
+{
+	struct etsmgr_attach a;
+	struct nl_msg *m;
+	int fd;
+
+	NL_REQUIRE();
+	fd = ets_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ets_create(fd, ETS_NAME("t"), ETSMGR_ACCESS_PRIVATE, 4096,
+				&a));
+	m = en_new(self->fam, ETSMGR_CMD_GET_STATS, 0, ETSMGR_GENL_VERSION);
+	ASSERT_NE(NULL, m);
+	ASSERT_EQ(0, nla_put_u64(m, ETSMGR_A_TABLE_ID, a.id));
+	expect_rejected(_metadata, self, m, "GET_STATS with a table id");
+	m = en_new(self->fam, ETSMGR_CMD_GET_TABLE, 0, ETSMGR_GENL_VERSION);
+	ASSERT_NE(NULL, m);
+	ASSERT_EQ(0, nla_put_u64(m, ETSMGR_A_TABLE_ID, a.id));
+	ASSERT_EQ(0, nla_put_flag(m, ETSMGR_A_DRAIN_DISCARD));
+	expect_rejected(_metadata, self, m, "GET_TABLE with DRAIN_DISCARD");
+	m = en_new(self->fam, ETSMGR_CMD_GET_TABLE, NLM_F_DUMP,
+		   ETSMGR_GENL_VERSION);
+	ASSERT_NE(NULL, m);
+	ASSERT_EQ(0, nla_put_flag(m, ETSMGR_A_DRAIN_DISCARD));
+	expect_rejected(_metadata, self, m, "dump with DRAIN_DISCARD");
+	m = en_new(self->fam, ETSMGR_CMD_DELETE_TABLE, 0, ETSMGR_GENL_VERSION);
+	ASSERT_NE(NULL, m);
+	ASSERT_EQ(0, nla_put_u64(m, ETSMGR_A_TABLE_ID, a.id));
+	ASSERT_EQ(0, nla_put_flag(m, ETSMGR_A_DRAIN_DISCARD));
+	expect_rejected(_metadata, self, m, "DELETE_TABLE with DRAIN_DISCARD");
+	m = en_new(self->fam, ETSMGR_CMD_SUBSCRIBE, 0, ETSMGR_GENL_VERSION);
+	ASSERT_NE(NULL, m);
+	ASSERT_EQ(0, nla_put_u64(m, ETSMGR_A_TABLE_ID, a.id));
+	expect_rejected(_metadata, self, m, "SUBSCRIBE with a table id");
+	/* Nothing was done to the table. */
+	EXPECT_EQ(0, ets_info_id(fd, a.id, NULL));
+	EXPECT_EQ(0, ets_delete_id(fd, a.id));
+	close(fd);
+}
+
 TEST_F(netlink, malformed_table_id_u32_rejected)
 {
 	struct etsmgr_attach a;
