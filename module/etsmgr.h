@@ -156,6 +156,7 @@ extern struct list_head etsmgr_sessions;
 extern unsigned int etsmgr_registry_seq;
 
 /* namespace.c */
+void etsmgr_put_ipc_ns(struct ipc_namespace *ns);
 struct etsmgr_ns *etsmgr_ns_find(const struct ipc_namespace *ns);
 bool etsmgr_ipc_ns_is_init(const struct ipc_namespace *ns);
 struct etsmgr_ns *etsmgr_ns_get(const struct ipc_namespace *ns);

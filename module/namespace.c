@@ -48,7 +48,7 @@ static DECLARE_DELAYED_WORK(etsmgr_ns_reaper, etsmgr_ns_reap);
  * same on every kernel. Without CONFIG_IPC_NS there is only the initial
  * namespace, never freed, and get_ipc_ns() takes nothing.
  */
-static void etsmgr_put_ipc_ns(struct ipc_namespace *ns)
+void etsmgr_put_ipc_ns(struct ipc_namespace *ns)
 {
 	if (IS_ENABLED(CONFIG_IPC_NS))
 		ns->ns.ops->put(&ns->ns);

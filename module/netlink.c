@@ -307,22 +307,73 @@ static int etsmgr_genl_get_table(struct sk_buff *skb, struct genl_info *info)
 				 etsmgr_genl_fill_table);
 }
 
-/* cb->args[0]: the id to resume from. */
+/**
+ * struct etsmgr_dump - a table dump, in its netlink_callback's ctx
+ * @id: the id the next round resumes from.
+ * @ipc_ns: the requester's IPC namespace (a reference).
+ * @view: the requester's user and pid namespaces (references).
+ * @euid: the requester's effective uid.
+ * @admin: whether the requester had CAP_SYS_ADMIN over @ipc_ns.
+ *
+ * A dump runs in rounds: the first when requested, the next ones when the
+ * reader has read the previous ones, in the reading task, which may be
+ * another process (the socket was passed on) or the same one with other
+ * credentials or another IPC namespace. Every round must show what the
+ * requester could see, so the requester's view is taken at .start.
+ */
+struct etsmgr_dump {
+	unsigned long id;
+	struct ipc_namespace *ipc_ns;
+	struct etsmgr_view view;
+	kuid_t euid;
+	bool admin;
+};
+
+static struct etsmgr_dump *etsmgr_dump_ctx(struct netlink_callback *cb)
+{
+	BUILD_BUG_ON(sizeof(struct etsmgr_dump) >
+		     sizeof_field(struct netlink_callback, ctx));
+	return (struct etsmgr_dump *)cb->ctx;
+}
+
+/* In the requester's context, before the first round. */
+static int etsmgr_genl_dump_start(struct netlink_callback *cb)
+{
+	struct etsmgr_dump *d = etsmgr_dump_ctx(cb);
+
+	d->id = 0;
+	d->admin = etsmgr_genl_admin(cb->skb);
+	d->euid = current_euid();
+	d->ipc_ns = get_ipc_ns(current->nsproxy->ipc_ns);
+	d->view.user_ns = get_user_ns(current_user_ns());
+	d->view.pid_ns = get_pid_ns(task_active_pid_ns(current));
+	return 0;
+}
+
+/* After the last round, or when the socket goes with the dump unfinished. */
+static int etsmgr_genl_dump_done(struct netlink_callback *cb)
+{
+	struct etsmgr_dump *d = etsmgr_dump_ctx(cb);
+
+	etsmgr_put_ipc_ns(d->ipc_ns);
+	put_user_ns(d->view.user_ns);
+	put_pid_ns(d->view.pid_ns);
+	return 0;
+}
+
 static int etsmgr_genl_dump_tables(struct sk_buff *skb,
 				   struct netlink_callback *cb)
 {
-	const struct ipc_namespace *ns = etsmgr_genl_ns();
-	struct etsmgr_view view = etsmgr_current_view();
-	bool admin = etsmgr_genl_admin(cb->skb);
-	unsigned long id = cb->args[0];
+	struct etsmgr_dump *d = etsmgr_dump_ctx(cb);
+	unsigned long id = d->id;
 	struct etsmgr_table *table;
 	void *hdr;
 
 	mutex_lock(&etsmgr_lock);
 	/* A change of the registry between two parts marks the dump. */
 	cb->seq = etsmgr_registry_seq;
-	while ((table = etsmgr_table_next(ns, &id))) {
-		if (!etsmgr_genl_visible(table, current_euid(), admin)) {
+	while ((table = etsmgr_table_next(d->ipc_ns, &id))) {
+		if (!etsmgr_genl_visible(table, d->euid, d->admin)) {
 			id++;
 			continue;
 		}
@@ -332,7 +383,7 @@ static int etsmgr_genl_dump_tables(struct sk_buff *skb,
 		if (!hdr)
 			break;
 		genl_dump_check_consistent(cb, hdr);
-		if (etsmgr_genl_put_table(skb, table, &view)) {
+		if (etsmgr_genl_put_table(skb, table, &d->view)) {
 			genlmsg_cancel(skb, hdr);
 			break;
 		}
@@ -341,7 +392,7 @@ static int etsmgr_genl_dump_tables(struct sk_buff *skb,
 	}
 	mutex_unlock(&etsmgr_lock);
 
-	cb->args[0] = id;
+	d->id = id;
 	return skb->len;
 }
 
@@ -598,7 +649,9 @@ static const struct genl_ops etsmgr_genl_ops[] = {
 	{
 		.cmd = ETSMGR_CMD_GET_TABLE,
 		.doit = etsmgr_genl_get_table,
+		.start = etsmgr_genl_dump_start,
 		.dumpit = etsmgr_genl_dump_tables,
+		.done = etsmgr_genl_dump_done,
 		.policy = etsmgr_genl_table_policy,
 		.maxattr = ETSMGR_A_MAX,
 	},
