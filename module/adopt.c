@@ -97,7 +97,7 @@ int etsmgr_ioctl_adopt(struct etsmgr_session *session,
 	char name[ETSMGR_NAME_MAX];
 	struct etsmgr_table *table;
 	struct etsmgr_adopt arg;
-	struct file *shmem, *pin;
+	struct file *shmem;
 	u64 id;
 	int err;
 
@@ -114,7 +114,6 @@ int etsmgr_ioctl_adopt(struct etsmgr_session *session,
 	if (err)
 		goto out_put;
 
-	pin = etsmgr_ns_pin_open();
 	mutex_lock(&etsmgr_lock);
 	if (etsmgr_manager_state != ETSMGR_MANAGER_RUNNING) {
 		err = -ESHUTDOWN;
@@ -123,7 +122,7 @@ int etsmgr_ioctl_adopt(struct etsmgr_session *session,
 		err = -EPERM;
 	} else {
 		table = etsmgr_table_adopt(ns, shmem, id, name, arg.access,
-					   arg.generation, &pin);
+					   arg.generation);
 		if (IS_ERR(table)) {
 			err = PTR_ERR(table);
 		} else {
@@ -139,8 +138,6 @@ int etsmgr_ioctl_adopt(struct etsmgr_session *session,
 		}
 	}
 	mutex_unlock(&etsmgr_lock);
-	if (!IS_ERR_OR_NULL(pin))
-		fput(pin);
 	if (err)
 		goto out_put;
 

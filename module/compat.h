@@ -55,4 +55,15 @@ static inline struct pid *etsmgr_pidfd_pid(const struct file *file)
 }
 #endif
 
+/*
+ * The operation a genetlink family's pre_doit() is given: the command's
+ * struct genl_ops before 6.2, its struct genl_split_ops (the doit half)
+ * since. Both have the fields pre_doit() reads (cmd, internal_flags).
+ */
+#if KERNEL_VERSION(6, 2, 0) > LINUX_VERSION_CODE
+#define etsmgr_genl_pre_op genl_ops
+#else
+#define etsmgr_genl_pre_op genl_split_ops
+#endif
+
 #endif /* ETSMGR_COMPAT_H */

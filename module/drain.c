@@ -7,7 +7,8 @@
  * that no process maps would be lost. After the reload the clients adopt
  * their tables back by address (adopt.c).
  *
- * Locking: the state and the registry are under etsmgr_lock.
+ * Locking: the state and the registry are under etsmgr_lock; the state is
+ * written with WRITE_ONCE(), for etsmgr_poll(), which reads it without.
  */
 
 #include <linux/pid.h>
@@ -22,7 +23,7 @@ void etsmgr_drain_start(void)
 {
 	mutex_lock(&etsmgr_lock);
 	if (etsmgr_manager_state == ETSMGR_MANAGER_RUNNING) {
-		etsmgr_manager_state = ETSMGR_MANAGER_DRAINING;
+		WRITE_ONCE(etsmgr_manager_state, ETSMGR_MANAGER_DRAINING);
 		etsmgr_event(ETSMGR_EVENT_MANAGER_STOPPING, NULL,
 			     task_tgid(current));
 	}
@@ -47,7 +48,8 @@ int etsmgr_drain_finish(bool discard, struct netlink_ext_ack *extack)
 			NL_SET_ERR_MSG_MOD(extack,
 					   "held tables that no process maps would be lost");
 		else
-			etsmgr_manager_state = ETSMGR_MANAGER_DRAINED;
+			WRITE_ONCE(etsmgr_manager_state,
+				   ETSMGR_MANAGER_DRAINED);
 	}
 	mutex_unlock(&etsmgr_lock);
 	return err;
@@ -56,7 +58,7 @@ int etsmgr_drain_finish(bool discard, struct netlink_ext_ack *extack)
 void etsmgr_drain_abort(void)
 {
 	mutex_lock(&etsmgr_lock);
-	etsmgr_manager_state = ETSMGR_MANAGER_RUNNING;
+	WRITE_ONCE(etsmgr_manager_state, ETSMGR_MANAGER_RUNNING);
 	mutex_unlock(&etsmgr_lock);
 	etsmgr_sessions_wake();
 }

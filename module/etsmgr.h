@@ -7,8 +7,8 @@
  * xarray and namespace records), every field of a table except the
  * constant ones (id, name, ns, shmem, size, uid, create_time_ns), every
  * session's list of owned tables, and the counters. It is a mutex because
- * creating a table sleeps (shmem_file_setup, filp_open of the namespace
- * pin). It nests inside mmap_lock (->mmap takes it),
+ * creating a table sleeps (shmem_file_setup). It nests inside mmap_lock
+ * (->mmap takes it),
  * so no code may fault on user memory or take mmap_lock while holding it:
  * ioctls copy their argument in before locking and out after unlocking.
  */
@@ -55,9 +55,9 @@ struct etsmgr_session {
 /**
  * struct etsmgr_ns - an IPC namespace that has tables or event subscribers
  *	(namespace.c)
- * @ipc_ns: the namespace; compared, and read for its user namespace and
- *	inode number, which are constant.
- * @pin: an nsfs file of @ipc_ns, so that it outlives its tables.
+ * @ipc_ns: the namespace, with a reference, so that it outlives its tables
+ *	and subscribers; compared, and read for its user namespace and inode
+ *	number, which are constant.
  * @refs: one per table in the registry and per subscriber.
  * @tables: tables in the registry that live in @ipc_ns.
  * @bytes: the sum of their sizes.
@@ -65,16 +65,17 @@ struct etsmgr_session {
  *	about one of its tables goes to.
  * @nr_subscribers: how many.
  * @node: entry in the list of namespaces with records.
+ * @reap_node: entry in the reaper's list of dead namespaces (namespace.c).
  */
 struct etsmgr_ns {
-	const struct ipc_namespace *ipc_ns;
-	struct file *pin;
+	struct ipc_namespace *ipc_ns;
 	unsigned int refs;
 	unsigned int tables;
 	u64 bytes;
 	struct list_head subscribers;
 	unsigned int nr_subscribers;
 	struct list_head node;
+	struct list_head reap_node;
 };
 
 /**
@@ -121,9 +122,10 @@ struct etsmgr_table {
 };
 
 /*
- * The manager's state (enum etsmgr_manager_state), under etsmgr_lock:
- * while draining or drained for an unload it refuses new sessions,
- * attaches and adoptions, and sessions poll as hung up.
+ * The manager's state (enum etsmgr_manager_state): while draining or
+ * drained for an unload it refuses new sessions, attaches and adoptions,
+ * and sessions poll as hung up. Written under etsmgr_lock with
+ * WRITE_ONCE(); read under it, or with READ_ONCE() without (poll).
  */
 extern u32 etsmgr_manager_state;
 
@@ -158,11 +160,10 @@ extern struct list_head etsmgr_sessions;
 extern unsigned int etsmgr_registry_seq;
 
 /* namespace.c */
-struct file *etsmgr_ns_pin_open(void);
+void etsmgr_put_ipc_ns(struct ipc_namespace *ns);
 struct etsmgr_ns *etsmgr_ns_find(const struct ipc_namespace *ns);
 bool etsmgr_ipc_ns_is_init(const struct ipc_namespace *ns);
-struct etsmgr_ns *etsmgr_ns_get(const struct ipc_namespace *ns,
-				struct file **pin);
+struct etsmgr_ns *etsmgr_ns_get(const struct ipc_namespace *ns);
 void etsmgr_ns_put(struct etsmgr_ns *ens);
 void etsmgr_ns_exit(void);
 
@@ -176,11 +177,11 @@ struct etsmgr_table *etsmgr_table_next(const struct ipc_namespace *ns,
 				       unsigned long *id);
 struct etsmgr_table *etsmgr_table_create(const struct ipc_namespace *ns,
 					 const char *name, u64 size,
-					 u32 access, struct file **pin);
+					 u32 access);
 struct etsmgr_table *etsmgr_table_adopt(const struct ipc_namespace *ns,
 					struct file *shmem, u64 id,
 					const char *name, u32 access,
-					u64 generation, struct file **pin);
+					u64 generation);
 void etsmgr_table_destroy(struct etsmgr_table *table);
 bool etsmgr_table_mapped(const struct etsmgr_table *table);
 int etsmgr_registry_release(bool discard);
@@ -228,6 +229,7 @@ void etsmgr_event(u32 event, const struct etsmgr_table *table,
 		  struct pid *pid);
 void etsmgr_event_ns_reaped(const struct etsmgr_table *table);
 void etsmgr_genl_reap_ns(struct etsmgr_ns *ens);
+void etsmgr_genl_prune(void);
 int etsmgr_genl_init(void);
 void etsmgr_genl_exit(void);
 

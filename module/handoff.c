@@ -81,6 +81,7 @@ static bool etsmgr_process_in_ns(struct pid *pid,
 	struct task_struct *task;
 	bool in_ns = false;
 
+	lockdep_assert_held(&etsmgr_lock);
 	task = get_pid_task(pid, PIDTYPE_TGID);
 	if (!task)
 		return false;
@@ -103,6 +104,7 @@ static int etsmgr_process_may_hold(struct pid *pid,
 	struct task_struct *task;
 	kuid_t euid;
 
+	lockdep_assert_held(&etsmgr_lock);
 	rcu_read_lock();
 	task = pid_task(pid, PIDTYPE_TGID);
 	if (task)
@@ -352,6 +354,7 @@ void etsmgr_notices_free(struct etsmgr_session *session)
 {
 	struct etsmgr_notice *notice, *next;
 
+	lockdep_assert_held(&etsmgr_lock);
 	list_for_each_entry_safe(notice, next, &session->received, node) {
 		put_pid(notice->from);
 		kfree(notice);

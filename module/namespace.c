@@ -1,36 +1,34 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * IPC namespaces of the registry. Tables are keyed by the IPC namespace of
- * their creator, compared by pointer. A module cannot take a reference on
- * an ipc_namespace (put_ipc_ns() is not exported), and a freed namespace's
- * memory is soon reused by a new one, which would then inherit the dead
- * namespace's tables. So while a namespace has tables, the registry pins
- * it with an open nsfs file of it (/proc/thread-self/ns/ipc of the
- * creator), which keeps the namespace, and so its address, alive. That
- * file is opened before etsmgr_lock is taken: its path walk takes the
- * task's exec_update_lock, which exec holds around mmap_lock, and
- * etsmgr_lock nests inside mmap_lock (->mmap).
+ * their creator, compared by pointer. A freed namespace's memory is soon
+ * reused by a new one, which would then inherit the dead namespace's
+ * tables, so while a namespace has tables, its record holds a reference
+ * on it, which keeps the namespace, and so its address, alive. The
+ * reference is taken from the caller's own nsproxy (the namespace the
+ * caller is in, which it cannot leave while in a syscall), never by
+ * opening a path: a path such as /proc/thread-self/ns/ipc resolves in the
+ * caller's root and mounts, which any user can make into a FIFO that
+ * blocks the open for ever (with genetlink's lock held, for SUBSCRIBE).
  *
- * Event subscribers (netlink.c) pin the namespace they subscribed from in
+ * Event subscribers (netlink.c) hold the namespace they subscribed from in
  * the same way, so that a subscriber is never told of the tables of a
  * later namespace that reuses a dead one's memory.
  *
- * A pinned namespace that nothing else refers to any more is dead: no
+ * A namespace that nothing but its record refers to any more is dead: no
  * process can ever reach its tables again. A reaper, run every second
- * while any namespace is pinned, deletes their tables, drops their
- * subscribers and so unpins it.
+ * while any namespace has a record, deletes their tables, drops their
+ * subscribers and so drops the reference. It also ends the subscriptions
+ * whose socket was closed (netlink.c).
  *
  * Locking: under etsmgr_lock (see etsmgr.h); the reaper takes it.
  */
 
-#include <linux/err.h>
-#include <linux/fcntl.h>
-#include <linux/file.h>
-#include <linux/fs.h>
 #include <linux/ipc_namespace.h>
-#include <linux/magic.h>
+#include <linux/list.h>
 #include <linux/nsproxy.h>
 #include <linux/proc_ns.h>
+#include <linux/refcount.h>
 #include <linux/sched.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
@@ -44,31 +42,16 @@ static void etsmgr_ns_reap(struct work_struct *work);
 static DECLARE_DELAYED_WORK(etsmgr_ns_reaper, etsmgr_ns_reap);
 #define ETSMGR_NS_REAP_INTERVAL	HZ
 
-/**
- * etsmgr_ns_pin_open() - open the caller's IPC namespace file
- *
- * Called without etsmgr_lock, before an operation that may add the first
- * table of the caller's namespace; etsmgr_ns_get() takes it if needed.
- *
- * Return: the file, or an ERR_PTR() (no /proc, or not the namespace).
+/*
+ * put_ipc_ns() is not exported to modules on 6.1; the namespace's own
+ * operations, with which nsfs drops the reference of its inodes, do the
+ * same on every kernel. Without CONFIG_IPC_NS there is only the initial
+ * namespace, never freed, and get_ipc_ns() takes nothing.
  */
-struct file *etsmgr_ns_pin_open(void)
+void etsmgr_put_ipc_ns(struct ipc_namespace *ns)
 {
-	const struct ipc_namespace *ns = current->nsproxy->ipc_ns;
-	struct file *pin;
-
-	pin = filp_open("/proc/thread-self/ns/ipc", O_RDONLY | O_CLOEXEC, 0);
-	if (IS_ERR(pin)) {
-		pr_warn_ratelimited("etsmgr: cannot open /proc/thread-self/ns/ipc (%ld): is /proc mounted?\n",
-				    PTR_ERR(pin));
-		return pin;
-	}
-	if (file_inode(pin)->i_sb->s_magic != NSFS_MAGIC ||
-	    get_proc_ns(file_inode(pin)) != &ns->ns) {
-		fput(pin);
-		return ERR_PTR(-ENXIO);
-	}
-	return pin;
+	if (IS_ENABLED(CONFIG_IPC_NS))
+		ns->ns.ops->put(&ns->ns);
 }
 
 /* The record of @ns if it has one (tables or subscribers), else NULL. */
@@ -93,34 +76,31 @@ bool etsmgr_ipc_ns_is_init(const struct ipc_namespace *ns)
 /**
  * etsmgr_ns_get() - the registry's record of the caller's IPC namespace
  * @ns: current->nsproxy->ipc_ns
- * @pin: from etsmgr_ns_pin_open(), or an ERR_PTR() of its failure; taken
- *	(set to NULL) when @ns gets its record
  *
  * Takes a reference on the record (one per table and per subscriber),
- * creating it for the first one.
+ * creating it, with a reference on @ns, for the first one.
  *
- * Return: the record, or an ERR_PTR() if @ns cannot be pinned.
+ * Return: the record, or ERR_PTR(-ENOMEM).
  */
-struct etsmgr_ns *etsmgr_ns_get(const struct ipc_namespace *ns,
-				struct file **pin)
+struct etsmgr_ns *etsmgr_ns_get(const struct ipc_namespace *ns)
 {
+	struct ipc_namespace *ipc_ns = current->nsproxy->ipc_ns;
 	struct etsmgr_ns *ens;
 
 	lockdep_assert_held(&etsmgr_lock);
+	/* Only the caller's own namespace is known to be alive. */
+	if (WARN_ON_ONCE(ns != ipc_ns))
+		return ERR_PTR(-EINVAL);
 	ens = etsmgr_ns_find(ns);
 	if (ens) {
 		ens->refs++;
 		return ens;
 	}
 
-	if (IS_ERR_OR_NULL(*pin))
-		return *pin ? ERR_CAST(*pin) : ERR_PTR(-EINVAL);
 	ens = kzalloc(sizeof(*ens), GFP_KERNEL);
 	if (!ens)
 		return ERR_PTR(-ENOMEM);
-	ens->ipc_ns = ns;
-	ens->pin = *pin;
-	*pin = NULL;
+	ens->ipc_ns = get_ipc_ns(ipc_ns);
 	ens->refs = 1;
 	INIT_LIST_HEAD(&ens->subscribers);
 	list_add(&ens->node, &etsmgr_namespaces);
@@ -129,29 +109,45 @@ struct etsmgr_ns *etsmgr_ns_get(const struct ipc_namespace *ns,
 }
 
 /*
- * Dead: no task's nsproxy refers to the namespace any more (its count is
- * down to the one the nsfs inode holds), and nothing but our pin holds its
- * nsfs dentry (a bind mount or an open ns file would let a process setns()
- * back into it). Nothing can revive a namespace in that state.
+ * Dead: no task's nsproxy refers to the namespace any more, and no nsfs
+ * inode does either (a bind mount or an open namespace file would let a
+ * process setns() back into it): the only reference left is the record's.
+ * Nothing can revive a namespace in that state: a new reference is only
+ * ever taken from one of those.
  */
 static bool etsmgr_ns_dead(const struct etsmgr_ns *ens)
 {
-	return refcount_read(&ens->ipc_ns->ns.count) == 1 &&
-	       d_count(ens->pin->f_path.dentry) == 1;
+	return !etsmgr_ipc_ns_is_init(ens->ipc_ns) &&
+	       refcount_read(&ens->ipc_ns->ns.count) == 1;
 }
 
+/*
+ * Reaping a namespace sends events, and a send that finds its subscriber's
+ * socket gone drops that subscriber: any record, the next one in
+ * etsmgr_namespaces included (the initial namespace's, say, whose last
+ * subscriber left), may be freed meanwhile. So no cursor into that list
+ * is kept across a reap: the dead records are first collected, each with
+ * a reference that keeps it until its own turn, on a list of their own.
+ */
 static void etsmgr_ns_reap(struct work_struct *work)
 {
 	struct etsmgr_ns *ens, *next;
+	LIST_HEAD(dead);
 
 	mutex_lock(&etsmgr_lock);
-	list_for_each_entry_safe(ens, next, &etsmgr_namespaces, node) {
+	/* Closed subscribers go first: that may free records too. */
+	etsmgr_genl_prune();
+	list_for_each_entry(ens, &etsmgr_namespaces, node) {
 		if (!etsmgr_ns_dead(ens))
 			continue;
-		/* Keep @ens until both are done with it. */
 		ens->refs++;
+		list_add_tail(&ens->reap_node, &dead);
+	}
+	list_for_each_entry_safe(ens, next, &dead, reap_node) {
+		list_del(&ens->reap_node);
 		etsmgr_registry_reap_ns(ens);
 		etsmgr_genl_reap_ns(ens);
+		/* Frees @ens; @next is still held by its own reference. */
 		etsmgr_ns_put(ens);
 	}
 	if (!list_empty(&etsmgr_namespaces))
@@ -167,7 +163,7 @@ void etsmgr_ns_exit(void)
 	WARN_ON(!list_empty(&etsmgr_namespaces));
 }
 
-/* Drop a reference: unpin the namespace after its last table and subscriber. */
+/* Drop a reference; the last one (no table, no subscriber) frees @ens. */
 void etsmgr_ns_put(struct etsmgr_ns *ens)
 {
 	lockdep_assert_held(&etsmgr_lock);
@@ -175,6 +171,6 @@ void etsmgr_ns_put(struct etsmgr_ns *ens)
 		return;
 	WARN_ON(ens->tables || ens->bytes || ens->nr_subscribers);
 	list_del(&ens->node);
-	fput(ens->pin);
+	etsmgr_put_ipc_ns(ens->ipc_ns);
 	kfree(ens);
 }

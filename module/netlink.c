@@ -13,13 +13,24 @@
  * filtered broadcast nor a bind hook to tell who joined, while an event
  * must reach only the subscribers in the table's IPC namespace, with the
  * uids and pids translated for each. ETSMGR_CMD_SUBSCRIBE (CAP_SYS_ADMIN
- * over the caller's IPC namespace) records the sending socket (network
- * namespace and portid), the caller's IPC namespace (pinned, namespace.c)
- * and its user and pid namespaces; each event is built for each subscriber
- * of the table's namespace and unicast to it without blocking (a full
- * socket gets ENOBUFS, as with multicast). A subscription ends when its
- * socket is released (NETLINK_URELEASE), its namespace dies, or the module
- * goes.
+ * over the caller's IPC namespace) records the sending socket, the
+ * caller's IPC namespace (held, namespace.c) and its user and pid
+ * namespaces; each event is built for each subscriber of the table's
+ * namespace and unicast to it without blocking (a full socket gets
+ * ENOBUFS, as with multicast).
+ *
+ * A subscription is its socket's, not its port id's. Unicast finds a
+ * socket by (network namespace, port id), and a closing socket gives up
+ * its port id (netlink_release() unhashes it) before NETLINK_URELEASE is
+ * notified, so a subscription kept by port id and ended by that notifier
+ * would, in between, send to whichever new socket binds the port id. So
+ * the subscription holds a reference on its socket's file: the socket
+ * cannot be released, nor its port id reused, while it lasts. When that
+ * reference is the last one (the subscriber closed the socket), the
+ * subscription ends: at the next event for it, at the next SUBSCRIBE, or
+ * at the reaper's next round (etsmgr_genl_prune(), within a second), and
+ * only then is the socket released. A subscription also ends when its
+ * namespace dies or the module goes.
  *
  * Locking: handlers take etsmgr_lock around registry access; they copy
  * nothing from or to user memory (netlink skbs are kernel memory).
@@ -29,9 +40,11 @@
 
 #include <linux/cred.h>
 #include <linux/err.h>
+#include <linux/file.h>
+#include <linux/fs.h>
 #include <linux/ipc_namespace.h>
+#include <linux/net.h>
 #include <linux/netlink.h>
-#include <linux/notifier.h>
 #include <linux/nsproxy.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
@@ -43,7 +56,9 @@
 #include <net/genetlink.h>
 #include <net/net_namespace.h>
 #include <net/netlink.h>
+#include <net/sock.h>
 
+#include "compat.h"
 #include "etsmgr.h"
 
 /**
@@ -61,14 +76,18 @@ struct etsmgr_view {
  * @node: entry in etsmgr_subscribers.
  * @ns_node: entry in @ns's list of subscribers.
  * @ns: the IPC namespace it subscribed from, whose tables it hears of.
+ * @file: its socket's file (a reference): the socket cannot be released,
+ *	nor its port id go to another socket, while subscribed.
  * @net: the network namespace of its socket (a reference).
- * @portid: its socket's portid in @net.
+ * @portid: its socket's port id in @net, which a bound netlink socket
+ *	never changes.
  * @view: the subscribing process's user and pid namespaces (references).
  */
 struct etsmgr_subscriber {
 	struct list_head node;
 	struct list_head ns_node;
 	struct etsmgr_ns *ns;
+	struct file *file;
 	struct net *net;
 	u32 portid;
 	struct etsmgr_view view;
@@ -83,13 +102,35 @@ static LIST_HEAD(etsmgr_subscribers);
  */
 #define ETSMGR_SUBSCRIBERS_PER_NS	64
 
-static const struct nla_policy etsmgr_genl_policy[ETSMGR_A_MAX + 1] = {
+/*
+ * Each command's own attributes: with strict validation, any other one is
+ * refused (EINVAL, "Unsupported attribute"). A command without a policy
+ * takes none (genetlink's reject-all policy, from resv_start_op on). 6.1
+ * has no split do/dump operations, so the GET_TABLE dump shares the doit's
+ * policy and ignores the table it may name.
+ */
+static const struct nla_policy etsmgr_genl_table_policy[ETSMGR_A_MAX + 1] = {
 	[ETSMGR_A_TABLE_ID] = NLA_POLICY_MIN(NLA_U64, 1),
 	[ETSMGR_A_TABLE_NAME] = { .type = NLA_NUL_STRING,
 				  .len = ETSMGR_NAME_MAX - 1 },
 	[ETSMGR_A_TABLE_UID] = { .type = NLA_U32 },
+};
+
+static const struct nla_policy
+etsmgr_genl_drain_finish_policy[ETSMGR_A_MAX + 1] = {
 	[ETSMGR_A_DRAIN_DISCARD] = { .type = NLA_FLAG },
 };
+
+/*
+ * genl_ops.internal_flags: the right a command needs, checked by
+ * etsmgr_genl_pre_doit(). Not GENL_ADMIN_PERM nor GENL_UNS_ADMIN_PERM:
+ * those are CAP_NET_ADMIN, in the initial user namespace or in the one of
+ * the socket's network namespace, while the tables belong to the user
+ * namespace that owns the caller's IPC namespace, and the drain to the
+ * host, and it is CAP_SYS_ADMIN that rules them.
+ */
+#define ETSMGR_GENL_NS_ADMIN	BIT(0)	/* over the caller's IPC namespace */
+#define ETSMGR_GENL_HOST_ADMIN	BIT(1)	/* in the initial user namespace */
 
 static struct genl_family etsmgr_genl_family;
 
@@ -102,16 +143,22 @@ static const struct ipc_namespace *etsmgr_genl_ns(void)
 	return current->nsproxy->ipc_ns;
 }
 
-/* CAP_SYS_ADMIN of both the socket's opener and the caller. */
+/*
+ * CAP_SYS_ADMIN over the caller's IPC namespace, of both the socket's
+ * opener and the caller.
+ */
 static bool etsmgr_genl_admin(const struct sk_buff *skb)
 {
 	return netlink_ns_capable(skb, etsmgr_genl_ns()->user_ns,
 				  CAP_SYS_ADMIN);
 }
 
-static bool etsmgr_genl_visible(const struct etsmgr_table *table, bool admin)
+/* May a reader of effective uid @euid, admin or not, see @table? */
+static bool etsmgr_genl_visible(const struct etsmgr_table *table,
+				kuid_t euid, bool admin)
 {
-	return admin || uid_eq(current_euid(), table->uid);
+	lockdep_assert_held(&etsmgr_lock);
+	return admin || uid_eq(euid, table->uid);
 }
 
 static int etsmgr_put_u64(struct sk_buff *skb, int type, u64 value)
@@ -133,10 +180,12 @@ static int etsmgr_genl_put_table(struct sk_buff *skb,
 				 const struct etsmgr_table *table,
 				 const struct etsmgr_view *view)
 {
-	u32 owner_pid = pid_nr_ns(table->owner_pid, view->pid_ns);
-	u32 heir_pid = pid_nr_ns(table->heir, view->pid_ns);
-	u32 state = table->owner ? ETSMGR_STATE_OWNED : ETSMGR_STATE_HELD;
+	u32 owner_pid, heir_pid, state;
 
+	lockdep_assert_held(&etsmgr_lock);
+	owner_pid = pid_nr_ns(table->owner_pid, view->pid_ns);
+	heir_pid = pid_nr_ns(table->heir, view->pid_ns);
+	state = table->owner ? ETSMGR_STATE_OWNED : ETSMGR_STATE_HELD;
 	if (etsmgr_put_u64(skb, ETSMGR_A_TABLE_ID, table->id) ||
 	    nla_put_string(skb, ETSMGR_A_TABLE_NAME, table->name) ||
 	    etsmgr_put_u64(skb, ETSMGR_A_TABLE_SIZE, table->size) ||
@@ -255,7 +304,8 @@ static int etsmgr_genl_fill_table(struct sk_buff *reply, struct sk_buff *skb,
 
 	mutex_lock(&etsmgr_lock);
 	table = etsmgr_genl_find(info);
-	if (!IS_ERR(table) && !etsmgr_genl_visible(table, admin)) {
+	if (!IS_ERR(table) &&
+	    !etsmgr_genl_visible(table, current_euid(), admin)) {
 		/* Another uid's table does not exist for this caller. */
 		NL_SET_ERR_MSG_MOD(info->extack, "no such table");
 		table = ERR_PTR(-ENOENT);
@@ -274,22 +324,73 @@ static int etsmgr_genl_get_table(struct sk_buff *skb, struct genl_info *info)
 				 etsmgr_genl_fill_table);
 }
 
-/* cb->args[0]: the id to resume from. */
+/**
+ * struct etsmgr_dump - a table dump, in its netlink_callback's ctx
+ * @id: the id the next round resumes from.
+ * @ipc_ns: the requester's IPC namespace (a reference).
+ * @view: the requester's user and pid namespaces (references).
+ * @euid: the requester's effective uid.
+ * @admin: whether the requester had CAP_SYS_ADMIN over @ipc_ns.
+ *
+ * A dump runs in rounds: the first when requested, the next ones when the
+ * reader has read the previous ones, in the reading task, which may be
+ * another process (the socket was passed on) or the same one with other
+ * credentials or another IPC namespace. Every round must show what the
+ * requester could see, so the requester's view is taken at .start.
+ */
+struct etsmgr_dump {
+	unsigned long id;
+	struct ipc_namespace *ipc_ns;
+	struct etsmgr_view view;
+	kuid_t euid;
+	bool admin;
+};
+
+static struct etsmgr_dump *etsmgr_dump_ctx(struct netlink_callback *cb)
+{
+	BUILD_BUG_ON(sizeof(struct etsmgr_dump) >
+		     sizeof_field(struct netlink_callback, ctx));
+	return (struct etsmgr_dump *)cb->ctx;
+}
+
+/* In the requester's context, before the first round. */
+static int etsmgr_genl_dump_start(struct netlink_callback *cb)
+{
+	struct etsmgr_dump *d = etsmgr_dump_ctx(cb);
+
+	d->id = 0;
+	d->admin = etsmgr_genl_admin(cb->skb);
+	d->euid = current_euid();
+	d->ipc_ns = get_ipc_ns(current->nsproxy->ipc_ns);
+	d->view.user_ns = get_user_ns(current_user_ns());
+	d->view.pid_ns = get_pid_ns(task_active_pid_ns(current));
+	return 0;
+}
+
+/* After the last round, or when the socket goes with the dump unfinished. */
+static int etsmgr_genl_dump_done(struct netlink_callback *cb)
+{
+	struct etsmgr_dump *d = etsmgr_dump_ctx(cb);
+
+	etsmgr_put_ipc_ns(d->ipc_ns);
+	put_user_ns(d->view.user_ns);
+	put_pid_ns(d->view.pid_ns);
+	return 0;
+}
+
 static int etsmgr_genl_dump_tables(struct sk_buff *skb,
 				   struct netlink_callback *cb)
 {
-	const struct ipc_namespace *ns = etsmgr_genl_ns();
-	struct etsmgr_view view = etsmgr_current_view();
-	bool admin = etsmgr_genl_admin(cb->skb);
-	unsigned long id = cb->args[0];
+	struct etsmgr_dump *d = etsmgr_dump_ctx(cb);
+	unsigned long id = d->id;
 	struct etsmgr_table *table;
 	void *hdr;
 
 	mutex_lock(&etsmgr_lock);
 	/* A change of the registry between two parts marks the dump. */
 	cb->seq = etsmgr_registry_seq;
-	while ((table = etsmgr_table_next(ns, &id))) {
-		if (!etsmgr_genl_visible(table, admin)) {
+	while ((table = etsmgr_table_next(d->ipc_ns, &id))) {
+		if (!etsmgr_genl_visible(table, d->euid, d->admin)) {
 			id++;
 			continue;
 		}
@@ -299,7 +400,7 @@ static int etsmgr_genl_dump_tables(struct sk_buff *skb,
 		if (!hdr)
 			break;
 		genl_dump_check_consistent(cb, hdr);
-		if (etsmgr_genl_put_table(skb, table, &view)) {
+		if (etsmgr_genl_put_table(skb, table, &d->view)) {
 			genlmsg_cancel(skb, hdr);
 			break;
 		}
@@ -308,7 +409,7 @@ static int etsmgr_genl_dump_tables(struct sk_buff *skb,
 	}
 	mutex_unlock(&etsmgr_lock);
 
-	cb->args[0] = id;
+	d->id = id;
 	return skb->len;
 }
 
@@ -370,12 +471,6 @@ static int etsmgr_genl_delete_table(struct sk_buff *skb,
 	struct etsmgr_table *table;
 	int err = 0;
 
-	if (!etsmgr_genl_admin(skb)) {
-		NL_SET_ERR_MSG_MOD(info->extack,
-				   "deleting a table needs CAP_SYS_ADMIN");
-		return -EPERM;
-	}
-
 	mutex_lock(&etsmgr_lock);
 	table = etsmgr_genl_find(info);
 	if (IS_ERR(table))
@@ -386,35 +481,36 @@ static int etsmgr_genl_delete_table(struct sk_buff *skb,
 	return err;
 }
 
-static bool etsmgr_genl_require_admin(struct sk_buff *skb,
-				      struct genl_info *info)
+/* Check the right the command needs (genl_ops.internal_flags). */
+static int etsmgr_genl_pre_doit(const struct etsmgr_genl_pre_op *ops,
+				struct sk_buff *skb, struct genl_info *info)
 {
-	if (etsmgr_genl_admin(skb))
-		return true;
-	NL_SET_ERR_MSG_MOD(info->extack, "this command needs CAP_SYS_ADMIN");
-	return false;
-}
-
-/*
- * A drain stops the manager for every namespace: it is for the host's
- * administrator (CAP_SYS_ADMIN over the initial user namespace), not for
- * root in a container.
- */
-static bool etsmgr_genl_require_host_admin(struct sk_buff *skb,
-					   struct genl_info *info)
-{
-	if (netlink_capable(skb, CAP_SYS_ADMIN))
-		return true;
-	NL_SET_ERR_MSG_MOD(info->extack,
-			   "draining needs CAP_SYS_ADMIN in the initial user namespace");
-	return false;
+	if ((ops->internal_flags & ETSMGR_GENL_NS_ADMIN) &&
+	    !etsmgr_genl_admin(skb)) {
+		if (ops->cmd == ETSMGR_CMD_DELETE_TABLE)
+			NL_SET_ERR_MSG_MOD(info->extack,
+					   "deleting a table needs CAP_SYS_ADMIN");
+		else
+			NL_SET_ERR_MSG_MOD(info->extack,
+					   "this command needs CAP_SYS_ADMIN");
+		return -EPERM;
+	}
+	/*
+	 * A drain stops the manager for every namespace: it is for the
+	 * host's administrator, not for root in a container.
+	 */
+	if ((ops->internal_flags & ETSMGR_GENL_HOST_ADMIN) &&
+	    !netlink_capable(skb, CAP_SYS_ADMIN)) {
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "draining needs CAP_SYS_ADMIN in the initial user namespace");
+		return -EPERM;
+	}
+	return 0;
 }
 
 static int etsmgr_genl_drain_start(struct sk_buff *skb,
 				   struct genl_info *info)
 {
-	if (!etsmgr_genl_require_host_admin(skb, info))
-		return -EPERM;
 	etsmgr_drain_start();
 	return 0;
 }
@@ -424,20 +520,21 @@ static int etsmgr_genl_drain_finish(struct sk_buff *skb,
 {
 	bool discard = nla_get_flag(info->attrs[ETSMGR_A_DRAIN_DISCARD]);
 
-	if (!etsmgr_genl_require_host_admin(skb, info))
-		return -EPERM;
 	return etsmgr_drain_finish(discard, info->extack);
 }
 
 static int etsmgr_genl_drain_abort(struct sk_buff *skb,
 				   struct genl_info *info)
 {
-	if (!etsmgr_genl_require_host_admin(skb, info))
-		return -EPERM;
 	etsmgr_drain_abort();
 	return 0;
 }
 
+/*
+ * End a subscription. The socket's release, if this was its last
+ * reference, runs later (fput() defers it to task work or a work item),
+ * never under etsmgr_lock.
+ */
 static void etsmgr_subscriber_free(struct etsmgr_subscriber *sub)
 {
 	lockdep_assert_held(&etsmgr_lock);
@@ -445,21 +542,58 @@ static void etsmgr_subscriber_free(struct etsmgr_subscriber *sub)
 	list_del(&sub->ns_node);
 	sub->ns->nr_subscribers--;
 	etsmgr_ns_put(sub->ns);
+	fput(sub->file);
 	put_net(sub->net);
 	put_user_ns(sub->view.user_ns);
 	put_pid_ns(sub->view.pid_ns);
 	kfree(sub);
 }
 
-static bool etsmgr_subscribed(const struct net *net, u32 portid)
+/* Has the subscriber closed its socket? Only our reference is left. */
+static bool etsmgr_subscriber_closed(const struct etsmgr_subscriber *sub)
+{
+	lockdep_assert_held(&etsmgr_lock);
+	return file_count(sub->file) == 1;
+}
+
+/**
+ * etsmgr_genl_prune() - end the subscriptions whose socket was closed
+ *
+ * Run by the reaper every second, so that a closed socket is released
+ * (and its port id free again) within a second even if no event comes.
+ */
+void etsmgr_genl_prune(void)
+{
+	struct etsmgr_subscriber *sub, *next;
+
+	lockdep_assert_held(&etsmgr_lock);
+	list_for_each_entry_safe(sub, next, &etsmgr_subscribers, node)
+		if (etsmgr_subscriber_closed(sub))
+			etsmgr_subscriber_free(sub);
+}
+
+static bool etsmgr_subscribed(const struct file *file)
 {
 	const struct etsmgr_subscriber *sub;
 
 	lockdep_assert_held(&etsmgr_lock);
 	list_for_each_entry(sub, &etsmgr_subscribers, node)
-		if (net_eq(sub->net, net) && sub->portid == portid)
+		if (sub->file == file)
 			return true;
 	return false;
+}
+
+/*
+ * The file of the socket that sent the request @skb: a user socket, in
+ * sendmsg(), so alive and open.
+ */
+static struct file *etsmgr_genl_sender_file(const struct sk_buff *skb)
+{
+	const struct sock *sk = NETLINK_CB(skb).sk;
+
+	if (!sk || !sk->sk_socket)
+		return NULL;
+	return sk->sk_socket->file;
 }
 
 /*
@@ -471,28 +605,26 @@ static int etsmgr_genl_subscribe(struct sk_buff *skb, struct genl_info *info)
 {
 	const struct ipc_namespace *ns = etsmgr_genl_ns();
 	struct net *net = genl_info_net(info);
+	struct file *file = etsmgr_genl_sender_file(skb);
 	struct etsmgr_subscriber *sub;
 	const struct etsmgr_ns *ens;
-	struct file *pin;
 	int err = 0;
 
-	if (!etsmgr_genl_require_admin(skb, info))
-		return -EPERM;
-	if (!info->snd_portid)
+	if (!info->snd_portid || !file)
 		return -EINVAL;
 	sub = kzalloc(sizeof(*sub), GFP_KERNEL);
 	if (!sub)
 		return -ENOMEM;
-	/* The namespace's first record pins it: open without the lock. */
-	pin = etsmgr_ns_pin_open();
 
 	mutex_lock(&etsmgr_lock);
 	if (!etsmgr_genl_ready) {
 		err = -ESHUTDOWN;
 		goto unlock;
 	}
-	if (etsmgr_subscribed(net, info->snd_portid))
+	if (etsmgr_subscribed(file))
 		goto unlock;
+	/* Closed sockets make room. */
+	etsmgr_genl_prune();
 	ens = etsmgr_ns_find(ns);
 	if (ens && ens->nr_subscribers >= ETSMGR_SUBSCRIBERS_PER_NS) {
 		err = -ENOSPC;
@@ -500,13 +632,12 @@ static int etsmgr_genl_subscribe(struct sk_buff *skb, struct genl_info *info)
 				   "too many subscribers in this IPC namespace");
 		goto unlock;
 	}
-	sub->ns = etsmgr_ns_get(ns, &pin);
+	sub->ns = etsmgr_ns_get(ns);
 	if (IS_ERR(sub->ns)) {
 		err = PTR_ERR(sub->ns);
-		NL_SET_ERR_MSG_MOD(info->extack,
-				   "cannot pin the IPC namespace: is /proc mounted?");
 		goto unlock;
 	}
+	sub->file = get_file(file);
 	sub->net = get_net(net);
 	sub->portid = info->snd_portid;
 	sub->view.user_ns = get_user_ns(current_user_ns());
@@ -518,8 +649,6 @@ static int etsmgr_genl_subscribe(struct sk_buff *skb, struct genl_info *info)
 unlock:
 	mutex_unlock(&etsmgr_lock);
 	kfree(sub);
-	if (!IS_ERR_OR_NULL(pin))
-		fput(pin);
 	return err;
 }
 
@@ -533,32 +662,15 @@ void etsmgr_genl_reap_ns(struct etsmgr_ns *ens)
 		etsmgr_subscriber_free(sub);
 }
 
-/* A netlink socket is released: end its subscription. */
-static int etsmgr_netlink_notify(struct notifier_block *nb,
-				 unsigned long state, void *data)
-{
-	const struct netlink_notify *n = data;
-	struct etsmgr_subscriber *sub, *next;
-
-	if (state != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC)
-		return NOTIFY_DONE;
-	mutex_lock(&etsmgr_lock);
-	list_for_each_entry_safe(sub, next, &etsmgr_subscribers, node)
-		if (net_eq(sub->net, n->net) && sub->portid == n->portid)
-			etsmgr_subscriber_free(sub);
-	mutex_unlock(&etsmgr_lock);
-	return NOTIFY_DONE;
-}
-
-static struct notifier_block etsmgr_netlink_notifier = {
-	.notifier_call = etsmgr_netlink_notify,
-};
-
-static const struct genl_small_ops etsmgr_genl_ops[] = {
+static const struct genl_ops etsmgr_genl_ops[] = {
 	{
 		.cmd = ETSMGR_CMD_GET_TABLE,
 		.doit = etsmgr_genl_get_table,
+		.start = etsmgr_genl_dump_start,
 		.dumpit = etsmgr_genl_dump_tables,
+		.done = etsmgr_genl_dump_done,
+		.policy = etsmgr_genl_table_policy,
+		.maxattr = ETSMGR_A_MAX,
 	},
 	{
 		.cmd = ETSMGR_CMD_GET_STATS,
@@ -567,22 +679,31 @@ static const struct genl_small_ops etsmgr_genl_ops[] = {
 	{
 		.cmd = ETSMGR_CMD_DELETE_TABLE,
 		.doit = etsmgr_genl_delete_table,
+		.policy = etsmgr_genl_table_policy,
+		.maxattr = ETSMGR_A_MAX,
+		.internal_flags = ETSMGR_GENL_NS_ADMIN,
 	},
 	{
 		.cmd = ETSMGR_CMD_DRAIN_START,
 		.doit = etsmgr_genl_drain_start,
+		.internal_flags = ETSMGR_GENL_HOST_ADMIN,
 	},
 	{
 		.cmd = ETSMGR_CMD_DRAIN_FINISH,
 		.doit = etsmgr_genl_drain_finish,
+		.policy = etsmgr_genl_drain_finish_policy,
+		.maxattr = ETSMGR_A_MAX,
+		.internal_flags = ETSMGR_GENL_HOST_ADMIN,
 	},
 	{
 		.cmd = ETSMGR_CMD_DRAIN_ABORT,
 		.doit = etsmgr_genl_drain_abort,
+		.internal_flags = ETSMGR_GENL_HOST_ADMIN,
 	},
 	{
 		.cmd = ETSMGR_CMD_SUBSCRIBE,
 		.doit = etsmgr_genl_subscribe,
+		.internal_flags = ETSMGR_GENL_NS_ADMIN,
 	},
 };
 
@@ -590,11 +711,11 @@ static struct genl_family etsmgr_genl_family __ro_after_init = {
 	.name = ETSMGR_GENL_NAME,
 	.version = ETSMGR_GENL_VERSION,
 	.maxattr = ETSMGR_A_MAX,
-	.policy = etsmgr_genl_policy,
 	.netnsok = true,
 	.module = THIS_MODULE,
-	.small_ops = etsmgr_genl_ops,
-	.n_small_ops = ARRAY_SIZE(etsmgr_genl_ops),
+	.pre_doit = etsmgr_genl_pre_doit,
+	.ops = etsmgr_genl_ops,
+	.n_ops = ARRAY_SIZE(etsmgr_genl_ops),
 	/* Strict validation and zeroed reserved fields for every command. */
 	.resv_start_op = ETSMGR_CMD_GET_TABLE,
 };
@@ -610,8 +731,8 @@ static size_t etsmgr_event_size(void)
 
 /*
  * Build @event for @sub, as it sees uids and pids, and unicast it without
- * blocking. A full socket loses it (and reads ENOBUFS); a socket gone
- * before its release was notified ends the subscription.
+ * blocking. A full socket loses it (and reads ENOBUFS); a closed one ends
+ * the subscription instead.
  */
 static void etsmgr_event_send(struct etsmgr_subscriber *sub, u32 event,
 			      const struct etsmgr_table *table,
@@ -621,6 +742,10 @@ static void etsmgr_event_send(struct etsmgr_subscriber *sub, u32 event,
 	void *hdr;
 
 	lockdep_assert_held(&etsmgr_lock);
+	if (etsmgr_subscriber_closed(sub)) {
+		etsmgr_subscriber_free(sub);
+		return;
+	}
 	skb = genlmsg_new(etsmgr_event_size(), GFP_KERNEL);
 	if (!skb)
 		return;
@@ -637,8 +762,8 @@ static void etsmgr_event_send(struct etsmgr_subscriber *sub, u32 event,
 			 table->ns->ipc_ns->ns.inum)))
 		goto err_put;
 	genlmsg_end(skb, hdr);
-	if (genlmsg_unicast(sub->net, skb, sub->portid) == -ECONNREFUSED)
-		etsmgr_subscriber_free(sub);
+	/* The socket is ours to hold: it is there, at sub->portid. */
+	genlmsg_unicast(sub->net, skb, sub->portid);
 	return;
 
 err_put:
@@ -702,20 +827,13 @@ int __init etsmgr_genl_init(void)
 	int err;
 
 	etsmgr_load_time_ns = ktime_get_real_ns();
-	err = netlink_register_notifier(&etsmgr_netlink_notifier);
-	if (err)
-		return err;
 	err = genl_register_family(&etsmgr_genl_family);
 	if (err)
-		goto err_register_family;
+		return err;
 	mutex_lock(&etsmgr_lock);
 	etsmgr_genl_ready = true;
 	mutex_unlock(&etsmgr_lock);
 	return 0;
-
-err_register_family:
-	netlink_unregister_notifier(&etsmgr_netlink_notifier);
-	return err;
 }
 
 void etsmgr_genl_exit(void)
@@ -728,5 +846,4 @@ void etsmgr_genl_exit(void)
 		etsmgr_subscriber_free(sub);
 	mutex_unlock(&etsmgr_lock);
 	genl_unregister_family(&etsmgr_genl_family);
-	netlink_unregister_notifier(&etsmgr_netlink_notifier);
 }

@@ -188,13 +188,12 @@ static int etsmgr_check_limits(const struct ipc_namespace *ns, u64 size)
  * lose it.
  */
 static int etsmgr_table_insert(struct etsmgr_table *table,
-			       const struct ipc_namespace *ns,
-			       struct file **pin)
+			       const struct ipc_namespace *ns)
 {
 	int err;
 
 	lockdep_assert_held(&etsmgr_lock);
-	table->ns = etsmgr_ns_get(ns, pin);
+	table->ns = etsmgr_ns_get(ns);
 	if (IS_ERR(table->ns))
 		return PTR_ERR(table->ns);
 	err = xa_insert(&etsmgr_ids, table->id, table, GFP_KERNEL);
@@ -247,7 +246,6 @@ static void etsmgr_table_remove(struct etsmgr_table *table)
  *	caller's euid, which becomes the table's uid
  * @size: requested size in bytes, rounded up to whole pages
  * @access: a valid enum etsmgr_access
- * @pin: see etsmgr_ns_get()
  *
  * The table has no owner yet: the caller gives it one with
  * etsmgr_table_set_owner() before dropping etsmgr_lock.
@@ -257,7 +255,7 @@ static void etsmgr_table_remove(struct etsmgr_table *table)
  */
 struct etsmgr_table *etsmgr_table_create(const struct ipc_namespace *ns,
 					 const char *name, u64 size,
-					 u32 access, struct file **pin)
+					 u32 access)
 {
 	char shmem_name[ETSMGR_SHMEM_NAME_MAX];
 	struct etsmgr_table *table;
@@ -303,7 +301,7 @@ struct etsmgr_table *etsmgr_table_create(const struct ipc_namespace *ns,
 	table->uid = current_euid();
 	file_inode(shmem)->i_uid = table->uid;
 
-	err = etsmgr_table_insert(table, ns, pin);
+	err = etsmgr_table_insert(table, ns);
 	if (err)
 		goto err_insert;
 	etsmgr_counters.created++;
@@ -325,7 +323,6 @@ err_id:
  * @name: its name, from the file's name, checked by etsmgr_check_name()
  * @access: the access mode the adopter asks for
  * @generation: the generation the adopter last knew
- * @pin: see etsmgr_ns_get()
  *
  * The table has no owner yet: the caller gives it one with
  * etsmgr_table_set_owner() before dropping etsmgr_lock.
@@ -336,7 +333,7 @@ err_id:
 struct etsmgr_table *etsmgr_table_adopt(const struct ipc_namespace *ns,
 					struct file *shmem, u64 id,
 					const char *name, u32 access,
-					u64 generation, struct file **pin)
+					u64 generation)
 {
 	u64 size = i_size_read(file_inode(shmem));
 	struct etsmgr_table *table;
@@ -363,7 +360,7 @@ struct etsmgr_table *etsmgr_table_adopt(const struct ipc_namespace *ns,
 	INIT_LIST_HEAD(&table->owner_node);
 	table->shmem = shmem;
 
-	err = etsmgr_table_insert(table, ns, pin);
+	err = etsmgr_table_insert(table, ns);
 	if (err) {
 		kfree(table);
 		return ERR_PTR(err);

@@ -134,12 +134,6 @@ static const struct ipc_namespace *etsmgr_current_ns(void)
 }
 
 /*
- * etsmgr_attach_locked() would create the first table of the caller's
- * namespace and has no pin: open one (without the lock) and try again.
- */
-#define ETSMGR_ATTACH_NEED_PIN	1
-
-/*
  * The answer of an ATTACH, and what undoing it needs: the table by id and
  * generation, never by pointer, since another thread of the session may
  * delete (and free) it as soon as etsmgr_lock is dropped.
@@ -190,8 +184,7 @@ static int etsmgr_named_uid(bool explicit, u32 uid, kuid_t *kuid)
 
 static int etsmgr_attach_locked(struct etsmgr_session *session, kuid_t uid,
 				struct etsmgr_attach *arg,
-				struct etsmgr_attach_done *done,
-				struct file **pin)
+				struct etsmgr_attach_done *done)
 {
 	const struct ipc_namespace *ns = etsmgr_current_ns();
 	struct etsmgr_table *table;
@@ -220,10 +213,8 @@ static int etsmgr_attach_locked(struct etsmgr_session *session, kuid_t uid,
 	} else {
 		if (!(arg->flags & ETSMGR_ATTACH_CREATE))
 			return -ENOENT;
-		if (!*pin && !etsmgr_ns_find(ns))
-			return ETSMGR_ATTACH_NEED_PIN;
 		table = etsmgr_table_create(ns, arg->name, arg->size,
-					    arg->access, pin);
+					    arg->access);
 		if (IS_ERR(table))
 			return PTR_ERR(table);
 		etsmgr_table_set_owner(table, session, task_tgid(current),
@@ -271,7 +262,6 @@ static int etsmgr_ioctl_attach(struct etsmgr_session *session,
 			       struct etsmgr_attach __user *uarg)
 {
 	struct etsmgr_attach_done done = {};
-	struct file *pin = NULL;
 	struct etsmgr_attach arg;
 	kuid_t uid;
 	int err;
@@ -298,17 +288,8 @@ static int etsmgr_ioctl_attach(struct etsmgr_session *session,
 		return err;
 
 	mutex_lock(&etsmgr_lock);
-	err = etsmgr_attach_locked(session, uid, &arg, &done, &pin);
+	err = etsmgr_attach_locked(session, uid, &arg, &done);
 	mutex_unlock(&etsmgr_lock);
-	if (err == ETSMGR_ATTACH_NEED_PIN) {
-		/* The first table of the namespace pins it: open outside. */
-		pin = etsmgr_ns_pin_open();
-		mutex_lock(&etsmgr_lock);
-		err = etsmgr_attach_locked(session, uid, &arg, &done, &pin);
-		mutex_unlock(&etsmgr_lock);
-	}
-	if (!IS_ERR_OR_NULL(pin))
-		fput(pin);
 	if (err)
 		return err;
 

@@ -12,6 +12,7 @@
 #ifndef ETSMGR_NL_H
 #define ETSMGR_NL_H
 
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <linux/genetlink.h>
@@ -236,14 +237,17 @@ static inline int ets_nl_recv(struct ets_nl *nl, struct ets_nl_reply *r,
 	}
 }
 
-/* Open a socket and resolve the family: 0 or -errno. */
-static inline int ets_nl_open(struct ets_nl *nl)
+/*
+ * Open a socket bound to port id @portid (0: one the kernel picks) and
+ * resolve the family: 0 or -errno.
+ */
+static inline int ets_nl_open_port(struct ets_nl *nl, __u32 portid)
 {
 	struct timeval tv = {
 		.tv_sec = ETS_NL_TIMEOUT_MS / 1000,
 		.tv_usec = (ETS_NL_TIMEOUT_MS % 1000) * 1000,
 	};
-	struct sockaddr_nl me = { .nl_family = AF_NETLINK };
+	struct sockaddr_nl me = { .nl_family = AF_NETLINK, .nl_pid = portid };
 	struct ets_nl_reply r = { 0 };
 	char attrs[64];
 	size_t off = 0;
@@ -274,6 +278,12 @@ err:
 	close(nl->fd);
 	nl->fd = -1;
 	return ret;
+}
+
+/* Open a socket and resolve the family: 0 or -errno. */
+static inline int ets_nl_open(struct ets_nl *nl)
+{
+	return ets_nl_open_port(nl, 0);
 }
 
 static inline void ets_nl_close(struct ets_nl *nl)
@@ -328,6 +338,71 @@ static inline int ets_nl_stats(struct ets_nl *nl, struct ets_nl_reply *r)
 
 	memset(r, 0, sizeof(*r));
 	return ets_nl_run(nl, &q, r);
+}
+
+/* The socket gets the events of the caller's IPC namespace: 0 or -errno. */
+static inline int ets_nl_subscribe(struct ets_nl *nl)
+{
+	return ets_nl_cmd(nl, ETSMGR_CMD_SUBSCRIBE);
+}
+
+/*
+ * Wait at most @ms for the next message on @fd that is an event; its
+ * ETSMGR_A_EVENT in *@event. 0; -EAGAIN when none came; -ENOBUFS when
+ * messages to the socket were lost (the socket overran); or -errno.
+ */
+static inline int ets_nl_event_fd(int fd, int ms, __u32 *event)
+{
+	static __thread char buf[ETS_NL_BUF];
+	__u64 end = ets_now_ns() + (__u64)ms * 1000000ULL, now;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct nlmsghdr *h;
+	ssize_t n;
+	int len;
+
+	for (;;) {
+		now = ets_now_ns();
+		if (now >= end)
+			return -EAGAIN;
+		if (poll(&p, 1, (int)((end - now) / 1000000ULL) + 1) < 0 &&
+		    errno != EINTR)
+			return -errno;
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			return -errno;
+		}
+		len = (int)n;
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, len);
+		     h = NLMSG_NEXT(h, len)) {
+			struct genlmsghdr *g = NLMSG_DATA(h);
+			struct nlattr *a;
+			int alen;
+
+			if (h->nlmsg_type < NLMSG_MIN_TYPE ||
+			    h->nlmsg_len < NLMSG_LENGTH(GENL_HDRLEN) ||
+			    g->cmd != ETSMGR_CMD_EVENT)
+				continue;
+			a = (struct nlattr *)((char *)g + GENL_HDRLEN);
+			alen = (int)h->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
+			*event = 0;
+			for (; alen >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN &&
+			       a->nla_len <= alen;
+			     alen -= NLA_ALIGN(a->nla_len),
+			     a = (struct nlattr *)((char *)a +
+						   NLA_ALIGN(a->nla_len)))
+				if (a->nla_type == ETSMGR_A_EVENT &&
+				    a->nla_len == NLA_HDRLEN + 4)
+					memcpy(event, (char *)a + NLA_HDRLEN, 4);
+			return 0;
+		}
+	}
+}
+
+static inline int ets_nl_event(struct ets_nl *nl, int ms, __u32 *event)
+{
+	return ets_nl_event_fd(nl->fd, ms, event);
 }
 
 #endif /* ETSMGR_NL_H */

@@ -15,6 +15,7 @@
  * registry): the last test here may leave an unreachable table behind.
  */
 #include "etsmgr_util.h"
+#include "etsmgr_nl.h"
 
 #include <sys/syscall.h>
 
@@ -873,6 +874,438 @@ TEST_F(namespace, per_ns_max_total_size_bounds_a_container)
 	ASSERT_EQ(0, ct_run(CLONE_NEWIPC, ct_fill, s));
 	EXPECT_EQ(2, s->ret[0]);
 	EXPECT_EQ(-ENOSPC, s->ret[1]);
+}
+
+/* ------------------------------------------------------------------ */
+/* The reaper and event subscribers                                    */
+/* ------------------------------------------------------------------ */
+
+/* Tables of the container whose death the reaper spends a while on. */
+#define REAP_TABLES	2000
+#define REAP_ROUNDS	3
+
+/* Create s->id tables of one page, then exit owning them: all held. */
+static int ct_create_many(struct ct_shm *s)
+{
+	char n[ETSMGR_NAME_MAX];
+	int fd = ets_open(), ret = 0;
+	__u64 k;
+
+	if (fd < 0)
+		return ETS_CHILD_OPEN_FAILED;
+	for (k = 0; k < s->id && !ret; k++) {
+		snprintf(n, sizeof(n), "r%llu", (unsigned long long)k);
+		ret = ets_create(fd, n, ETSMGR_ACCESS_PRIVATE, 4096, NULL);
+	}
+	s->ret[0] = (int)(ret ? k - 1 : k);	/* created */
+	s->ret[1] = ret;
+	return 0;
+}
+
+/* Tables of the caller's IPC namespace (GET_STATS), or -1. */
+static long long ns_tables_now(void)
+{
+	struct ets_nl_reply r;
+	struct ets_nl nl;
+	long long v = -1;
+
+	if (ets_nl_open(&nl))
+		return -1;
+	if (!ets_nl_stats(&nl, &r) && r.nstats)
+		v = (long long)r.stats[ETSMGR_A_STATS_NS_TABLES];
+	ets_nl_reply_free(&r);
+	ets_nl_close(&nl);
+	return v;
+}
+
+/* Wait at most @ms for the ns_reaped counter to reach @want; its value. */
+static long long wait_ns_reaped(long long want, int ms)
+{
+	long long v = ets_stat("ns_reaped");
+	int k;
+
+	for (k = 0; k < ms / 20 && v >= 0 && v < want; k++) {
+		usleep(20000);
+		v = ets_stat("ns_reaped");
+	}
+	return v;
+}
+
+/*
+ * The reaper deletes a dead container's tables one by one, telling the
+ * initial namespace's subscribers of each (NS_REAPED). A subscriber that
+ * leaves meanwhile is dropped by the send that finds its socket gone; when
+ * it was the last thing the initial namespace's record held, that record
+ * is freed, in the middle of the reaper's walk over the records. The walk
+ * must not step on it: on a kernel without KASAN a stale step reads a
+ * poisoned list pointer and oopses. Racy by nature, so a few rounds, with
+ * enough tables that the subscriber's close lands while the reaper works.
+ */
+TEST_F_TIMEOUT(namespace, reaper_survives_last_subscriber_leaving_mid_reap,
+	       300)
+{
+	struct ct_shm *s = ct_shm_new(NULL);
+	long long reaped, now;
+	struct ets_nl sub;
+	int round, ret;
+	__u32 ev = 0;
+
+	ETS_REQUIRE_ROOT();
+	ETS_REQUIRE_STATS();
+	ASSERT_NE(NULL, s);
+	if (ns_tables_now() != 0)
+		SKIP(return, "the initial IPC namespace has tables: its record stays");
+	for (round = 0; round < REAP_ROUNDS; round++) {
+		/* The initial namespace's record, older than the container's. */
+		ASSERT_EQ(0, ets_nl_open(&sub));
+		ASSERT_EQ(0, ets_nl_subscribe(&sub));
+		reaped = ets_stat("ns_reaped");
+		ASSERT_LE(0, reaped);
+		s->id = REAP_TABLES;
+		ASSERT_EQ(0, ct_run(CLONE_NEWIPC, ct_create_many, s));
+		ASSERT_EQ(REAP_TABLES, s->ret[0]) {
+			TH_LOG("round %d: creating a table failed: %s", round,
+			       strerror(-s->ret[1]));
+		}
+		/* Leave as soon as the reaper is at it. */
+		ret = ets_nl_event(&sub, 10000, &ev);
+		ets_nl_close(&sub);
+		EXPECT_TRUE(ret == -ENOBUFS ||
+			    (!ret && ev == ETSMGR_EVENT_NS_REAPED)) {
+			TH_LOG("round %d: first event %u, %s", round, ev,
+			       strerror(-ret));
+		}
+		now = wait_ns_reaped(reaped + REAP_TABLES, 60000);
+		ASSERT_EQ(reaped + REAP_TABLES, now) {
+			TH_LOG("round %d: %lld of %d tables reaped", round,
+			       now - reaped, REAP_TABLES);
+		}
+	}
+}
+
+/* Subscribers of the initial namespace that keep its record alive. */
+#define PORT_KEEPERS	16
+#define PORT_TABLES	500
+#define PORT_ROUNDS	3
+#define PORT_BIND_MS	15000	/* the old port id must come free by then */
+#define PORT_LISTEN_MS	3000	/* then: no event may reach the new socket */
+
+/*
+ * Bind a new socket to port id @port as soon as it is free, then count
+ * what arrives on it: s->ret[4] 1 once bound, s->ret[5] messages (an
+ * overrun counts as one), s->ret[6] an unexpected errno.
+ */
+static void port_squatter(struct ct_shm *s, __u32 port)
+{
+	struct sockaddr_nl me = { .nl_family = AF_NETLINK, .nl_pid = port };
+	__u64 end = ets_now_ns() + PORT_BIND_MS * 1000000ULL;
+	__u32 ev;
+	int fd, ret;
+
+	/* The subscriber's socket is the test's alone. */
+	ets_close_fds_except(-1, -1);
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	if (fd < 0)
+		_exit(ETS_CHILD_SETUP_FAILED);
+	s->ready = 1;
+	while (bind(fd, (struct sockaddr *)&me, sizeof(me))) {
+		if (errno != EADDRINUSE) {
+			s->ret[6] = errno;
+			_exit(0);
+		}
+		if (ets_now_ns() > end)
+			_exit(0);
+	}
+	s->ret[4] = 1;
+	end = ets_now_ns() + PORT_LISTEN_MS * 1000000ULL;
+	while (ets_now_ns() < end) {
+		ret = ets_nl_event_fd(fd, PORT_LISTEN_MS, &ev);
+		if (ret == -EAGAIN)
+			break;
+		if (ret && ret != -ENOBUFS) {
+			s->ret[6] = -ret;
+			break;
+		}
+		s->ret[5]++;
+	}
+	_exit(0);
+}
+
+/*
+ * A subscription is the subscribing socket's, not its port id's: once
+ * that socket is closed, a new socket that binds the same port id must
+ * get none of its events. The port id comes free as soon as the closing
+ * socket is unhashed, before the module may hear of the release; the
+ * reaper, busy sending NS_REAPED for a dying container's tables with the
+ * lock held, makes that moment last. The subscriber closes on the first
+ * of them while another process binds its port id in a loop.
+ */
+TEST_F_TIMEOUT(namespace, subscription_not_inherited_by_port_reuse, 300)
+{
+	struct ct_shm *s = ct_shm_new(NULL);
+	struct ets_nl keep[PORT_KEEPERS], sub;
+	long long reaped, now;
+	int k, round, ret;
+	__u32 port, ev = 0;
+	pid_t pid;
+
+	ETS_REQUIRE_ROOT();
+	ETS_REQUIRE_STATS();
+	ASSERT_NE(NULL, s);
+	/* Many subscribers: each NS_REAPED takes a while to send. */
+	for (k = 0; k < PORT_KEEPERS; k++) {
+		ASSERT_EQ(0, ets_nl_open(&keep[k]));
+		ASSERT_EQ(0, ets_nl_subscribe(&keep[k]));
+	}
+	for (round = 0; round < PORT_ROUNDS; round++) {
+		port = 0x45540000U + ((__u32)getpid() & 0xffff) * 8 + round;
+		ASSERT_EQ(0, ets_nl_open_port(&sub, port));
+		ASSERT_EQ(0, ets_nl_subscribe(&sub));
+		memset(s->ret, 0, sizeof(s->ret));
+		s->ready = 0;
+		pid = ets_fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0)
+			port_squatter(s, port);
+		ASSERT_EQ(0, ct_wait_flag(&s->ready));
+		reaped = ets_stat("ns_reaped");
+		ASSERT_LE(0, reaped);
+		s->id = PORT_TABLES;
+		ASSERT_EQ(0, ct_run(CLONE_NEWIPC, ct_create_many, s));
+		ASSERT_EQ(PORT_TABLES, s->ret[0]);
+		ret = ets_nl_event(&sub, 10000, &ev);
+		ets_nl_close(&sub);
+		EXPECT_TRUE(ret == -ENOBUFS ||
+			    (!ret && ev == ETSMGR_EVENT_NS_REAPED)) {
+			TH_LOG("round %d: first event %u, %s", round, ev,
+			       strerror(-ret));
+		}
+		now = wait_ns_reaped(reaped + PORT_TABLES, 60000);
+		EXPECT_EQ(reaped + PORT_TABLES, now);
+		EXPECT_EQ(0, ct_finish(pid));
+		EXPECT_EQ(0, s->ret[6]) TH_LOG("%s", strerror(s->ret[6]));
+		EXPECT_EQ(1, s->ret[4]) {
+			TH_LOG("round %d: port id %#x still taken after %d ms",
+			       round, port, PORT_BIND_MS);
+		}
+		EXPECT_EQ(0, s->ret[5]) {
+			TH_LOG("round %d: the new socket on port id %#x got %d messages of the old one's subscription",
+			       round, port, s->ret[5]);
+		}
+		if (s->ret[5])
+			break;
+	}
+	for (k = 0; k < PORT_KEEPERS; k++)
+		ets_nl_close(&keep[k]);
+}
+
+/* ------------------------------------------------------------------ */
+/* A user's own mount namespace: no path of the caller is followed     */
+/* ------------------------------------------------------------------ */
+
+#define FIFO_WAIT_MS	5000	/* a request that takes longer is stuck */
+
+enum fifo_op {
+	FIFO_SUBSCRIBE,		/* SUBSCRIBE on a netlink socket */
+	FIFO_ATTACH,		/* the first table of its IPC namespace */
+};
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+	ssize_t len = (ssize_t)strlen(text);
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, (size_t)len) != len)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+#define FIFO_STEP_USERNS	4
+
+/* In fifo_child(): step @n failed; s->ret[2] and [3] say which and why. */
+#define FIFO_STEP(n, failed) do {					\
+	if (failed) {							\
+		s->ret[3] = errno;					\
+		s->ret[2] = (n);					\
+		_exit(ETS_CHILD_SETUP_FAILED);				\
+	}								\
+} while (0)
+
+/*
+ * As uid 65534, in user, mount and IPC namespaces of its own (root of
+ * the user namespace, so admin of the new IPC namespace), chroot into a
+ * tmpfs where /proc/thread-self/ns/ipc is a FIFO, then try @op. The FIFO
+ * blocks whoever opens it for reading until a writer comes, forever.
+ * s->ret[0]: 1 once the request was made, then s->ret[1] its result.
+ */
+static void fifo_child(struct ct_shm *s, int op)
+{
+	const char *dirs[] = { "/tmp/r", "/tmp/r/proc",
+			       "/tmp/r/proc/thread-self",
+			       "/tmp/r/proc/thread-self/ns" };
+	struct ets_nl nl;
+	unsigned int k;
+	int fd = -1;
+
+	FIFO_STEP(1, ct_unchroot());
+	FIFO_STEP(2, ets_become_nobody());
+	/* A change of uid clears both; /proc/self is then root's. */
+	FIFO_STEP(3, prctl(PR_SET_PDEATHSIG, SIGKILL) ||
+		  prctl(PR_SET_DUMPABLE, 1));
+	/* EPERM where unprivileged user namespaces are disabled. */
+	FIFO_STEP(FIFO_STEP_USERNS, unshare(CLONE_NEWUSER));
+	FIFO_STEP(5, write_file("/proc/self/setgroups", "deny"));
+	FIFO_STEP(6, write_file("/proc/self/uid_map", "0 65534 1"));
+	FIFO_STEP(7, write_file("/proc/self/gid_map", "0 65534 1"));
+	FIFO_STEP(8, unshare(CLONE_NEWNS | CLONE_NEWIPC));
+	FIFO_STEP(9, mount("none", "/tmp", "tmpfs", 0, NULL));
+	for (k = 0; k < ARRAY_SIZE(dirs); k++)
+		FIFO_STEP(10, mkdir(dirs[k], 0755));
+	FIFO_STEP(11, mkfifo("/tmp/r/proc/thread-self/ns/ipc", 0600));
+	if (op == FIFO_SUBSCRIBE)
+		FIFO_STEP(12, ets_nl_open(&nl));
+	if (op == FIFO_ATTACH) {
+		fd = ets_open();
+		FIFO_STEP(13, fd < 0);
+	}
+	FIFO_STEP(14, chroot("/tmp/r") || chdir("/"));
+	s->ret[0] = 1;
+	if (op == FIFO_SUBSCRIBE)
+		s->ret[1] = ets_nl_subscribe(&nl);
+	else
+		s->ret[1] = ets_create(fd, "t", ETSMGR_ACCESS_PRIVATE, 4096,
+				       NULL);
+	s->ready = 1;
+	/* Keep the subscription or the table until the test is done. */
+	ct_wait_flag(&s->go);
+	_exit(0);
+}
+
+/* Wait at most @ms for @pid; its status, or -1 if it is still running. */
+static int wait_ms(pid_t pid, int ms)
+{
+	int k, st;
+
+	for (k = 0; k < ms; k++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return st;
+		usleep(1000);
+	}
+	return -1;
+}
+
+/* The host's administrator asks for the stats: s->ret[4] is the answer. */
+static void host_stats_child(struct ct_shm *s)
+{
+	struct ets_nl_reply r;
+	struct ets_nl nl;
+	int ret;
+
+	ret = ets_nl_open(&nl);
+	if (!ret)
+		ret = ets_nl_stats(&nl, &r);
+	s->ret[4] = ret;
+	_exit(0);
+}
+
+/*
+ * SUBSCRIBE pins the caller's IPC namespace. Were it to open a path for
+ * that (/proc/thread-self/ns/ipc), any user could make it open a FIFO in
+ * a chroot of its own, and the open would block with genetlink's lock
+ * held: every generic netlink family without parallel_ops, the host's
+ * included, would hang with it. The host's request must be answered,
+ * and the subscription made.
+ */
+TEST_F_TIMEOUT(namespace, subscribe_follows_no_path_of_the_caller, 60)
+{
+	struct ct_shm *s = ct_shm_new(NULL);
+	pid_t sub, host;
+	int st;
+
+	ETS_REQUIRE_ROOT();
+	ASSERT_NE(NULL, s);
+	sub = ets_fork();
+	ASSERT_LE(0, sub);
+	if (sub == 0)
+		fifo_child(s, FIFO_SUBSCRIBE);
+	for (st = 0; st < CT_TIMEOUT_MS && !s->ret[0]; st++) {
+		if (waitpid(sub, NULL, WNOHANG) == sub)
+			break;
+		usleep(1000);
+	}
+	if (!s->ret[0] && s->ret[2] == FIFO_STEP_USERNS && s->ret[3] == EPERM) {
+		ets_wait(sub);
+		SKIP(return, "uid 65534 may not make a user namespace here");
+	}
+	ASSERT_EQ(1, s->ret[0]) {
+		TH_LOG("the subscriber could not set up: step %d, %s",
+		       s->ret[2], strerror(s->ret[3]));
+	}
+	/* Time to get stuck, if it is to. */
+	usleep(300000);
+	s->ret[4] = 1;
+	host = ets_fork();
+	ASSERT_LE(0, host);
+	if (host == 0)
+		host_stats_child(s);
+	st = wait_ms(host, FIFO_WAIT_MS);
+	EXPECT_NE(-1, st) {
+		TH_LOG("the host's GET_STATS got no answer in %d ms",
+		       FIFO_WAIT_MS);
+	}
+	EXPECT_EQ(1, s->ready) TH_LOG("SUBSCRIBE did not return");
+	/* Ends a stuck SUBSCRIBE (the FIFO's open is interruptible). */
+	if (!s->ready)
+		kill(sub, SIGKILL);
+	s->go = 1;
+	if (st == -1)
+		ets_wait(host);
+	EXPECT_EQ(0, s->ret[4]) TH_LOG("GET_STATS: %s", strerror(-s->ret[4]));
+	if (s->ready)
+		EXPECT_EQ(0, s->ret[1]) {
+			TH_LOG("SUBSCRIBE: %s", strerror(-s->ret[1]));
+		}
+	ets_wait(sub);
+}
+
+/* Nor does the first ATTACH of a namespace, which pins it too. */
+TEST_F_TIMEOUT(namespace, attach_follows_no_path_of_the_caller, 60)
+{
+	struct ct_shm *s = ct_shm_new(NULL);
+	pid_t pid;
+	int k;
+
+	ETS_REQUIRE_ROOT();
+	ASSERT_NE(NULL, s);
+	pid = ets_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		fifo_child(s, FIFO_ATTACH);
+	for (k = 0; k < CT_TIMEOUT_MS + FIFO_WAIT_MS && !s->ready; k++) {
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			break;
+		usleep(1000);
+	}
+	if (!s->ret[0] && s->ret[2] == FIFO_STEP_USERNS && s->ret[3] == EPERM) {
+		ets_wait(pid);
+		SKIP(return, "uid 65534 may not make a user namespace here");
+	}
+	EXPECT_EQ(1, s->ret[0]) {
+		TH_LOG("the child could not set up: step %d, %s", s->ret[2],
+		       strerror(s->ret[3]));
+	}
+	EXPECT_EQ(1, s->ready) TH_LOG("ATTACH did not return");
+	if (s->ready)
+		EXPECT_EQ(0, s->ret[1]) {
+			TH_LOG("ATTACH: %s", strerror(-s->ret[1]));
+		}
+	if (!s->ready)
+		kill(pid, SIGKILL);
+	s->go = 1;
+	ets_wait(pid);
 }
 
 TEST_HARNESS_MAIN

@@ -11,6 +11,7 @@
  * messages are read from NLMSG_ERROR with NETLINK_EXT_ACK enabled.
  */
 #include "etsmgr_util.h"
+#include "etsmgr_nl.h"
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -1302,6 +1303,89 @@ TEST_F_TIMEOUT(netlink, dump_racing_with_create_flagged_dump_intr, 300)
 	EXPECT_EQ(0, bulk_delete(self));
 }
 
+/* What the reader of a dump does between its request and its reading. */
+enum dump_switch {
+	DUMP_DROP_CREDS,	/* becomes uid 65534, no capabilities */
+	DUMP_LEAVE_IPC_NS,	/* moves to a new IPC namespace */
+};
+
+struct dump_shm {
+	__u64 ids[400];
+	int n;
+	int ret;		/* of the dump */
+	int seen;		/* of ids[] in the dump */
+	int tables;		/* tables in the dump */
+};
+
+/* Start a dump as root, then @how, then read the dump to its end. */
+static int dump_then_switch(struct dump_shm *d, int how)
+{
+	struct ets_nl_reply r = { 0 };
+	struct ets_nl nl;
+	int i, k;
+
+	ets_close_fds_except(-1, -1);
+	if (ets_nl_open(&nl))
+		return ETS_CHILD_SETUP_FAILED;
+	/* The first round is filled here, in sendmsg(). */
+	if (ets_nl_send(&nl, nl.family, ETSMGR_CMD_GET_TABLE, NLM_F_DUMP,
+			NULL, 0))
+		return ETS_CHILD_BAD;
+	if (how == DUMP_DROP_CREDS && ets_become_nobody())
+		return ETS_CHILD_SETUP_FAILED;
+	if (how == DUMP_LEAVE_IPC_NS && unshare(CLONE_NEWIPC))
+		return ETS_CHILD_SETUP_FAILED;
+	/* The others in recvmsg(), now. */
+	d->ret = ets_nl_recv(&nl, &r, 0);
+	d->tables = r.nt;
+	for (i = 0; i < r.nt; i++)
+		for (k = 0; k < d->n; k++)
+			if (r.t[i].id == d->ids[k])
+				d->seen++;
+	ets_nl_reply_free(&r);
+	ets_nl_close(&nl);
+	return 0;
+}
+
+/*
+ * A dump runs in rounds: the first when it is asked for, the others when
+ * the reader has read the previous ones, in the reader's context. Every
+ * round must see what the requester saw when it asked (its credentials,
+ * its IPC namespace), whatever the task that reads.
+ */
+TEST_F_TIMEOUT(netlink, dump_rounds_use_the_credentials_of_the_start, 300)
+{
+	static const char *const what[] = {
+		"dropping root", "leaving the IPC namespace",
+	};
+	struct dump_shm *d = ets_shared_alloc(sizeof(*d));
+	int how, k, st;
+	pid_t pid;
+
+	NL_REQUIRE();
+	ASSERT_NE(NULL, d);
+	/* Several rounds' worth of tables (a round is at most 32 KiB). */
+	ASSERT_EQ(0, bulk_create(self, 300));
+	for (how = DUMP_DROP_CREDS; how <= DUMP_LEAVE_IPC_NS; how++) {
+		memset(d, 0, sizeof(*d));
+		for (k = 0; k < self->nbulk; k++)
+			d->ids[d->n++] = self->bulk[k];
+		pid = ets_fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0)
+			_exit(dump_then_switch(d, how));
+		st = ets_wait(pid);
+		ASSERT_TRUE(WIFEXITED(st) && !WEXITSTATUS(st));
+		EXPECT_EQ(0, d->ret) TH_LOG("%s: %s", what[how],
+					    strerror(-d->ret));
+		EXPECT_EQ(d->n, d->seen) {
+			TH_LOG("%s: the dump showed %d of the %d tables (%d in all)",
+			       what[how], d->seen, d->n, d->tables);
+		}
+	}
+	EXPECT_EQ(0, bulk_delete(self));
+}
+
 /* ------------------------------------------------------------------ */
 /* GET_STATS                                                           */
 /* ------------------------------------------------------------------ */
@@ -2131,6 +2215,50 @@ TEST_F(netlink, malformed_unknown_attribute_rejected)
 	ASSERT_NE(NULL, m);
 	ASSERT_EQ(0, nla_put(m, 200, sizeof(v), &v));
 	expect_rejected(_metadata, self, m, "dump with attribute 200");
+}
+
+/*
+ * Each command takes its own attributes only: another command's is
+ * refused, not ignored (a DELETE_TABLE with DRAIN_DISCARD deletes nothing).
+ */
+TEST_F(netlink, malformed_attribute_of_another_command_rejected)
+{
+	struct etsmgr_attach a;
+	struct nl_msg *m;
+	int fd;
+
+	NL_REQUIRE();
+	fd = ets_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ets_create(fd, ETS_NAME("t"), ETSMGR_ACCESS_PRIVATE, 4096,
+				&a));
+	m = en_new(self->fam, ETSMGR_CMD_GET_STATS, 0, ETSMGR_GENL_VERSION);
+	ASSERT_NE(NULL, m);
+	ASSERT_EQ(0, nla_put_u64(m, ETSMGR_A_TABLE_ID, a.id));
+	expect_rejected(_metadata, self, m, "GET_STATS with a table id");
+	m = en_new(self->fam, ETSMGR_CMD_GET_TABLE, 0, ETSMGR_GENL_VERSION);
+	ASSERT_NE(NULL, m);
+	ASSERT_EQ(0, nla_put_u64(m, ETSMGR_A_TABLE_ID, a.id));
+	ASSERT_EQ(0, nla_put_flag(m, ETSMGR_A_DRAIN_DISCARD));
+	expect_rejected(_metadata, self, m, "GET_TABLE with DRAIN_DISCARD");
+	m = en_new(self->fam, ETSMGR_CMD_GET_TABLE, NLM_F_DUMP,
+		   ETSMGR_GENL_VERSION);
+	ASSERT_NE(NULL, m);
+	ASSERT_EQ(0, nla_put_flag(m, ETSMGR_A_DRAIN_DISCARD));
+	expect_rejected(_metadata, self, m, "dump with DRAIN_DISCARD");
+	m = en_new(self->fam, ETSMGR_CMD_DELETE_TABLE, 0, ETSMGR_GENL_VERSION);
+	ASSERT_NE(NULL, m);
+	ASSERT_EQ(0, nla_put_u64(m, ETSMGR_A_TABLE_ID, a.id));
+	ASSERT_EQ(0, nla_put_flag(m, ETSMGR_A_DRAIN_DISCARD));
+	expect_rejected(_metadata, self, m, "DELETE_TABLE with DRAIN_DISCARD");
+	m = en_new(self->fam, ETSMGR_CMD_SUBSCRIBE, 0, ETSMGR_GENL_VERSION);
+	ASSERT_NE(NULL, m);
+	ASSERT_EQ(0, nla_put_u64(m, ETSMGR_A_TABLE_ID, a.id));
+	expect_rejected(_metadata, self, m, "SUBSCRIBE with a table id");
+	/* Nothing was done to the table. */
+	EXPECT_EQ(0, ets_info_id(fd, a.id, NULL));
+	EXPECT_EQ(0, ets_delete_id(fd, a.id));
+	close(fd);
 }
 
 TEST_F(netlink, malformed_table_id_u32_rejected)

@@ -436,9 +436,7 @@ enum etsmgr_manager_state {
  *	with uids and pids as the caller sees them, until the socket is
  *	closed. The initial IPC namespace's subscribers also get
  *	ETSMGR_EVENT_NS_REAPED. Again on the same socket: no change. Errors:
- *	EPERM, ENOSPC (64 subscribers in the namespace already), ENOMEM,
- *	ENOENT or ENXIO (/proc is not mounted, so the namespace cannot be
- *	pinned).
+ *	EPERM, ENOSPC (64 subscribers in the namespace already), ENOMEM.
  */
 enum etsmgr_genl_cmd {
 	ETSMGR_CMD_UNSPEC,
