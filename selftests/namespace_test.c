@@ -1150,7 +1150,6 @@ static void fifo_child(struct ct_shm *s, int op)
 	unsigned int k;
 	int fd = -1;
 
-	FIFO_STEP(1, ct_unchroot());
 	FIFO_STEP(2, ets_become_nobody());
 	/* A change of uid clears both; /proc/self is then root's. */
 	FIFO_STEP(3, prctl(PR_SET_PDEATHSIG, SIGKILL) ||
