@@ -41,20 +41,15 @@ USER_CFLAGS := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE $(UAPI_CFLAGS)
 HARNESS_DIR := build/kernel-files/tools/testing/selftests
 KERNEL_FILES := build/kernel-files/.stamp
 SELFTEST_CFLAGS := $(USER_CFLAGS) -isystem $(HARNESS_DIR)
-SELFTEST_LIBS := -lcap -lpthread
-# Tests that speak generic netlink do it through libnl-genl-3.
-NL_CFLAGS = $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
-NL_LIBS = $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
-NETLINK_SELFTESTS := selftests/netlink_test selftests/reload_test
-$(NETLINK_SELFTESTS): SELFTEST_CFLAGS += $(NL_CFLAGS)
-$(NETLINK_SELFTESTS): SELFTEST_LIBS += $(NL_LIBS)
 
+# selftests/Makefile (a kselftest target on the kernel's lib.mk) builds
+# the selftests; this list is only for clean.
 SELFTESTS := $(patsubst %.c,%,$(wildcard selftests/*_test.c))
 HOST_TESTS := $(patsubst %.c,%,$(wildcard selftests/host/*_test.c))
 SELFTEST_HEADERS := $(wildcard selftests/*.h) include/uapi/linux/etsmgr.h
 
 .PHONY: all module userspace selftests host-tests unit check check-debug lint shell \
-	load unload clean deps kernel-files demo
+	load unload clean deps kernel-files demo kselftest kselftest-install
 
 all: module userspace selftests
 
@@ -72,22 +67,28 @@ userspace:
 	$(MAKE) -C userspace
 	$(MAKE) -C userspace/etscounter
 
-# Built by `make userspace`; ets-tool relinks only when it changed.
-userspace/lib/libetsmgr.a: userspace ;
-
-selftests/ets-tool: selftests/ets-tool.c userspace/lib/etsmgr.h \
-		userspace/lib/libetsmgr.a
-	$(CC) $(USER_CFLAGS) -Iuserspace/lib -o $@ $< userspace/lib/libetsmgr.a
-
-$(KERNEL_FILES):
+$(KERNEL_FILES): scripts/kernel-files
 	scripts/kernel-files
 
 kernel-files: $(KERNEL_FILES)
 
-selftests: $(SELFTESTS) selftests/ets-tool
+# The programs (and ets-tool) of selftests/Makefile; after userspace, which
+# it links and whose programs the shell tests run.
+selftests: userspace $(KERNEL_FILES)
+	$(MAKE) -C selftests
 
-$(SELFTESTS): %: %.c $(SELFTEST_HEADERS) $(KERNEL_FILES)
-	$(CC) $(SELFTEST_CFLAGS) -o $@ $< $(SELFTEST_LIBS)
+# The selftests the kselftest way (selftests/Makefile, kselftest's
+# runner.sh): `make kselftest` runs them here (as root, the module
+# loaded; in a VM: scripts/vm-run -- make -C selftests run_tests);
+# `make kselftest-install` installs them with run_kselftest.sh in
+# KSFT_INSTALL_PATH (the kernel's name; default build/kselftest_install).
+KSFT_INSTALL_PATH ?= build/kselftest_install
+kselftest: selftests
+	$(MAKE) -C selftests run_tests
+
+kselftest-install: selftests
+	scripts/deps --only rsync
+	$(MAKE) -C selftests install INSTALL_PATH=$(abspath $(KSFT_INSTALL_PATH))
 
 host-tests: $(HOST_TESTS)
 

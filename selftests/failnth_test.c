@@ -751,7 +751,7 @@ static int sweep(struct __test_metadata *_metadata, int nth_fd,
 		if (why) {
 			TH_LOG("%s: point %u: %s (%s)", op->what, n, why,
 			       ret ? strerror(-ret) : "success");
-			_metadata->passed = 0;
+			ETS_TEST_FAIL();
 			return -1;
 		}
 		if (ets_counters_read(&now))
@@ -761,7 +761,7 @@ static int sweep(struct __test_metadata *_metadata, int nth_fd,
 			       " after teardown " CFMT, op->what, n,
 			       ret ? strerror(-ret) : "success",
 			       CARGS(base), CARGS(now));
-			_metadata->passed = 0;
+			ETS_TEST_FAIL();
 			return -1;
 		}
 		if (!ret && !hit) {
@@ -770,14 +770,14 @@ static int sweep(struct __test_metadata *_metadata, int nth_fd,
 			if ((int)(n - 1) < op->min_points) {
 				TH_LOG("%s: expected at least %d points",
 				       op->what, op->min_points);
-				_metadata->passed = 0;
+				ETS_TEST_FAIL();
 				return -1;
 			}
 			return (int)n - 1;
 		}
 	}
 	TH_LOG("%s: still failing after %u points", op->what, MAX_POINTS);
-	_metadata->passed = 0;
+	ETS_TEST_FAIL();
 	return -1;
 }
 

@@ -952,7 +952,7 @@ static void fuzz(struct __test_metadata *_metadata, const char *test,
 			min_avail = avail;
 		k = check_snapshot(_metadata, &nl);
 		if (k < 0) {
-			_metadata->passed = 0;
+			ETS_TEST_FAIL();
 			break;
 		}
 		snapshots += k;
@@ -987,7 +987,7 @@ static void fuzz(struct __test_metadata *_metadata, const char *test,
 	if (sh->violations) {
 		TH_LOG("%lu violations, the first: %s", sh->violations,
 		       sh->violation);
-		_metadata->passed = 0;
+		ETS_TEST_FAIL();
 	}
 	EXPECT_LT(0UL, total);
 	EXPECT_EQ(0, check_claims(_metadata));

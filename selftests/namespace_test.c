@@ -54,7 +54,7 @@ FIXTURE_TEARDOWN(namespace)
 			continue;
 		if (ets_param_write(ns_param_names[k], self->param[k])) {
 			TH_LOG("could not restore %s", ns_param_names[k]);
-			_metadata->passed = 0;
+			ETS_TEST_FAIL();
 		}
 	}
 	ets_ctx_teardown(_metadata, &self->c);
@@ -69,7 +69,7 @@ FIXTURE_TEARDOWN(namespace)
 	if (self->tables >= 0 && ets_stat("tables") > self->tables) {
 		TH_LOG("teardown: %lld tables of dead namespaces not reaped in 10 s",
 		       ets_stat("tables") - self->tables);
-		_metadata->passed = 0;
+		ETS_TEST_FAIL();
 	}
 }
 
@@ -369,7 +369,7 @@ TEST_F(namespace, ipcns_dead_namespace_table_not_inherited)
 			       k, n, ret ? strerror(ret) : "success",
 			       (unsigned long long)pr.a.id,
 			       (unsigned long long)dead_id, pr.a.result);
-			_metadata->passed = 0;
+			ETS_TEST_FAIL();
 			break;
 		}
 		usleep(100000);

@@ -768,8 +768,8 @@ FIXTURE_TEARDOWN(netlink)
 		close(self->bulk_fd);
 		if (left) {
 			TH_LOG("teardown: deleted %d leftover tables", left);
-			if (_metadata->passed && !_metadata->skip)
-				_metadata->passed = 0;
+			if (ETS_TEST_PASSING())
+				ETS_TEST_FAIL();
 		}
 	}
 	free(self->bulk);
@@ -777,7 +777,7 @@ FIXTURE_TEARDOWN(netlink)
 		nl_socket_free(self->sk);
 	ets_ctx_teardown(_metadata, &self->c);
 	/* Everything a passing test made is gone: counters at baseline. */
-	if (self->have_base && _metadata->passed && !_metadata->skip &&
+	if (self->have_base && ETS_TEST_PASSING() &&
 	    !ets_counters_read(&now) &&
 	    (now.tables != self->base.tables || now.held != self->base.held ||
 	     now.bytes != self->base.bytes ||
@@ -787,7 +787,7 @@ FIXTURE_TEARDOWN(netlink)
 		       self->base.tables, now.tables, self->base.held, now.held,
 		       self->base.bytes, now.bytes, self->base.sessions,
 		       now.sessions);
-		_metadata->passed = 0;
+		ETS_TEST_FAIL();
 	}
 }
 
