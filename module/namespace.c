@@ -36,6 +36,7 @@
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 
+#include "compat.h"
 #include "etsmgr.h"
 
 static LIST_HEAD(etsmgr_namespaces);
@@ -132,11 +133,13 @@ struct etsmgr_ns *etsmgr_ns_get(const struct ipc_namespace *ns,
  * Dead: no task's nsproxy refers to the namespace any more (its count is
  * down to the one the nsfs inode holds), and nothing but our pin holds its
  * nsfs dentry (a bind mount or an open ns file would let a process setns()
- * back into it). Nothing can revive a namespace in that state.
+ * back into it). Nothing can revive a namespace in that state. The initial
+ * namespace never dies (and from 6.19 on its count stays 1, see compat.h).
  */
 static bool etsmgr_ns_dead(const struct etsmgr_ns *ens)
 {
-	return refcount_read(&ens->ipc_ns->ns.count) == 1 &&
+	return !etsmgr_ipc_ns_is_init(ens->ipc_ns) &&
+	       etsmgr_ipc_ns_refs(ens->ipc_ns) == 1 &&
 	       d_count(ens->pin->f_path.dentry) == 1;
 }
 
