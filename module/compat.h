@@ -1,21 +1,37 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Differences between the kernels etsmgr builds against (Debian 12's 6.1
- * and later ones up to 6.12), kept in this one place.
+ * Differences between the kernels etsmgr builds against, kept in this one
+ * place.
+ *
+ * Built and tested (make check, make check-debug) on Debian 12's two
+ * kernel lines, 6.1 and 6.12 (also 6.12's PREEMPT_RT flavour); compiled
+ * with W=1 -Werror against both (scripts/lint, scripts/compile-6.12).
+ * Later kernels: the changes of what etsmgr uses that are known are
+ * handled below (vfs_mmap() 6.17, ->mmap_prepare of shmem 6.19, ns_common
+ * reference count 6.18 and 6.19), none of them tested on such a kernel.
+ * A later change of a signature etsmgr calls (shmem_file_setup() taking a
+ * vma_flags_t was proposed in 2026) stops the build with a type error.
  */
 #ifndef ETSMGR_COMPAT_H
 #define ETSMGR_COMPAT_H
 
 #include <linux/err.h>
 #include <linux/fs.h>
+#include <linux/ipc_namespace.h>
 #include <linux/magic.h>
 #include <linux/mm.h>
+#include <linux/refcount.h>
 #include <linux/string.h>
 #include <linux/version.h>
 
 /* Ids are xarray indices and mmap page offsets: they need 64 bits. */
 #if BITS_PER_LONG != 64
 #error "etsmgr needs a 64-bit kernel"
+#endif
+
+/* Generic netlink's resv_start_op and more: nothing older is tried. */
+#if KERNEL_VERSION(6, 1, 0) > LINUX_VERSION_CODE
+#error "etsmgr needs Linux 6.1 or later (built and tested on 6.1 and 6.12)"
 #endif
 
 /* vm_flags became read-only with accessors in 6.3. */
@@ -64,6 +80,50 @@ static inline struct pid *etsmgr_pidfd_pid(const struct file *file)
 #define etsmgr_genl_pre_op genl_ops
 #else
 #define etsmgr_genl_pre_op genl_split_ops
+#endif
+
+/*
+ * Map @file into @vma from a ->mmap handler that replaced vma->vm_file
+ * with it: call_mmap(), renamed vfs_mmap() in 6.17. Since 6.16 a file may
+ * have ->mmap_prepare instead of ->mmap; shmem has it since 6.19, when a
+ * table's shmem file has no ->mmap at all. Both helpers run a
+ * ->mmap_prepare through the kernel's compat_vma_mmap*() layer on the VMA
+ * being set up: its descriptor starts from the VMA's file and flags, so
+ * vm_file stays @file and a VM_MAYWRITE cleared for a read-only mapping
+ * stays cleared. Before 6.16 call_mmap() is ->mmap itself.
+ */
+#if KERNEL_VERSION(6, 17, 0) > LINUX_VERSION_CODE
+static inline int etsmgr_vfs_mmap(struct file *file,
+				  struct vm_area_struct *vma)
+{
+	return call_mmap(file, vma);
+}
+#else
+static inline int etsmgr_vfs_mmap(struct file *file,
+				  struct vm_area_struct *vma)
+{
+	return vfs_mmap(file, vma);
+}
+#endif
+
+/*
+ * The reference count of an IPC namespace: ns_common.count, renamed
+ * __ns_ref in 6.18 and read with ns_ref_read() (cast: the _Generic of
+ * to_ns_common() did not take const namespaces at first). Since 6.19 the
+ * initial namespaces are not counted at all (theirs stays 1), so a count
+ * of 1 means "only the caller's reference is left" for other namespaces
+ * only: callers rule the initial one out first.
+ */
+#if KERNEL_VERSION(6, 18, 0) > LINUX_VERSION_CODE
+static inline unsigned int etsmgr_ipc_ns_refs(const struct ipc_namespace *ns)
+{
+	return refcount_read(&ns->ns.count);
+}
+#else
+static inline unsigned int etsmgr_ipc_ns_refs(const struct ipc_namespace *ns)
+{
+	return ns_ref_read((struct ipc_namespace *)ns);
+}
 #endif
 
 #endif /* ETSMGR_COMPAT_H */

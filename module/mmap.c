@@ -71,5 +71,5 @@ int etsmgr_mmap(struct file *file, struct vm_area_struct *vma)
 	vma->vm_pgoff = 0;
 	vma_set_file(vma, shmem);
 	fput(shmem);
-	return call_mmap(vma->vm_file, vma);
+	return etsmgr_vfs_mmap(vma->vm_file, vma);
 }

@@ -34,6 +34,7 @@
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 
+#include "compat.h"
 #include "etsmgr.h"
 
 static LIST_HEAD(etsmgr_namespaces);
@@ -114,11 +115,13 @@ struct etsmgr_ns *etsmgr_ns_get(const struct ipc_namespace *ns)
  * process setns() back into it): the only reference left is the record's.
  * Nothing can revive a namespace in that state: a new reference is only
  * ever taken from one of those.
+ * The initial namespace never dies (and from 6.19 on its count stays 1,
+ * see compat.h).
  */
 static bool etsmgr_ns_dead(const struct etsmgr_ns *ens)
 {
 	return !etsmgr_ipc_ns_is_init(ens->ipc_ns) &&
-	       refcount_read(&ens->ipc_ns->ns.count) == 1;
+	       etsmgr_ipc_ns_refs(ens->ipc_ns) == 1;
 }
 
 /*

@@ -121,14 +121,34 @@ test_install() {
 	done
 }
 
+# The suffix of the kernel's own module files, which DKMS gives the
+# module it installs too: .xz on Debian's 6.12 (CONFIG_MODULE_COMPRESS_XZ),
+# none on its 6.1.
+module_suffix() {
+	local config=/boot/config-$kver
+	[ -f "$config" ] || config=/lib/modules/$kver/build/.config
+	if grep -qx 'CONFIG_MODULE_COMPRESS_XZ=y' "$config"; then
+		echo .xz
+	elif grep -qx 'CONFIG_MODULE_COMPRESS_ZSTD=y' "$config"; then
+		echo .zst
+	elif grep -qx 'CONFIG_MODULE_COMPRESS_GZIP=y' "$config"; then
+		echo .gz
+	fi
+}
+
 test_dkms_built() {
-	local ko
+	local ko want vermagic
 	run dkms status etsmgr
-	[[ $out =~ etsmgr/[0-9.]+,\ $kver,\ [a-z0-9_]+:\ installed ]] ||
+	# (the release quoted: a literal, 6.12's holds a '+')
+	[[ $out =~ etsmgr/[0-9.]+,\ "$kver",\ [a-z0-9_]+:\ installed ]] ||
 		{ show; return 1; }
+	want=/lib/modules/$kver/updates/dkms/etsmgr.ko$(module_suffix)
 	ko=$(modinfo -k "$kver" -n etsmgr 2> /dev/null)
-	[[ $ko == /lib/modules/$kver/updates/dkms/etsmgr.ko* ]] ||
-		{ echo "modinfo -n etsmgr: [$ko], not DKMS's"; return 1; }
+	expect "modinfo -n etsmgr (DKMS's file)" "$want" "$ko" || return 1
+	[ -f "$ko" ] || { echo "$ko is not a file"; ls -l "$(dirname "$ko")"; return 1; }
+	# The file itself (modinfo reads compressed modules too).
+	vermagic=$(modinfo -F vermagic "$ko")
+	expect "vermagic of $ko" "$kver" "${vermagic%% *}"
 }
 
 test_modprobe() {
