@@ -118,11 +118,18 @@ wait_for_report() { # REGEX
 	return 1
 }
 
-# The log since the mark has a report of KIND whose message is MESSAGE.
+# The log since the mark has (within 5 s: the report may reach the log
+# after the client's answer, through etssup's pipe) a report of KIND
+# whose message is MESSAGE.
 has_report() { # KIND MESSAGE
-	since_mark | grep -Fx -B1 -- "etscounter_srv: $2" |
-		grep -Eq "^=$1 REPORT==== [0-9]{2}-[A-Z][a-z]{2}-[0-9]{4}::[0-9:]{8}\.[0-9]{6} ===$" &&
-		return 0
+	local deadline=$((SECONDS + 5))
+	while :; do
+		since_mark | grep -Fx -B1 -- "etscounter_srv: $2" |
+			grep -Eq "^=$1 REPORT==== [0-9]{2}-[A-Z][a-z]{2}-[0-9]{4}::[0-9:]{8}\.[0-9]{6} ===$" &&
+			return 0
+		((SECONDS < deadline)) || break
+		sleep 0.05
+	done
 	printf 'no %s REPORT "etscounter_srv: %s" in the log since the mark:\n' "$1" "$2"
 	since_mark
 	return 1
