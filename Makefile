@@ -122,9 +122,11 @@ lint: $(KERNEL_FILES)
 	scripts/lint
 
 # The suite on a debug kernel (KASAN, lockdep, kmemleak...), built once
-# per machine (20-30 minutes) and cached in /var/cache/etsmgr.
+# per machine (20-30 minutes) and cached in /var/cache/etsmgr, then on
+# Debian's PREEMPT_RT 6.12 kernel (scripts/check-debug).
 check-debug:
-	scripts/deps stress-ng trinity
+	scripts/deps stress-ng trinity linux-image-6.12-rt-amd64 \
+		linux-headers-6.12-rt-amd64
 	scripts/compile-6.12
 	@scripts/check-debug
 
