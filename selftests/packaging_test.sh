@@ -108,8 +108,13 @@ test_install() {
 	local start=$SECONDS
 	echo "# dpkg -i ${debs[*]##*/}" >&3
 	echo "# (DKMS builds etsmgr.ko for $kver: minutes under emulation)" >&3
-	# The guest's root is a throw-away overlay: no man-db reindexing.
+	# The guest's root is a throw-away overlay: no man-db reindexing,
+	# and DKMS, which builds for every kernel whose headers it finds
+	# (the host may have three), sees only the guest's own.
 	rm -f /var/lib/man-db/auto-update
+	for b in /lib/modules/*/build; do
+		[ "$b" = "/lib/modules/$kver/build" ] || rm -f "$b"
+	done
 	DEBIAN_FRONTEND=noninteractive dpkg -i "${debs[@]}" 2>&1 |
 		tee "$tmp/dpkg.log" | sed -u 's/^/# dpkg: /' >&3
 	rc=${PIPESTATUS[0]}
