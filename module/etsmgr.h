@@ -15,11 +15,13 @@
 #ifndef ETSMGR_INTERNAL_H
 #define ETSMGR_INTERNAL_H
 
+#include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <uapi/linux/etsmgr.h>
 
 struct file;
@@ -35,21 +37,35 @@ struct poll_table_struct;
 
 /**
  * struct etsmgr_session - one open file description of /dev/etsmgr
- * @tables: the tables this session owns (etsmgr_table.owner_node).
+ * @ref: one for the file, one while a death work item is queued.
+ * @tables: the tables this session owns (etsmgr_table.owner_node), all
+ *	owned by the process @pid.
  * @node: entry in etsmgr_sessions, newest first.
- * @pid: thread-group pid of the process that opened it.
+ * @pid: thread-group pid of the process that opened it: the only process
+ *	that may act through it (etsmgr_session_mine()).
  * @uid: euid of the process that opened it.
  * @received: notices of tables handed to it (handoff.c), oldest first;
  *	at most one per table, so never more than max_tables.
  * @wq: woken when a notice is queued to this session.
+ * @exit_wait: entry on @pid's wait_pidfd queue (owner.c).
+ * @exit_work: lets the tables go once @pid died (owner.c).
+ * @exited: @pid's thread group has exited (owner.c).
+ * @exit_reason: its enum etsmgr_exit_reason, once @exited.
+ * @exit_status: its exit status or signal, once @exited.
  */
 struct etsmgr_session {
+	struct kref ref;
 	struct list_head tables;
 	struct list_head node;
 	struct pid *pid;
 	kuid_t uid;
 	struct list_head received;
 	wait_queue_head_t wq;
+	struct wait_queue_entry exit_wait;
+	struct work_struct exit_work;
+	bool exited;
+	u32 exit_reason;
+	s32 exit_status;
 };
 
 /**
@@ -217,7 +233,23 @@ int etsmgr_ioctl_receive(struct etsmgr_session *session,
 			 struct etsmgr_received __user *uarg);
 void etsmgr_notices_free(struct etsmgr_session *session);
 
+/* owner.c */
+void etsmgr_owner_watch(struct etsmgr_session *session);
+void etsmgr_owner_unwatch(struct etsmgr_session *session);
+void etsmgr_owner_exit_reason(const struct etsmgr_session *session,
+			      u32 *reason, s32 *status);
+bool etsmgr_owner_alive(const struct etsmgr_session *session);
+int etsmgr_owner_init(void);
+void etsmgr_owner_exit(void);
+
 /* session.c */
+void etsmgr_session_get(struct etsmgr_session *session);
+void etsmgr_session_put(struct etsmgr_session *session);
+void etsmgr_session_orphan(struct etsmgr_session *session, u32 reason,
+			   s32 status);
+bool etsmgr_session_mine(const struct etsmgr_session *session);
+bool etsmgr_owns(const struct etsmgr_table *table,
+		 const struct etsmgr_session *session);
 __poll_t etsmgr_poll(struct file *file, struct poll_table_struct *wait);
 void etsmgr_sessions_wake(void);
 int etsmgr_open(struct inode *inode, struct file *file);

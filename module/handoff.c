@@ -61,7 +61,10 @@ static struct pid *etsmgr_pidfd_get(int pidfd)
 	return pid;
 }
 
-/* The live session @pid opened last, other than @not. */
+/*
+ * The live session @pid opened last, other than @not; none once @pid
+ * died, even if another process still holds the file.
+ */
 static struct etsmgr_session *
 etsmgr_session_of(struct pid *pid, const struct etsmgr_session *not)
 {
@@ -69,7 +72,8 @@ etsmgr_session_of(struct pid *pid, const struct etsmgr_session *not)
 
 	lockdep_assert_held(&etsmgr_lock);
 	list_for_each_entry(session, &etsmgr_sessions, node)
-		if (session->pid == pid && session != not)
+		if (session->pid == pid && session != not &&
+		    etsmgr_owner_alive(session))
 			return session;
 	return NULL;
 }

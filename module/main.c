@@ -98,6 +98,9 @@ static int __init etsmgr_init(void)
 	debugfs_create_file("stats", 0444, etsmgr_debugfs, NULL,
 			    &etsmgr_stats_fops);
 
+	err = etsmgr_owner_init();
+	if (err)
+		goto err_owner_init;
 	err = misc_register(&etsmgr_miscdev);
 	if (err)
 		goto err_misc_register;
@@ -109,6 +112,8 @@ static int __init etsmgr_init(void)
 err_genl_init:
 	misc_deregister(&etsmgr_miscdev);
 err_misc_register:
+	etsmgr_owner_exit();
+err_owner_init:
 	debugfs_remove_recursive(etsmgr_debugfs);
 	return err;
 }
@@ -117,6 +122,7 @@ static void __exit etsmgr_exit(void)
 {
 	etsmgr_genl_exit();
 	misc_deregister(&etsmgr_miscdev);
+	etsmgr_owner_exit();
 	debugfs_remove_recursive(etsmgr_debugfs);
 	etsmgr_ns_exit();
 	etsmgr_registry_exit();

@@ -31,7 +31,7 @@ static int etsmgr_mmap_check(const struct etsmgr_table *table,
 	lockdep_assert_held(&etsmgr_lock);
 	if (vma->vm_end - vma->vm_start > table->size)
 		return -EINVAL;
-	if (table->owner == session)
+	if (etsmgr_owns(table, session))
 		return 0;
 	if (table->access == ETSMGR_ACCESS_PRIVATE || !etsmgr_may_map(table))
 		return -EACCES;

@@ -35,17 +35,19 @@ int etsmgr_open(struct inode *inode, struct file *file)
 	struct etsmgr_session *session;
 	int err = 0;
 
-	session = kzalloc(sizeof(*session), GFP_KERNEL);
+	session = kzalloc(sizeof(*session), GFP_KERNEL_ACCOUNT);
 	if (!session)
 		return -ENOMEM;
+	kref_init(&session->ref);
 	INIT_LIST_HEAD(&session->tables);
 	INIT_LIST_HEAD(&session->received);
 	init_waitqueue_head(&session->wq);
 	session->uid = current_euid();
+	session->pid = get_pid(task_tgid(current));
+	etsmgr_owner_watch(session);
 
 	mutex_lock(&etsmgr_lock);
 	if (etsmgr_manager_state == ETSMGR_MANAGER_RUNNING) {
-		session->pid = get_pid(task_tgid(current));
 		list_add(&session->node, &etsmgr_sessions);
 		etsmgr_counters.sessions++;
 	} else {
@@ -53,11 +55,48 @@ int etsmgr_open(struct inode *inode, struct file *file)
 	}
 	mutex_unlock(&etsmgr_lock);
 	if (err) {
-		kfree(session);
+		etsmgr_owner_unwatch(session);
+		etsmgr_session_put(session);
 		return err;
 	}
 	file->private_data = session;
 	return 0;
+}
+
+void etsmgr_session_get(struct etsmgr_session *session)
+{
+	kref_get(&session->ref);
+}
+
+static void etsmgr_session_free(struct kref *ref)
+{
+	struct etsmgr_session *session =
+		container_of(ref, struct etsmgr_session, ref);
+
+	put_pid(session->pid);
+	kfree(session);
+}
+
+void etsmgr_session_put(struct etsmgr_session *session)
+{
+	kref_put(&session->ref, etsmgr_session_free);
+}
+
+/*
+ * Is the caller the process that opened @session? Only it may act
+ * through it: a forked child or an SCM_RIGHTS receiver holds the same
+ * file but is another process.
+ */
+bool etsmgr_session_mine(const struct etsmgr_session *session)
+{
+	return task_tgid(current) == session->pid;
+}
+
+/* Does the caller own @table, through @session? */
+bool etsmgr_owns(const struct etsmgr_table *table,
+		 const struct etsmgr_session *session)
+{
+	return table->owner == session && etsmgr_session_mine(session);
 }
 
 void etsmgr_sessions_wake(void)
@@ -83,48 +122,40 @@ __poll_t etsmgr_poll(struct file *file, struct poll_table_struct *wait)
 	return mask;
 }
 
-/*
- * The last reference to a session goes away. When the owning process is
- * exiting, ->release runs in it (from exit_task_work) with PF_EXITING set
- * and exit_code holding the wait status: the signal in the low 7 bits, or
- * the exit status shifted left by 8. Otherwise it was a plain close().
+/**
+ * etsmgr_session_orphan() - @session's process died, or the session is
+ *	being released: its tables go to their heirs or the manager
+ * @session: the session
+ * @reason: enum etsmgr_exit_reason
+ * @status: exit status or signal number
  */
-static void etsmgr_exit_reason(u32 *reason, s32 *status)
+void etsmgr_session_orphan(struct etsmgr_session *session, u32 reason,
+			   s32 status)
 {
-	int code = current->exit_code;
+	struct etsmgr_table *table, *next;
 
-	if (!(current->flags & PF_EXITING)) {
-		*reason = ETSMGR_EXIT_CLOSED;
-		*status = 0;
-	} else if (code & 0x7f) {
-		*reason = ETSMGR_EXIT_SIGNALED;
-		*status = code & 0x7f;
-	} else {
-		*reason = ETSMGR_EXIT_EXITED;
-		*status = (code >> 8) & 0xff;
-	}
+	lockdep_assert_held(&etsmgr_lock);
+	list_for_each_entry_safe(table, next, &session->tables, owner_node)
+		etsmgr_table_release(table, reason, status);
 }
 
 int etsmgr_release(struct inode *inode, struct file *file)
 {
 	struct etsmgr_session *session = file->private_data;
-	struct etsmgr_table *table, *next;
 	s32 status;
 	u32 reason;
 
-	etsmgr_exit_reason(&reason, &status);
+	etsmgr_owner_unwatch(session);
+	etsmgr_owner_exit_reason(session, &reason, &status);
 
 	mutex_lock(&etsmgr_lock);
 	/* Gone first, so that it cannot be its own tables' heir. */
 	list_del(&session->node);
-	list_for_each_entry_safe(table, next, &session->tables, owner_node)
-		etsmgr_table_release(table, reason, status);
+	etsmgr_session_orphan(session, reason, status);
 	etsmgr_counters.sessions--;
 	etsmgr_notices_free(session);
 	mutex_unlock(&etsmgr_lock);
-
-	put_pid(session->pid);
-	kfree(session);
+	etsmgr_session_put(session);
 	return 0;
 }
 
@@ -382,7 +413,7 @@ static void etsmgr_info_fill(struct etsmgr_info *info,
 	info->owner_pid = table->owner_pid ? pid_vnr(table->owner_pid) : 0;
 	info->exit_reason = table->exit_reason;
 	info->exit_status = table->exit_status;
-	info->owned_by_caller = table->owner == session;
+	info->owned_by_caller = etsmgr_owns(table, session);
 }
 
 static int etsmgr_ioctl_info(struct etsmgr_session *session,
@@ -421,6 +452,14 @@ long etsmgr_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct etsmgr_session *session = file->private_data;
 	void __user *uarg = (void __user *)arg;
+
+	/*
+	 * A session acts for the process that opened it; another process
+	 * holding the file (a forked child, an SCM_RIGHTS receiver) may only
+	 * look, and opens a session of its own to do more.
+	 */
+	if (cmd != ETSMGR_IOC_INFO && !etsmgr_session_mine(session))
+		return -EBADFD;
 
 	switch (cmd) {
 	case ETSMGR_IOC_ATTACH:

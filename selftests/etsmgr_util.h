@@ -237,6 +237,27 @@ static inline int ets_info_name(int fd, const char *name,
 	return ets_info_ref(fd, &r, out);
 }
 
+/*
+ * Wait up to @ms milliseconds for the caller's table @name to exist and
+ * be in @state; 0 with *@out filled, -ETIMEDOUT, or INFO's -errno.
+ */
+static inline int ets_wait_state(int fd, const char *name, __u32 state,
+				 int ms, struct etsmgr_info *out)
+{
+	int ret, k;
+
+	/* A table not created yet is not in @state yet either. */
+	for (k = 0; k <= ms / 10; k++) {
+		ret = ets_info_name(fd, name, out);
+		if (ret && ret != -ENOENT)
+			return ret;
+		if (!ret && out->state == state)
+			return 0;
+		usleep(10000);
+	}
+	return ret ? ret : -ETIMEDOUT;
+}
+
 /* INFO of the table @uid calls @name (ETSMGR_REF_UID). */
 static inline int ets_info_uid_name(int fd, __u32 uid, const char *name,
 				    struct etsmgr_info *out)
@@ -762,6 +783,7 @@ static inline int ets_probe_run(struct ets_probe *p)
 struct ets_owner_shm {
 	int err;		/* result of the last command (-errno) */
 	struct etsmgr_attach a;	/* what the creating ATTACH returned */
+	pid_t worker;		/* the child ETS_CMD_FORK started */
 };
 
 struct ets_owner {
@@ -779,6 +801,7 @@ struct ets_owner {
 #define ETS_CMD_THREAD_EXIT 'x'	/* a second thread calls _exit(arg) */
 #define ETS_CMD_EXEC	'X'	/* exec sleep: close-on-exec ends the session */
 #define ETS_CMD_CHECK	'k'	/* the owner's mapping still holds the pattern */
+#define ETS_CMD_FORK	'f'	/* fork a worker that holds the fd (below) */
 
 #define ETS_OWNER_THREADS	4
 
@@ -881,6 +904,29 @@ static inline void ets_owner_child(struct ets_owner_shm *shm, int cmd_fd,
 			else
 				shm->err = ets_check(m, shm->a.size, seed) < 0 ?
 					   0 : -EIO;
+			break;
+		case ETS_CMD_FORK:
+			/*
+			 * A worker that never touches etsmgr: it inherits the
+			 * session fd and the mapping, and with arg 0 pauses
+			 * until killed, else _exit(arg)s 100 ms after its
+			 * parent, the owner, is gone.
+			 */
+			shm->worker = fork();
+			if (shm->worker == 0) {
+				pid_t parent = getppid();
+
+				close(cmd_fd);
+				close(ack_fd);
+				if (!cmd[1])
+					for (;;)
+						pause();
+				while (getppid() == parent)
+					usleep(1000);
+				usleep(100000);
+				_exit(cmd[1]);
+			}
+			shm->err = shm->worker < 0 ? -errno : 0;
 			break;
 		case ETS_CMD_EXEC:
 			/* The session fd is O_CLOEXEC; so are the pipes. */
