@@ -43,7 +43,11 @@ extern "C" {
  * Open a new session (an open file description of /dev/etsmgr, with
  * O_CLOEXEC). Returns the descriptor, or -errno (-ENOENT: no device,
  * the module is not loaded). Closing the descriptor (close(2)) ends the
- * session: its tables become held, or pass to their heir.
+ * session: its tables become held, or pass to their heir; so does the
+ * death of the calling process, even if a forked child still holds the
+ * descriptor. The session is the calling process's: from any other
+ * process every call on it but the info ones fails with -EBADFD (a child
+ * opens its own).
  */
 int etsmgr_session_open(void);
 

@@ -2,12 +2,19 @@
 /*
  * etsmgr: named memory tables that survive the death of their owner.
  *
- * Userspace API of /dev/etsmgr. Each open() of the device is a session; a
- * table is owned by exactly one session at a time. When the owning session
- * goes away (exit, crash, last close) its tables become "held" by the
- * manager, data intact, until a process of the same uid reclaims them by
- * name with ETSMGR_IOC_ATTACH. A table is mapped with mmap(2) of a session
- * fd at the table's mmap_offset, MAP_SHARED only.
+ * Userspace API of /dev/etsmgr. Each open() of the device is a session of
+ * the process that opened it; a table is owned by exactly one process at a
+ * time, through one of its sessions. When the owner dies (any exit, any
+ * signal: reported with its own status, whoever else still holds the fd)
+ * or closes that session, its tables go to their heir or become "held" by
+ * the manager, data intact, until a process of the same uid reclaims them
+ * by name with ETSMGR_IOC_ATTACH. A table is mapped with mmap(2) of a
+ * session fd at the table's mmap_offset, MAP_SHARED only.
+ *
+ * A session acts for the process that opened it only: another process that
+ * holds the same file (a forked child, an SCM_RIGHTS receiver) gets EBADFD
+ * from every ioctl but ETSMGR_IOC_INFO, and maps with a non-owner's rights;
+ * it opens a session of its own to do more.
  *
  * Conventions: every structure has fixed-width fields, explicit padding and
  * reserved fields; padding and reserved fields must be zero on input
@@ -43,7 +50,7 @@ enum etsmgr_access {
 
 /* Table states reported by ETSMGR_IOC_INFO. */
 enum etsmgr_state {
-	/* A live session owns the table. */
+	/* A live process owns the table. */
 	ETSMGR_STATE_OWNED = 1,
 	/* The owner went away; the manager holds the table for reclaim. */
 	ETSMGR_STATE_HELD = 2,
@@ -53,9 +60,12 @@ enum etsmgr_state {
 enum etsmgr_exit_reason {
 	/* No previous owner (the table was just created). */
 	ETSMGR_EXIT_NONE = 0,
-	/* The owner exited; exit_status holds its exit status (0..255). */
+	/*
+	 * The owner process exited; exit_status holds its exit status
+	 * (0..255), as wait(2) reports it for the whole thread group.
+	 */
 	ETSMGR_EXIT_EXITED = 1,
-	/* The owner was killed; exit_status holds the signal number. */
+	/* The owner process was killed; exit_status holds the signal. */
 	ETSMGR_EXIT_SIGNALED = 2,
 	/* The session was closed while its process lived on. */
 	ETSMGR_EXIT_CLOSED = 3,
