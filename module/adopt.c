@@ -26,21 +26,6 @@
 
 #include "etsmgr.h"
 
-/* The file mapped at @addr in the caller, with a reference. */
-static struct file *etsmgr_adopt_file(unsigned long addr)
-{
-	struct mm_struct *mm = current->mm;
-	struct vm_area_struct *vma;
-	struct file *file = ERR_PTR(-EFAULT);
-
-	mmap_read_lock(mm);
-	vma = find_vma(mm, addr);
-	if (vma && vma->vm_start <= addr)
-		file = vma->vm_file ? get_file(vma->vm_file) : ERR_PTR(-EINVAL);
-	mmap_read_unlock(mm);
-	return file;
-}
-
 /* Read the id and name back from a table's shmem file, if it is one. */
 static int etsmgr_adopt_parse(struct file *file, u64 *id, char *name)
 {
@@ -82,10 +67,10 @@ static void etsmgr_adopt_undo(struct etsmgr_session *session, u64 id)
 
 	mutex_lock(&etsmgr_lock);
 	table = etsmgr_table_find_id(current->nsproxy->ipc_ns, id);
+	/* Unregistered, not deleted: the caller's grant lets it try again. */
 	if (table && table->owner == session) {
-		etsmgr_table_destroy(table);
+		etsmgr_table_unregister(table);
 		etsmgr_counters.adopted--;
-		etsmgr_counters.deleted--;
 	}
 	mutex_unlock(&etsmgr_lock);
 }
@@ -95,10 +80,12 @@ int etsmgr_ioctl_adopt(struct etsmgr_session *session,
 {
 	const struct ipc_namespace *ns = current->nsproxy->ipc_ns;
 	char name[ETSMGR_NAME_MAX];
+	struct etsmgr_mapper *keeper;
 	struct etsmgr_table *table;
 	struct etsmgr_adopt arg;
 	struct file *shmem;
-	u64 id;
+	u64 id, generation;
+	u32 access;
 	int err;
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
@@ -107,12 +94,26 @@ int etsmgr_ioctl_adopt(struct etsmgr_session *session,
 	    memchr_inv(arg.__reserved, 0, sizeof(arg.__reserved)))
 		return -EINVAL;
 
-	shmem = etsmgr_adopt_file(arg.addr);
-	if (IS_ERR(shmem))
-		return PTR_ERR(shmem);
-	err = etsmgr_adopt_parse(shmem, &id, name);
+	err = etsmgr_grant_of(arg.addr, &shmem, &generation, &access);
+	if (err == -EFAULT || err == -EINVAL)
+		return err;
+	if (etsmgr_adopt_parse(shmem, &id, name)) {
+		err = -EINVAL;
+		goto out_put;
+	}
+	/* An etsmgr table, but this mapping is no owner's any more. */
 	if (err)
 		goto out_put;
+	/* The table gets back its own access mode, not one of the caller's. */
+	if (arg.access != access) {
+		err = -EINVAL;
+		goto out_put;
+	}
+	keeper = etsmgr_mapper_alloc();
+	if (!keeper) {
+		err = -ENOMEM;
+		goto out_put;
+	}
 
 	mutex_lock(&etsmgr_lock);
 	if (etsmgr_manager_state != ETSMGR_MANAGER_RUNNING) {
@@ -121,15 +122,17 @@ int etsmgr_ioctl_adopt(struct etsmgr_session *session,
 		   !etsmgr_may_admin_uid(file_inode(shmem)->i_uid)) {
 		err = -EPERM;
 	} else {
-		table = etsmgr_table_adopt(ns, shmem, id, name, arg.access,
-					   arg.generation);
+		table = etsmgr_table_adopt(ns, get_file(shmem), id, name,
+					   access, generation);
 		if (IS_ERR(table)) {
 			err = PTR_ERR(table);
+			fput(shmem);
 		} else {
-			shmem = NULL;	/* the table's now */
 			etsmgr_table_set_owner(table, session,
 					       task_tgid(current),
 					       ETSMGR_EVENT_ADOPTED);
+			etsmgr_fence_keep(table, keeper);
+			keeper = NULL;
 			arg.generation = table->generation;
 			arg.id = table->id;
 			memcpy(arg.name, table->name, sizeof(arg.name));
@@ -138,8 +141,12 @@ int etsmgr_ioctl_adopt(struct etsmgr_session *session,
 		}
 	}
 	mutex_unlock(&etsmgr_lock);
+	etsmgr_mapper_free(keeper);
 	if (err)
 		goto out_put;
+	/* The caller's mappings are the new generation's owner's. */
+	etsmgr_fence_raise(shmem, arg.generation);
+	fput(shmem);
 
 	if (copy_to_user(uarg, &arg, sizeof(arg))) {
 		etsmgr_adopt_undo(session, id);
@@ -148,7 +155,6 @@ int etsmgr_ioctl_adopt(struct etsmgr_session *session,
 	return 0;
 
 out_put:
-	if (shmem)
-		fput(shmem);
+	fput(shmem);
 	return err;
 }

@@ -41,11 +41,40 @@ static inline void etsmgr_vm_flags_clear(struct vm_area_struct *vma,
 {
 	vma->vm_flags &= ~flags;
 }
+
+static inline void etsmgr_vm_flags_set(struct vm_area_struct *vma,
+				       vm_flags_t flags)
+{
+	vma->vm_flags |= flags;
+}
 #else
 static inline void etsmgr_vm_flags_clear(struct vm_area_struct *vma,
 					 vm_flags_t flags)
 {
 	vm_flags_clear(vma, flags);
+}
+
+static inline void etsmgr_vm_flags_set(struct vm_area_struct *vma,
+				       vm_flags_t flags)
+{
+	vm_flags_set(vma, flags);
+}
+#endif
+
+/*
+ * Drop the page table entries of a whole VMA (mmap_lock held for write):
+ * zap_page_range() until 6.2, zap_page_range_single() exported from 6.3.
+ */
+#if KERNEL_VERSION(6, 3, 0) > LINUX_VERSION_CODE
+static inline void etsmgr_zap_vma(struct vm_area_struct *vma)
+{
+	zap_page_range(vma, vma->vm_start, vma->vm_end - vma->vm_start);
+}
+#else
+static inline void etsmgr_zap_vma(struct vm_area_struct *vma)
+{
+	zap_page_range_single(vma, vma->vm_start,
+			      vma->vm_end - vma->vm_start, NULL);
 }
 #endif
 

@@ -114,6 +114,8 @@ struct etsmgr_ns {
  * @transfer_time_ns: CLOCK_REALTIME of the last change of owner.
  * @heir: thread-group pid of the heir (a reference), NULL for the manager.
  * @heir_data: the value handed to the heir with the table.
+ * @mappers: processes that mapped it as its owner since the last fence
+ *	(fence.c).
  */
 struct etsmgr_table {
 	u64 id;
@@ -135,6 +137,7 @@ struct etsmgr_table {
 	u64 transfer_time_ns;
 	struct pid *heir;
 	u64 heir_data;
+	struct list_head mappers;
 };
 
 /*
@@ -175,6 +178,24 @@ extern struct list_head etsmgr_sessions;
 /* Bumped by every change of the registry; marks racing netlink dumps. */
 extern unsigned int etsmgr_registry_seq;
 
+/* fence.c */
+struct etsmgr_mapper;
+struct vm_area_struct;
+struct etsmgr_mapper *etsmgr_mapper_alloc(void);
+void etsmgr_mapper_free(struct etsmgr_mapper *mapper);
+void etsmgr_grant_mapping(struct etsmgr_table *table,
+			  struct vm_area_struct *vma,
+			  struct etsmgr_mapper *mapper);
+void etsmgr_fence_keep(struct etsmgr_table *table,
+		       struct etsmgr_mapper *mapper);
+void etsmgr_fence_queue(struct etsmgr_table *table, u64 generation);
+void etsmgr_mappers_drop(struct etsmgr_table *table);
+void etsmgr_fence_run(void);
+void etsmgr_fence_exit(void);
+void etsmgr_fence_raise(struct file *shmem, u64 generation);
+int etsmgr_grant_of(unsigned long addr, struct file **shmem, u64 *generation,
+		    u32 *access);
+
 /* namespace.c */
 void etsmgr_put_ipc_ns(struct ipc_namespace *ns);
 struct etsmgr_ns *etsmgr_ns_find(const struct ipc_namespace *ns);
@@ -199,6 +220,7 @@ struct etsmgr_table *etsmgr_table_adopt(const struct ipc_namespace *ns,
 					const char *name, u32 access,
 					u64 generation);
 void etsmgr_table_destroy(struct etsmgr_table *table);
+void etsmgr_table_unregister(struct etsmgr_table *table);
 bool etsmgr_table_mapped(const struct etsmgr_table *table);
 int etsmgr_registry_release(bool discard);
 void etsmgr_registry_reap_ns(struct etsmgr_ns *ens);

@@ -123,6 +123,7 @@ static void __exit etsmgr_exit(void)
 	etsmgr_genl_exit();
 	misc_deregister(&etsmgr_miscdev);
 	etsmgr_owner_exit();
+	etsmgr_fence_exit();
 	debugfs_remove_recursive(etsmgr_debugfs);
 	etsmgr_ns_exit();
 	etsmgr_registry_exit();

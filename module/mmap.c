@@ -4,11 +4,12 @@
  * mapping becomes a plain shared mapping of the table's shmem file, so it
  * outlives the session, the table's owner, the table and the module.
  *
- * Permission: the owning session maps read-write; another session of a
- * caller who may use the table (same euid or CAP_SYS_ADMIN) maps a
+ * Permission: the owner maps read-write, through the session it owns the
+ * table by; another session of a process of the table's uid maps a
  * protected table read-only (VM_MAYWRITE cleared, so mprotect cannot add
  * write) and a public one read-write; private tables map for the owner
- * only.
+ * only. The owner's mapping carries its grant and is fenced when the
+ * owner changes (fence.c).
  *
  * Locking: ->mmap runs under mmap_lock held for write; etsmgr_lock nests
  * inside it (see etsmgr.h).
@@ -46,6 +47,7 @@ static int etsmgr_mmap_check(const struct etsmgr_table *table,
 int etsmgr_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct etsmgr_session *session = file->private_data;
+	struct etsmgr_mapper *mapper;
 	struct etsmgr_table *table;
 	struct file *shmem = NULL;
 	int err;
@@ -53,6 +55,9 @@ int etsmgr_mmap(struct file *file, struct vm_area_struct *vma)
 	/* A private copy of a table would fork its data: refuse it. */
 	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
+	mapper = etsmgr_mapper_alloc();
+	if (!mapper)
+		return -ENOMEM;
 
 	mutex_lock(&etsmgr_lock);
 	table = etsmgr_table_find_id(current->nsproxy->ipc_ns, vma->vm_pgoff);
@@ -62,8 +67,13 @@ int etsmgr_mmap(struct file *file, struct vm_area_struct *vma)
 		err = etsmgr_mmap_check(table, session, vma);
 		if (!err)
 			shmem = get_file(table->shmem);
+		if (!err && etsmgr_owns(table, session)) {
+			etsmgr_grant_mapping(table, vma, mapper);
+			mapper = NULL;
+		}
 	}
 	mutex_unlock(&etsmgr_lock);
+	etsmgr_mapper_free(mapper);
 	if (err)
 		return err;
 

@@ -157,6 +157,7 @@ static void etsmgr_ns_reap(struct work_struct *work)
 		schedule_delayed_work(&etsmgr_ns_reaper,
 				      ETSMGR_NS_REAP_INTERVAL);
 	mutex_unlock(&etsmgr_lock);
+	etsmgr_fence_run();
 }
 
 /* At module exit, with no table left. */

@@ -478,6 +478,7 @@ static int etsmgr_genl_delete_table(struct sk_buff *skb,
 	else
 		etsmgr_table_destroy(table);
 	mutex_unlock(&etsmgr_lock);
+	etsmgr_fence_run();
 	return err;
 }
 
@@ -519,8 +520,12 @@ static int etsmgr_genl_drain_finish(struct sk_buff *skb,
 				    struct genl_info *info)
 {
 	bool discard = nla_get_flag(info->attrs[ETSMGR_A_DRAIN_DISCARD]);
+	int err;
 
-	return etsmgr_drain_finish(discard, info->extack);
+	err = etsmgr_drain_finish(discard, info->extack);
+	/* Discarded tables are deleted: fence what still maps them. */
+	etsmgr_fence_run();
+	return err;
 }
 
 static int etsmgr_genl_drain_abort(struct sk_buff *skb,
@@ -712,6 +717,12 @@ static struct genl_family etsmgr_genl_family __ro_after_init = {
 	.version = ETSMGR_GENL_VERSION,
 	.maxattr = ETSMGR_A_MAX,
 	.netnsok = true,
+	/*
+	 * etsmgr_lock guards all the state; without genl_mutex, a command
+	 * that waits (a DELETE fences other processes' mappings under their
+	 * mmap_lock) never holds up another family.
+	 */
+	.parallel_ops = true,
 	.module = THIS_MODULE,
 	.pre_doit = etsmgr_genl_pre_doit,
 	.ops = etsmgr_genl_ops,

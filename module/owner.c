@@ -108,6 +108,7 @@ static void etsmgr_owner_exit_work(struct work_struct *work)
 	etsmgr_session_orphan(session, session->exit_reason,
 			      session->exit_status);
 	mutex_unlock(&etsmgr_lock);
+	etsmgr_fence_run();
 	etsmgr_session_put(session);
 }
 

@@ -227,6 +227,7 @@ static void etsmgr_table_remove(struct etsmgr_table *table)
 		etsmgr_counters.held--;
 	}
 	put_pid(table->heir);
+	etsmgr_mappers_drop(table);
 	etsmgr_counters.tables--;
 	etsmgr_counters.bytes -= table->size;
 	etsmgr_registry_seq++;
@@ -283,6 +284,7 @@ struct etsmgr_table *etsmgr_table_create(const struct ipc_namespace *ns,
 	table->access = access;
 	table->create_time_ns = ktime_get_real_ns();
 	INIT_LIST_HEAD(&table->owner_node);
+	INIT_LIST_HEAD(&table->mappers);
 
 	/* The dentry name lets a later module find the table again. */
 	snprintf(shmem_name, sizeof(shmem_name), "etsmgr:%llu:%s",
@@ -358,6 +360,7 @@ struct etsmgr_table *etsmgr_table_adopt(const struct ipc_namespace *ns,
 	table->create_time_ns = ktime_get_real_ns();
 	table->generation = generation;
 	INIT_LIST_HEAD(&table->owner_node);
+	INIT_LIST_HEAD(&table->mappers);
 	table->shmem = shmem;
 
 	err = etsmgr_table_insert(table, ns);
@@ -376,13 +379,26 @@ struct etsmgr_table *etsmgr_table_adopt(const struct ipc_namespace *ns,
  * @table: the table
  *
  * The name and id are gone at once; the shmem file, and so the memory,
- * lives on until the last mapping of it goes.
+ * lives on until the last mapping of it goes, but no owner's mapping
+ * writes it any more (the caller runs etsmgr_fence_run()).
  */
 void etsmgr_table_destroy(struct etsmgr_table *table)
 {
 	lockdep_assert_held(&etsmgr_lock);
+	etsmgr_fence_queue(table, U64_MAX);
 	etsmgr_event(ETSMGR_EVENT_DELETED, table, task_tgid(current));
 	etsmgr_counters.deleted++;
+	etsmgr_table_remove(table);
+}
+
+/**
+ * etsmgr_table_unregister() - drop a table from the registry without
+ *	deleting it: its mappings keep their grants, for a later ADOPT
+ * @table: the table
+ */
+void etsmgr_table_unregister(struct etsmgr_table *table)
+{
+	lockdep_assert_held(&etsmgr_lock);
 	etsmgr_table_remove(table);
 }
 
@@ -403,6 +419,7 @@ void etsmgr_registry_reap_ns(struct etsmgr_ns *ens)
 	xa_for_each(&etsmgr_ids, id, table) {
 		if (table->ns != ens)
 			continue;
+		etsmgr_fence_queue(table, U64_MAX);
 		etsmgr_event(ETSMGR_EVENT_DELETED, table, NULL);
 		etsmgr_event_ns_reaped(table);
 		etsmgr_counters.ns_reaped++;
@@ -439,7 +456,7 @@ int etsmgr_registry_release(bool discard)
 			return -EBUSY;
 	xa_for_each(&etsmgr_ids, id, table) {
 		if (etsmgr_table_mapped(table))
-			etsmgr_table_remove(table);
+			etsmgr_table_unregister(table);
 		else
 			etsmgr_table_destroy(table);
 	}
@@ -453,6 +470,9 @@ int etsmgr_registry_release(bool discard)
  * @pid: the new owner's thread-group pid
  * @event: ETSMGR_EVENT_CREATED, _RECLAIMED (of a held table), _ADOPTED,
  *	_GIVEN or _INHERITED
+ *
+ * But for a creation, the earlier owners' mappings are fenced: the caller
+ * runs etsmgr_fence_run() once it dropped etsmgr_lock.
  */
 void etsmgr_table_set_owner(struct etsmgr_table *table,
 			    struct etsmgr_session *session, struct pid *pid,
@@ -465,6 +485,9 @@ void etsmgr_table_set_owner(struct etsmgr_table *table,
 	table->owner_pid = get_pid(pid);
 	list_add_tail(&table->owner_node, &session->tables);
 	table->generation++;
+	/* The mappings of earlier owners stop writing it (fence.c). */
+	if (event != ETSMGR_EVENT_CREATED)
+		etsmgr_fence_queue(table, table->generation);
 	table->transfer_time_ns = ktime_get_real_ns();
 	etsmgr_registry_seq++;
 	etsmgr_event(event, table, table->owner_pid);

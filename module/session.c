@@ -155,6 +155,7 @@ int etsmgr_release(struct inode *inode, struct file *file)
 	etsmgr_counters.sessions--;
 	etsmgr_notices_free(session);
 	mutex_unlock(&etsmgr_lock);
+	etsmgr_fence_run();
 	etsmgr_session_put(session);
 	return 0;
 }
@@ -172,6 +173,7 @@ static const struct ipc_namespace *etsmgr_current_ns(void)
 struct etsmgr_attach_done {
 	u64 id;
 	u64 generation;
+	struct file *shmem;
 	u32 result;
 	u32 prev_reason;
 	s32 prev_status;
@@ -215,7 +217,8 @@ static int etsmgr_named_uid(bool explicit, u32 uid, kuid_t *kuid)
 
 static int etsmgr_attach_locked(struct etsmgr_session *session, kuid_t uid,
 				struct etsmgr_attach *arg,
-				struct etsmgr_attach_done *done)
+				struct etsmgr_attach_done *done,
+				struct etsmgr_mapper **keeper)
 {
 	const struct ipc_namespace *ns = etsmgr_current_ns();
 	struct etsmgr_table *table;
@@ -238,6 +241,10 @@ static int etsmgr_attach_locked(struct etsmgr_session *session, kuid_t uid,
 			etsmgr_table_set_owner(table, session,
 					       task_tgid(current),
 					       ETSMGR_EVENT_RECLAIMED);
+			/* Its mappings as an earlier owner stay its own. */
+			etsmgr_fence_keep(table, *keeper);
+			*keeper = NULL;
+			done->shmem = get_file(table->shmem);
 			etsmgr_counters.reclaimed++;
 			done->result = ETSMGR_RESULT_RECLAIMED;
 		}
@@ -293,6 +300,7 @@ static int etsmgr_ioctl_attach(struct etsmgr_session *session,
 			       struct etsmgr_attach __user *uarg)
 {
 	struct etsmgr_attach_done done = {};
+	struct etsmgr_mapper *keeper;
 	struct etsmgr_attach arg;
 	kuid_t uid;
 	int err;
@@ -318,11 +326,21 @@ static int etsmgr_ioctl_attach(struct etsmgr_session *session,
 	if (err)
 		return err;
 
+	keeper = etsmgr_mapper_alloc();
+	if (!keeper)
+		return -ENOMEM;
 	mutex_lock(&etsmgr_lock);
-	err = etsmgr_attach_locked(session, uid, &arg, &done);
+	err = etsmgr_attach_locked(session, uid, &arg, &done, &keeper);
 	mutex_unlock(&etsmgr_lock);
+	etsmgr_mapper_free(keeper);
 	if (err)
 		return err;
+	/* Fenced before the new owner hears of it (etsmgr_ioctl() runs it). */
+	etsmgr_fence_run();
+	if (done.shmem) {
+		etsmgr_fence_raise(done.shmem, done.generation);
+		fput(done.shmem);
+	}
 
 	if (copy_to_user(uarg, &arg, sizeof(arg))) {
 		etsmgr_attach_undo(session, &done);
@@ -458,25 +476,39 @@ long etsmgr_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	 * holding the file (a forked child, an SCM_RIGHTS receiver) may only
 	 * look, and opens a session of its own to do more.
 	 */
-	if (cmd != ETSMGR_IOC_INFO && !etsmgr_session_mine(session))
+	long ret;
+
+	if (cmd == ETSMGR_IOC_INFO)
+		return etsmgr_ioctl_info(session, uarg);
+	if (!etsmgr_session_mine(session))
 		return -EBADFD;
 
 	switch (cmd) {
 	case ETSMGR_IOC_ATTACH:
-		return etsmgr_ioctl_attach(session, uarg);
+		ret = etsmgr_ioctl_attach(session, uarg);
+		break;
 	case ETSMGR_IOC_DELETE:
-		return etsmgr_ioctl_delete(session, uarg);
-	case ETSMGR_IOC_INFO:
-		return etsmgr_ioctl_info(session, uarg);
+		ret = etsmgr_ioctl_delete(session, uarg);
+		break;
 	case ETSMGR_IOC_ADOPT:
-		return etsmgr_ioctl_adopt(session, uarg);
+		ret = etsmgr_ioctl_adopt(session, uarg);
+		break;
 	case ETSMGR_IOC_SET_HEIR:
-		return etsmgr_ioctl_set_heir(session, uarg);
+		ret = etsmgr_ioctl_set_heir(session, uarg);
+		break;
 	case ETSMGR_IOC_GIVE:
-		return etsmgr_ioctl_give(session, uarg);
+		ret = etsmgr_ioctl_give(session, uarg);
+		break;
 	case ETSMGR_IOC_RECEIVE:
-		return etsmgr_ioctl_receive(session, uarg);
+		ret = etsmgr_ioctl_receive(session, uarg);
+		break;
 	default:
 		return -ENOTTY;
 	}
+	/*
+	 * A change of owner or a delete fenced the earlier mappings before
+	 * the caller learns of it.
+	 */
+	etsmgr_fence_run();
+	return ret;
 }

@@ -24,6 +24,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <sys/capability.h>
 #include <sys/ioctl.h>
@@ -314,6 +315,51 @@ static inline void ets_fill(void *p, size_t len, unsigned int seed)
 
 	for (i = 0; i < len; i++)
 		c[i] = ets_pattern_byte(seed, i);
+}
+
+/*
+ * Touch one byte, surviving a fault: 0, or -EFAULT when the access raised
+ * SIGSEGV or SIGBUS (a fenced or missing mapping). For one thread at a
+ * time per process.
+ */
+static sigjmp_buf ets_fault_jmp;
+
+static inline void ets_fault_handler(int sig)
+{
+	siglongjmp(ets_fault_jmp, sig);
+}
+
+static inline int ets_touch(volatile unsigned char *p, int write,
+			    unsigned char *val)
+{
+	struct sigaction sa = { .sa_handler = ets_fault_handler };
+	struct sigaction old_segv, old_bus;
+	int ret = 0;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, &old_segv);
+	sigaction(SIGBUS, &sa, &old_bus);
+	if (sigsetjmp(ets_fault_jmp, 1) == 0) {
+		if (write)
+			*p = *val;
+		else
+			*val = *p;
+	} else {
+		ret = -EFAULT;
+	}
+	sigaction(SIGSEGV, &old_segv, NULL);
+	sigaction(SIGBUS, &old_bus, NULL);
+	return ret;
+}
+
+static inline int ets_try_write(void *p, unsigned char val)
+{
+	return ets_touch(p, 1, &val);
+}
+
+static inline int ets_try_read(const void *p, unsigned char *val)
+{
+	return ets_touch((volatile unsigned char *)p, 0, val);
 }
 
 /* Index of the first byte not matching the pattern, or -1. */
@@ -784,6 +830,7 @@ struct ets_owner_shm {
 	int err;		/* result of the last command (-errno) */
 	struct etsmgr_attach a;	/* what the creating ATTACH returned */
 	pid_t worker;		/* the child ETS_CMD_FORK started */
+	unsigned char byte;	/* what ETS_CMD_PEEK read */
 };
 
 struct ets_owner {
@@ -802,6 +849,8 @@ struct ets_owner {
 #define ETS_CMD_EXEC	'X'	/* exec sleep: close-on-exec ends the session */
 #define ETS_CMD_CHECK	'k'	/* the owner's mapping still holds the pattern */
 #define ETS_CMD_FORK	'f'	/* fork a worker that holds the fd (below) */
+#define ETS_CMD_POKE	'p'	/* write arg at offset 0 of its mapping */
+#define ETS_CMD_PEEK	'r'	/* read offset 0: shm->byte */
 
 #define ETS_OWNER_THREADS	4
 
@@ -927,6 +976,13 @@ static inline void ets_owner_child(struct ets_owner_shm *shm, int cmd_fd,
 				_exit(cmd[1]);
 			}
 			shm->err = shm->worker < 0 ? -errno : 0;
+			break;
+		case ETS_CMD_POKE:
+			/* 0: written; -EFAULT: the write faulted. */
+			shm->err = m ? ets_try_write(m, cmd[1]) : -EINVAL;
+			break;
+		case ETS_CMD_PEEK:
+			shm->err = m ? ets_try_read(m, &shm->byte) : -EINVAL;
 			break;
 		case ETS_CMD_EXEC:
 			/* The session fd is O_CLOEXEC; so are the pipes. */

@@ -301,7 +301,8 @@ TEST_F(limits, delete_memory_freed_after_munmap)
 	fd = ets_open();
 	ASSERT_LE(0, fd);
 	shm0 = ets_meminfo_shmem();
-	ASSERT_EQ(0, ets_create(fd, ETS_NAME("t"), ETSMGR_ACCESS_PRIVATE,
+	/* Public, so that the deleted table stays readable (not fenced). */
+	ASSERT_EQ(0, ets_create(fd, ETS_NAME("t"), ETSMGR_ACCESS_PUBLIC,
 				size, &a));
 	p = ets_map(fd, a.mmap_offset, size, PROT_READ | PROT_WRITE, &err);
 	ASSERT_NE(NULL, p) TH_LOG("mmap: %s", strerror(-err));
@@ -425,7 +426,8 @@ TEST_F(limits, module_unload_keeps_mappings)
 
 	fd = ets_open();
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, ets_create(fd, ETS_NAME("t"), ETSMGR_ACCESS_PRIVATE, len,
+	/* Public, so that the deleted table stays writable (not fenced). */
+	ASSERT_EQ(0, ets_create(fd, ETS_NAME("t"), ETSMGR_ACCESS_PUBLIC, len,
 				&a));
 	p = ets_map(fd, a.mmap_offset, len, PROT_READ | PROT_WRITE, &err);
 	ASSERT_NE(NULL, p) TH_LOG("mmap: %s", strerror(-err));

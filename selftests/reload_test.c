@@ -99,10 +99,13 @@ FIXTURE_TEARDOWN(reload)
 		SKIP(return, "other tables or sessions exist");		\
 } while (0)
 
-/* Create a table, map it, fill it, close the session: the mapping stays. */
-static void *make_mapped_table(struct __test_metadata *_metadata,
-			       const char *name, size_t len, unsigned int seed,
-			       struct etsmgr_attach *a)
+/*
+ * Create a table of access @access, map it, fill it, close the session:
+ * the mapping stays, with the owner's grant.
+ */
+static void *make_mapped_table_as(struct __test_metadata *_metadata,
+				  const char *name, __u32 access, size_t len,
+				  unsigned int seed, struct etsmgr_attach *a)
 {
 	void *p;
 	int fd, err;
@@ -110,7 +113,7 @@ static void *make_mapped_table(struct __test_metadata *_metadata,
 	fd = ets_open();
 	if (fd < 0)
 		return NULL;
-	if (ets_create(fd, name, ETSMGR_ACCESS_PROTECTED, len, a)) {
+	if (ets_create(fd, name, access, len, a)) {
 		close(fd);
 		return NULL;
 	}
@@ -123,13 +126,28 @@ static void *make_mapped_table(struct __test_metadata *_metadata,
 	return p;
 }
 
-static int adopt(int fd, void *addr, struct etsmgr_adopt *ad)
+/* A protected table, as the tests below use. */
+static void *make_mapped_table(struct __test_metadata *_metadata,
+			       const char *name, size_t len, unsigned int seed,
+			       struct etsmgr_attach *a)
+{
+	return make_mapped_table_as(_metadata, name, ETSMGR_ACCESS_PROTECTED,
+				    len, seed, a);
+}
+
+static int adopt_as(int fd, void *addr, __u32 access, __u64 generation,
+		    struct etsmgr_adopt *ad)
 {
 	memset(ad, 0, sizeof(*ad));
 	ad->addr = (uintptr_t)addr;
-	ad->access = ETSMGR_ACCESS_PROTECTED;
-	ad->generation = 1;
+	ad->access = access;
+	ad->generation = generation;
 	return ets_ioctl(fd, ETSMGR_IOC_ADOPT, ad);
+}
+
+static int adopt(int fd, void *addr, struct etsmgr_adopt *ad)
+{
+	return adopt_as(fd, addr, ETSMGR_ACCESS_PROTECTED, 1, ad);
 }
 
 /* Drain, rmmod, insmod: the manager restarted. 0 or -1. */
@@ -472,7 +490,9 @@ TEST_F(reload, adopt_other_uid_table_eperm)
 	int fd;
 
 	REQUIRE_UNLOADABLE();
-	p = make_mapped_table(_metadata, n, len, 9, &a);
+	/* Public: the owner's mapping, and its grant, are inherited. */
+	p = make_mapped_table_as(_metadata, n, ETSMGR_ACCESS_PUBLIC, len, 9,
+				 &a);
 	ASSERT_NE(NULL, p);
 	ASSERT_EQ(0, restart_manager(_metadata, self, 0));
 	pid = fork();
@@ -484,12 +504,55 @@ TEST_F(reload, adopt_other_uid_table_eperm)
 		fd = ets_open();
 		if (fd < 0)
 			_exit(ETS_CHILD_OPEN_FAILED);
-		_exit(adopt(fd, p, &ad) == -EPERM ? 0 : 1);
+		_exit(adopt_as(fd, p, ETSMGR_ACCESS_PUBLIC, 1, &ad) == -EPERM ?
+		      0 : 1);
 	}
 	EXPECT_EQ(0, ets_wait(pid));
 	fd = ets_open();
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(0, adopt(fd, p, &ad));
+	EXPECT_EQ(0, adopt_as(fd, p, ETSMGR_ACCESS_PUBLIC, 1, &ad));
+	EXPECT_EQ(0, ets_delete_id(fd, a.id));
+	close(fd);
+	munmap(p, len);
+}
+
+/*
+ * The generation and the access mode come from the owner's mapping, not
+ * from the caller: a generation is never reused after a reload.
+ */
+TEST_F(reload, adopt_generation_and_access_come_from_the_mapping)
+{
+	const char *n = ETS_NAME("t");
+	size_t len = ets_page();
+	struct etsmgr_attach a, b;
+	struct etsmgr_adopt ad;
+	unsigned char *p;
+	int fd, err;
+
+	REQUIRE_UNLOADABLE();
+	fd = ets_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ets_create(fd, n, ETSMGR_ACCESS_PRIVATE, len, &a));
+	close(fd);
+	/* Reclaimed once: generation 2, and mapped at it. */
+	fd = ets_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ets_reclaim(fd, n, &b));
+	ASSERT_EQ(U64(2), b.generation);
+	p = ets_map(fd, b.mmap_offset, len, PROT_READ | PROT_WRITE, &err);
+	ASSERT_NE(NULL, p) TH_LOG("mmap: %s", strerror(-err));
+	close(fd);
+	ASSERT_EQ(0, restart_manager(_metadata, self, 0));
+
+	fd = ets_open();
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-EINVAL, adopt_as(fd, p, ETSMGR_ACCESS_PUBLIC, 0, &ad));
+	/* Claiming generation 0 does not take the table back to 1. */
+	ASSERT_EQ(0, adopt_as(fd, p, ETSMGR_ACCESS_PRIVATE, 0, &ad));
+	EXPECT_EQ(a.id, ad.id);
+	EXPECT_EQ(U64(3), ad.generation);
+	/* The adopter's mapping is the owner's: it still writes. */
+	EXPECT_EQ(0, ets_try_write(p, 1));
 	EXPECT_EQ(0, ets_delete_id(fd, a.id));
 	close(fd);
 	munmap(p, len);

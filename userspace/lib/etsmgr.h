@@ -100,9 +100,12 @@ int etsmgr_session_info_by_name(int session, const char *name,
 
 /*
  * ETSMGR_IOC_ADOPT: after the manager was drained and loaded again,
- * register the table mapped at @address (any address inside the
- * mapping) on @session: same name and id, generation @generation + 1.
- * @access is the access mode it gets. *@result is the kernel's answer.
+ * register the table mapped at @address (any address inside a mapping
+ * the caller made as the table's owner) on @session: same name and id,
+ * the mapping's generation + 1 (@generation is passed on but the kernel
+ * ignores it). @access must be the table's own access mode (-EINVAL).
+ * -EPERM: the mapping is no owner's any more (fenced, or the table was
+ * deleted). *@result is the kernel's answer.
  */
 int etsmgr_session_adopt(int session, const void *address, uint32_t access,
 			 uint64_t generation, struct etsmgr_adopt *result);

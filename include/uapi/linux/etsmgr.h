@@ -224,8 +224,8 @@ struct etsmgr_info {
  * @addr: in: an address inside the caller's mapping of the table.
  * @flags: in: must be zero.
  * @access: in: enum etsmgr_access the table gets again.
- * @generation: in: the generation the caller last knew (0 if unknown);
- *	out: the table's generation, that + 1.
+ * @generation: in: ignored (any value); out: the table's generation: that
+ *	of the caller's mapping + 1, so never one issued before.
  * @id: out: the table's id, as before the reload.
  * @name: out: the table's name, as before the reload.
  * @size: out: size in bytes.
@@ -233,13 +233,17 @@ struct etsmgr_info {
  * @__reserved: must be zero.
  *
  * After the module was unloaded (see ETSMGR_CMD_DRAIN_START) and loaded
- * again, a process that still maps a table registers it again under its
- * old name and id, and its session owns it. Errors: EINVAL (flags,
- * access, reserved, or the mapping at @addr is not an etsmgr table: a
- * memfd, a tmpfs file, anonymous memory), EFAULT (nothing mapped at
- * @addr, bad pointer), EPERM (another uid's table, no CAP_SYS_ADMIN),
- * EEXIST (its name or id is in use), ESHUTDOWN (the manager is draining),
- * ENOSPC, EFBIG, ENOMEM.
+ * again, the process that owned a table and still maps it (a mapping it
+ * made as the owner, not fenced since) registers it again under its old
+ * name and id, and its session owns it. @access must be the table's own.
+ * A deleted table is never registered again. Errors: EINVAL (flags,
+ * access not the table's, reserved, or the mapping at @addr is not an
+ * etsmgr table: a memfd, a tmpfs file, anonymous memory), EFAULT (nothing
+ * mapped at @addr, bad pointer), EPERM (the mapping holds no owner's
+ * grant: made by a non-owner, fenced by a change of owner, or the table
+ * was deleted; or another uid's table and no CAP_SYS_ADMIN), EEXIST (its
+ * name or id is in use), ESHUTDOWN (the manager is draining), ENOSPC,
+ * EFBIG, ENOMEM.
  */
 struct etsmgr_adopt {
 	__u64 addr;
@@ -390,7 +394,19 @@ enum etsmgr_manager_state {
  * or CAP_SYS_ADMIN) map a protected table read-only and a public table
  * read-write; anything else is EACCES, and so is mprotect(2) to a write
  * the mapping may not have. The mapping is a plain shmem mapping: it stays
- * valid after the session closes, the table changes owner or is deleted.
+ * valid after the session closes, after the module is unloaded, and for
+ * a public table after the table changes owner or is deleted.
+ *
+ * Fencing: the generation is the table's fencing token. After a change of
+ * owner (reclaim, give, inherit, adopt) or a delete, every mapping of a
+ * private or protected table made by an earlier owner loses its write
+ * access (and, for a private table, its read access): its next such
+ * access raises SIGSEGV and changes nothing, and mprotect(2) cannot give
+ * the rights back (EACCES). The new owner's own earlier mappings stay its
+ * own; other processes' read-only mappings of a protected table stay
+ * readable. The owner's mappings of a private or protected table are not
+ * inherited by fork(2) (as with MADV_DONTFORK). Public tables are shared
+ * by design: their mappings are never fenced.
  */
 
 /*
