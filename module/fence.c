@@ -32,19 +32,24 @@
  * Locking: the list of mappers is under etsmgr_lock, which nests inside
  * mmap_lock, so the fence itself runs after etsmgr_lock is dropped:
  * etsmgr_fence_queue() moves the entries to a list of pending work under
- * etsmgr_lock, and etsmgr_fence_run(), called with no lock held by every
- * path that may have queued some, does that work before the path returns
- * to its caller. etsmgr_fence_mutex serializes the runs, so that a run
- * that finds the list empty knows that whatever was queued before it is
- * done. The order of two fences of one table does not matter: a grant is
- * only ever taken away below a generation, or raised.
+ * etsmgr_lock, marked with the task that queued them, and
+ * etsmgr_fence_run(), called by that task with no lock held before it
+ * returns to its caller (the ioctl, the session's release, the owner's
+ * death work, a netlink command, the namespace reaper), does its own
+ * entries. So no fence waits for another's, and one user's slow process
+ * cannot hold up another user's change of owner. The order of two fences
+ * of one table does not matter: a grant is only ever taken away below a
+ * generation, or raised.
+ *
+ * The grant's encoding is read back by a later etsmgr.ko after an
+ * upgrade (ADOPT): it does not change between versions.
  */
 
 #include <linux/file.h>
 #include <linux/list.h>
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
-#include <linux/mutex.h>
+#include <linux/sched.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 
@@ -58,6 +63,7 @@
  * @shmem: once queued: the table's shmem file, with a reference.
  * @generation: once queued: grants below it are taken away.
  * @access: once queued: the table's enum etsmgr_access.
+ * @runner: once queued: the task that runs the fence (compared only).
  */
 struct etsmgr_mapper {
 	struct list_head node;
@@ -65,10 +71,11 @@ struct etsmgr_mapper {
 	struct file *shmem;
 	u64 generation;
 	u32 access;
+	const struct task_struct *runner;
 };
 
+/* Queued fences, under etsmgr_lock. */
 static LIST_HEAD(etsmgr_fence_pending);
-static DEFINE_MUTEX(etsmgr_fence_mutex);
 
 /* A grant: valid bit, access mode in bits 1-2, generation above. */
 #define ETSMGR_GRANT_VALID	1UL
@@ -181,6 +188,7 @@ void etsmgr_fence_queue(struct etsmgr_table *table, u64 generation)
 		m->shmem = get_file(table->shmem);
 		m->generation = generation;
 		m->access = table->access;
+		m->runner = current;
 	}
 	list_splice_tail_init(&table->mappers, &etsmgr_fence_pending);
 }
@@ -235,7 +243,7 @@ static void etsmgr_fence_mm(const struct etsmgr_mapper *m)
 }
 
 /**
- * etsmgr_fence_run() - do the fences queued so far; called with no lock
+ * etsmgr_fence_run() - do the fences current queued; called with no lock
  *	held by every path that may have queued one, before it returns
  */
 void etsmgr_fence_run(void)
@@ -243,9 +251,10 @@ void etsmgr_fence_run(void)
 	struct etsmgr_mapper *m, *next;
 	LIST_HEAD(work);
 
-	mutex_lock(&etsmgr_fence_mutex);
 	mutex_lock(&etsmgr_lock);
-	list_splice_init(&etsmgr_fence_pending, &work);
+	list_for_each_entry_safe(m, next, &etsmgr_fence_pending, node)
+		if (m->runner == current)
+			list_move_tail(&m->node, &work);
 	mutex_unlock(&etsmgr_lock);
 
 	list_for_each_entry_safe(m, next, &work, node) {
@@ -254,7 +263,6 @@ void etsmgr_fence_run(void)
 		mmdrop(m->mm);
 		kfree(m);
 	}
-	mutex_unlock(&etsmgr_fence_mutex);
 }
 
 /* Module exit: nothing may be left to fence (every path ran its own). */
