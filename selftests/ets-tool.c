@@ -10,6 +10,10 @@
  *   ets-tool create-exit NAME SIZE [ACCESS [STATUS]]
  *	Create (or reclaim) the table, print its line, exit with STATUS
  *	(default 0): the table is left held, exit reason "exited".
+ *   ets-tool fill-exit NAME SIZE
+ *	Create (or reclaim) the table (protected), fill it with 0xa5 bytes
+ *	(data that is no record set), print its line and exit 0: the table
+ *	is left held.
  *   ets-tool reclaim-delete NAME
  *	Reclaim the held table, print its line, delete it.
  *   ets-tool hold-many PREFIX COUNT SIZE
@@ -48,6 +52,7 @@ static int usage(void)
 {
 	fputs("usage: ets-tool hold NAME SIZE [ACCESS]\n"
 	      "       ets-tool create-exit NAME SIZE [ACCESS [STATUS]]\n"
+	      "       ets-tool fill-exit NAME SIZE\n"
 	      "       ets-tool reclaim-delete NAME\n"
 	      "       ets-tool hold-many PREFIX COUNT SIZE\n"
 	      "       ets-tool churn NAME PAUSE_MS\n"
@@ -256,6 +261,21 @@ int main(int argc, char **argv)
 			     &result);
 		return ret ? ret : fill_records(session, &result, argv + 4,
 						argc - 4);
+	}
+	if (strcmp(command, "fill-exit") == 0 && argc == 4) {
+		void *base;
+
+		ret = attach(name, ETSMGR_ATTACH_CREATE, size, access, &session,
+			     &result);
+		if (ret)
+			return ret;
+		ret = etsmgr_session_map(session, result.mmap_offset,
+					 result.size, PROT_READ | PROT_WRITE,
+					 &base);
+		if (ret)
+			return fail("map", name, ret);
+		memset(base, 0xa5, result.size);
+		return 0;
 	}
 	if (argc > 4 && etsmgr_access_from_name(argv[4], &access))
 		return usage();

@@ -78,6 +78,7 @@ cleanup() {
 	done
 	[ -c /dev/etsmgr ] || insmod "$ko" 2> /dev/null
 	etsmgrctl delete etscounter > /dev/null 2>&1
+	etsmgrctl delete --uid 65534 etscounter > /dev/null 2>&1
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -86,8 +87,9 @@ trap cleanup EXIT
 
 . "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/tap.sh"
 # uid 65534 runs a copy it can reach wherever the checkout is.
-nobody_etscounter=$(reachable "$bin/etscounter") || {
-	echo "not ok 1 a copy of etscounter for uid 65534"
+nobody_etscounter=$(reachable "$bin/etscounter") &&
+	nobody_tool=$(reachable "$dir/ets-tool") || {
+	echo "not ok 1 copies of etscounter and ets-tool for uid 65534"
 	echo "1..1"
 	exit 1
 }
@@ -194,6 +196,53 @@ test_not_running() { # COMMAND
 	[ $rc -eq 1 ] && [ -z "$out" ] &&
 		[[ $err =~ ^"etscounter: $1: etscounterd is not running (connect $sock: "(Connection refused|No such file or directory)")"$ ]] ||
 		{ show; return 1; }
+}
+
+# uid 65534 leaves a public table named etscounter held before root
+# starts the counter: names are per user, so root's daemon creates its
+# own table (uid 0 in the report), counts in it, and the squatter's table
+# is still there, its own, untouched.
+test_squatter_neither_blocks_nor_feeds() {
+	local line squat_id id
+	line=$("${nobody[@]}" "$nobody_tool" create-exit etscounter 65536 public 2>&1) ||
+		{ echo "ets-tool create-exit as uid 65534: $line"; return 1; }
+	squat_id=$(sed -nE 's/^id ([0-9]+) .*/\1/p' <<< "$line")
+	[ -n "$squat_id" ] || { echo "no id in: $line"; return 1; }
+	mark
+	ec start
+	[ $rc -eq 0 ] || { show; return 1; }
+	wait_for_report "etscounter_srv: got a table [0-9]+ from etsmgr, created\.
+    table etscounter, uid 0, generation 1
+" || return 1
+	id=$(since_mark | sed -nE 's/^etscounter_srv: got a table ([0-9]+) from etsmgr, created\.$/\1/p')
+	[ -n "$id" ] && [ "$id" != "$squat_id" ] ||
+		{ echo "root's table $id, the squatter's $squat_id"; return 1; }
+	ec count
+	[ $rc -eq 0 ] && [ "$out" = "Counter 1." ] || { show; return 1; }
+	ec stop
+	[ $rc -eq 0 ] || { show; return 1; }
+	# The squatter's table: still its own (reclaimed, generation 2).
+	line=$("${nobody[@]}" "$nobody_tool" reclaim-delete etscounter 2>&1) &&
+		[[ $line == "id $squat_id result reclaimed generation 2 "* ]] ||
+		{ echo "uid 65534's own table: $line"; return 1; }
+}
+
+# A table of root named etscounter that holds someone's bytes, no record
+# set: etscounterd reclaims it but never formats it (a wipe), it stops
+# with an ERROR REPORT that says so, and the bytes are still there.
+test_foreign_table_not_wiped() {
+	local line
+	line=$("$dir/ets-tool" fill-exit etscounter 65536 2>&1) ||
+		{ echo "ets-tool fill-exit: $line"; return 1; }
+	mark
+	start_standalone
+	wait_for_report "etscounter_srv: table [0-9]+ holds no record set: not formatting a table this daemon did not create" ||
+		return 1
+	# Still held, bytes and all: dump finds no record set in it.
+	run etsmgrctl dump etscounter
+	[ $rc -eq 1 ] && [[ $err == *"No data available"* ]] ||
+		{ show; return 1; }
+	etsmgrctl delete etscounter
 }
 
 test_usage() {
@@ -554,6 +603,10 @@ check "20 reloads under a running counter: no count lost or failed" \
 check "stop: etssup and etscounterd gone, table deleted, module loaded" \
 	test_stop
 check "count after stop: exit 1 and a message" test_not_running count
+check "a uid 65534 squatter of the name neither blocks nor feeds root's counter" \
+	test_squatter_neither_blocks_nor_feeds
+check "a reclaimed table with foreign bytes: not formatted, ERROR REPORT" \
+	test_foreign_table_not_wiped
 
 # Tests that unload the module need every table and session gone; other
 # tests may have left some behind.

@@ -178,6 +178,23 @@ struct server {
 /* The table                                                           */
 /* ------------------------------------------------------------------ */
 
+/*
+ * The second line of a "got a table" report: whose table it is (names are
+ * per user) and the generation, its fencing token, as the kernel says.
+ */
+static void table_identity(const struct server *s, char *buf, size_t len)
+{
+	struct etsmgr_info info;
+
+	if (etsmgr_session_info_by_id(s->session, s->id, &info))
+		snprintf(buf, len, "table %s, generation %" PRIu64,
+			 s->table_name, s->generation);
+	else
+		snprintf(buf, len, "table %s, uid %u, generation %" PRIu64,
+			 s->table_name, (unsigned int)info.uid,
+			 (uint64_t)info.generation);
+}
+
 /* Errors of open(2) of the device that mean "no manager serving yet". */
 static bool manager_absent(int error)
 {
@@ -226,6 +243,24 @@ static void previous_owner_text(uint32_t exit_reason, int32_t exit_status,
  * one whose first format was cut short by a crash: -ENODATA), and make
  * sure {count, N} exists, at 0 in a new set.
  */
+/* Does the table hold nothing but zero bytes (never written)? */
+static bool table_is_blank(const struct server *s)
+{
+	const unsigned char *p = s->base;
+	size_t i;
+
+	for (i = 0; i < s->size; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/*
+ * Open the table's record set. A table this daemon created is formatted;
+ * one it reclaimed, was given or adopted is opened as it is, and is only
+ * formatted when it was never written (its creator died before it could
+ * format it): other bytes are someone's data, never wiped silently.
+ */
 static void open_record_set(struct server *s, bool created)
 {
 	static const int64_t zero;
@@ -233,6 +268,9 @@ static void open_record_set(struct server *s, bool created)
 
 	if (!created)
 		ret = etsmgr_set_open(s->base, s->size, 0, &s->set);
+	if (ret == -ENODATA && !created && !table_is_blank(s))
+		fatal("table %" PRIu64 " holds no record set: not formatting a table this daemon did not create (delete it to start afresh: etsmgrctl delete %s).",
+		      s->id, s->table_name);
 	if (ret == -ENODATA) {
 		ret = etsmgr_set_format(s->base, s->size, SET_CAPACITY,
 					SET_KEY_MAX, SET_VALUE_MAX, 0);
@@ -295,7 +333,7 @@ static void name_supervisor_heir(struct server *s)
 static void take_table(struct server *s, const struct etsmgr_received *r,
 		       const char *how)
 {
-	char why[64];
+	char why[64], who[128];
 	void *base;
 	int ret;
 
@@ -312,8 +350,9 @@ static void take_table(struct server *s, const struct etsmgr_received *r,
 	s->base = base;
 	s->size = r->size;
 	previous_owner_text(r->exit_reason, r->exit_status, why, sizeof(why));
-	notice("got a table %" PRIu64 " from etssup, %s (previous owner %s).",
-	       s->id, how, why);
+	table_identity(s, who, sizeof(who));
+	notice("got a table %" PRIu64 " from etssup, %s (previous owner %s).\n    %s",
+	       s->id, how, why, who);
 	open_record_set(s, false);
 	name_supervisor_heir(s);
 }
@@ -389,7 +428,7 @@ static void wait_as_standby(struct server *s)
 static void attach_table(struct server *s)
 {
 	struct etsmgr_attach a;
-	char why[64];
+	char why[64], who[128];
 	void *base;
 	int ret;
 
@@ -414,14 +453,16 @@ static void attach_table(struct server *s)
 	s->base = base;
 	s->size = a.size;
 
+	table_identity(s, who, sizeof(who));
 	if (a.result == ETSMGR_RESULT_CREATED) {
-		notice("got a table %" PRIu64 " from etsmgr, created.", s->id);
+		notice("got a table %" PRIu64 " from etsmgr, created.\n    %s",
+		       s->id, who);
 	} else {
 		previous_owner_text(a.exit_reason, a.exit_status, why,
 				    sizeof(why));
 		notice("got a table %" PRIu64
-		       " from etsmgr, reclaimed (previous owner %s).",
-		       s->id, why);
+		       " from etsmgr, reclaimed (previous owner %s).\n    %s",
+		       s->id, why, who);
 	}
 	open_record_set(s, a.result == ETSMGR_RESULT_CREATED);
 	name_supervisor_heir(s);
@@ -494,6 +535,7 @@ static void manager_stopping(struct server *s)
 static int reclaim_after_abort(struct server *s, int session)
 {
 	struct etsmgr_attach a;
+	char who[128];
 	int ret;
 
 	ret = etsmgr_session_attach(session, s->table_name, TABLE_SIZE,
@@ -505,8 +547,9 @@ static int reclaim_after_abort(struct server *s, int session)
 		      s->table_name, (unsigned long long)a.id, s->id);
 	s->generation = a.generation;
 	s->session = session;
-	notice("got a table %" PRIu64 " from etsmgr, reclaimed (the drain was called off).",
-	       s->id);
+	table_identity(s, who, sizeof(who));
+	notice("got a table %" PRIu64 " from etsmgr, reclaimed (the drain was called off).\n    %s",
+	       s->id, who);
 	name_supervisor_heir(s);
 	return 0;
 }
@@ -516,6 +559,7 @@ static void manager_back(struct server *s)
 {
 	struct etsmgr_adopt adopt;
 	int session = -1, ret;
+	char who[128];
 	ssize_t n;
 
 	do {
@@ -549,7 +593,9 @@ static void manager_back(struct server *s)
 		      (unsigned long long)adopt.id, s->id);
 	s->session = session;
 	s->generation = adopt.generation;
-	notice("got a table %" PRIu64 " from etsmgr, adopted.", s->id);
+	table_identity(s, who, sizeof(who));
+	notice("got a table %" PRIu64 " from etsmgr, adopted.\n    %s", s->id,
+	       who);
 	name_supervisor_heir(s);
 }
 
