@@ -58,8 +58,8 @@ trap cleanup EXIT
 
 . "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/tap.sh"
 # uid 65534 runs a copy it can reach wherever the checkout is.
-nobody_ctl=$(reachable "$ctl") || {
-	echo "not ok 1 a copy of $ctl for uid 65534"
+nobody_ctl=$(reachable "$ctl") && nobody_tool=$(reachable "$tool") || {
+	echo "not ok 1 copies of $ctl and $tool for uid 65534"
 	echo "1..1"
 	exit 1
 }
@@ -229,7 +229,8 @@ test_help() {
 test_usage_errors() {
 	local args
 	for args in "" "frobnicate" "-x info" "info extra" "delete" \
-		    "delete a b" "delete id abc" "monitor --count 0"; do
+		    "delete a b" "delete id abc" "monitor --count 0" \
+		    "delete --uid" "delete --uid x a" "delete --uid 1 id 5"; do
 		# shellcheck disable=SC2086 # split into words on purpose
 		run "$ctl" $args
 		if [ $rc -ne 2 ] || [ -n "$out" ] ||
@@ -443,6 +444,26 @@ test_delete_by_id() {
 	[ $rc -eq 0 ] && [ -z "$out" ] && [ -z "$err" ] || { show; return 1; }
 	[ -z "$(info_line "$b")" ] || { echo "$b is still there"; return 1; }
 	kill -0 "${holder_pid[$b]}" || { echo "the holder of $b died"; return 1; }
+}
+
+# Names are per user: root's `delete NAME` is root's NAME; --uid names
+# another uid's.
+test_delete_other_uid_by_name() {
+	local n=${prefix}n line
+	line=$("${nobody[@]}" "$nobody_tool" create-exit "$n" 4096 2>&1) ||
+		{ echo "ets-tool as uid 65534: $line"; return 1; }
+	run "$ctl" delete "$n"
+	[ $rc -eq 1 ] || { show; return 1; }
+	expect "stderr" "etsmgrctl: delete $n: No such file or directory" \
+		"$err" || return 1
+	[ -n "$(info_line "$n")" ] || { echo "$n of uid 65534 is gone"; return 1; }
+	run "$ctl" delete --uid 65534 "$n"
+	[ $rc -eq 0 ] && [ -z "$out" ] && [ -z "$err" ] || { show; return 1; }
+	[ -z "$(info_line "$n")" ] || { echo "$n is still there"; return 1; }
+	run "$ctl" delete --uid=65534 "$n"
+	[ $rc -eq 1 ] || { show; return 1; }
+	expect "stderr" "etsmgrctl: delete --uid 65534 $n: No such file or directory" \
+		"$err" || return 1
 }
 
 test_delete_missing() {
@@ -659,6 +680,8 @@ check "delete as uid 65534: EPERM, needs CAP_SYS_ADMIN, exit 1" \
 check "delete NAME of a held table, exit 0" test_delete_by_name
 check "delete id ID of an owned table, exit 0" test_delete_by_id
 check "delete of a missing table: ENOENT, exit 1" test_delete_missing
+check "delete --uid UID NAME: another uid's table of that name, exit 0" \
+	test_delete_other_uid_by_name
 check "delete of a bad name: EINVAL with the kernel's reason" \
 	test_delete_bad_name
 

@@ -32,7 +32,7 @@
 
 static const char short_usage[] =
 	"usage: etsmgrctl [-j|--json] [-h|--help] COMMAND [ARGS]\n"
-	"commands: info, stats, delete NAME, delete id ID,\n"
+	"commands: info, stats, delete [--uid UID] NAME, delete id ID,\n"
 	"          dump NAME, dump id ID,\n"
 	"          monitor [--count N] [--ready],\n"
 	"          drain [--timeout S] [--discard] | drain --abort\n"
@@ -47,7 +47,9 @@ static const char full_usage[] =
 	"Commands:\n"
 	"  info                 one line per visible table\n"
 	"  stats                the module's counters and limits\n"
-	"  delete NAME          delete the table NAME (needs CAP_SYS_ADMIN)\n"
+	"  delete [--uid UID] NAME\n"
+	"                       delete the table NAME of the caller's uid, or\n"
+	"                       of UID (names are per user; needs CAP_SYS_ADMIN)\n"
 	"  delete id ID         delete the table with id ID (needs CAP_SYS_ADMIN)\n"
 	"  dump NAME | dump id ID\n"
 	"                       the records of a table that holds a libetsmgr\n"
@@ -244,25 +246,48 @@ static int parse_table_args(const char *cmd, int argc, char **argv,
 	return 0;
 }
 
-/* `delete NAME` or `delete id ID`. */
+/* `delete [--uid UID] NAME` or `delete id ID`. */
 static int cmd_delete(const struct options *options, int argc, char **argv)
 {
-	const char *name = NULL;
+	const char *name = NULL, *uid_arg = NULL;
 	struct etsmgr_nl *nl;
-	char what[128];
-	uint64_t id = 0;
+	uint64_t id = 0, uid = 0;
+	char what[160];
 	int ret;
 
 	(void)options;
+	if (argc >= 1 && strncmp(argv[0], "--uid", 5) == 0) {
+		if (argv[0][5] == '=') {
+			uid_arg = argv[0] + 6;
+			argc--;
+			argv++;
+		} else if (argv[0][5] == '\0' && argc >= 2) {
+			uid_arg = argv[1];
+			argc -= 2;
+			argv += 2;
+		} else if (argv[0][5] == '\0') {
+			return usage_error("delete: --uid needs a uid");
+		}
+	}
+	if (uid_arg && (etsmgr_parse_u64(uid_arg, &uid) || uid > UINT32_MAX - 1))
+		return usage_error("delete: bad uid '%s'", uid_arg);
 	ret = parse_table_args("delete", argc, argv, &name, &id, what,
 			       sizeof(what));
 	if (ret)
 		return ret;
+	if (uid_arg && !name)
+		return usage_error("delete: --uid names a table by name, not by id");
+	if (uid_arg)
+		snprintf(what, sizeof(what), "delete --uid %s %s", uid_arg,
+			 name);
 	nl = open_netlink();
 	if (!nl)
 		return EXIT_FAILURE;
-	ret = name ? etsmgr_nl_delete_by_name(nl, name) :
-		     etsmgr_nl_delete_by_id(nl, id);
+	if (uid_arg)
+		ret = etsmgr_nl_delete_by_uid_name(nl, (uint32_t)uid, name);
+	else
+		ret = name ? etsmgr_nl_delete_by_name(nl, name) :
+			     etsmgr_nl_delete_by_id(nl, id);
 	if (ret)
 		print_failure(what, ret, nl);
 	etsmgr_nl_close(nl);

@@ -283,6 +283,9 @@ int etsmgr_nl_get_stats(struct etsmgr_nl *handle, struct etsmgr_stats *stats);
  */
 int etsmgr_nl_delete_by_id(struct etsmgr_nl *handle, uint64_t id);
 int etsmgr_nl_delete_by_name(struct etsmgr_nl *handle, const char *name);
+/* The table @uid (in the caller's user namespace) calls @name. */
+int etsmgr_nl_delete_by_uid_name(struct etsmgr_nl *handle, uint32_t uid,
+				 const char *name);
 
 /*
  * Drain the manager for an unload (CAP_SYS_ADMIN, -EPERM without):

@@ -192,6 +192,8 @@ const char *etsmgr_nl_error_message(const struct etsmgr_nl *handle)
 struct table_ref {
 	uint64_t id;
 	const char *name;
+	bool has_uid;		/* name is @uid's, not the caller's euid's */
+	uint32_t uid;
 	int flag;		/* a flag attribute to add, when not 0 */
 };
 
@@ -314,6 +316,8 @@ static int put_table_ref(struct nl_msg *msg, const struct table_ref *ref)
 		if (strnlen(ref->name, ETSMGR_NAME_MAX) == ETSMGR_NAME_MAX)
 			return -ENAMETOOLONG;
 		ret = nla_put_string(msg, ETSMGR_A_TABLE_NAME, ref->name);
+		if (!ret && ref->has_uid)
+			ret = nla_put_u32(msg, ETSMGR_A_TABLE_UID, ref->uid);
 	} else {
 		ret = nla_put_u64(msg, ETSMGR_A_TABLE_ID, ref->id);
 	}
@@ -571,6 +575,15 @@ int etsmgr_nl_delete_by_id(struct etsmgr_nl *handle, uint64_t id)
 int etsmgr_nl_delete_by_name(struct etsmgr_nl *handle, const char *name)
 {
 	struct table_ref ref = { .name = name };
+
+	return transact(handle, ETSMGR_CMD_DELETE_TABLE, 0, &ref, NULL, NULL,
+			NULL, NULL);
+}
+
+int etsmgr_nl_delete_by_uid_name(struct etsmgr_nl *handle, uint32_t uid,
+				 const char *name)
+{
+	struct table_ref ref = { .name = name, .has_uid = true, .uid = uid };
 
 	return transact(handle, ETSMGR_CMD_DELETE_TABLE, 0, &ref, NULL, NULL,
 			NULL, NULL);
