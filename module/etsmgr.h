@@ -170,6 +170,8 @@ extern unsigned long long etsmgr_max_table_size;
 extern unsigned long long etsmgr_max_total_size;
 extern unsigned int etsmgr_max_tables_per_ns;
 extern unsigned long long etsmgr_max_total_size_per_ns;
+extern unsigned int etsmgr_max_tables_per_user;
+extern unsigned long long etsmgr_max_total_size_per_user;
 
 extern struct mutex etsmgr_lock;
 extern struct etsmgr_counters etsmgr_counters;

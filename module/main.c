@@ -44,6 +44,19 @@ module_param_named(max_total_size_per_ns, etsmgr_max_total_size_per_ns,
 MODULE_PARM_DESC(max_total_size_per_ns,
 		 "Most bytes of tables of one IPC namespace other than the initial one (ENOSPC past it)");
 
+/* Per uid, over every namespace; CAP_SYS_RESOURCE is not bound by them. */
+unsigned int etsmgr_max_tables_per_user = 4096;
+module_param_named(max_tables_per_user, etsmgr_max_tables_per_user, uint,
+		   0644);
+MODULE_PARM_DESC(max_tables_per_user,
+		 "Most tables of one uid over all namespaces, unless CAP_SYS_RESOURCE (ENOSPC past it)");
+
+unsigned long long etsmgr_max_total_size_per_user = SZ_1G;
+module_param_named(max_total_size_per_user, etsmgr_max_total_size_per_user,
+		   ullong, 0644);
+MODULE_PARM_DESC(max_total_size_per_user,
+		 "Most bytes of tables of one uid over all namespaces, unless CAP_SYS_RESOURCE (ENOSPC past it)");
+
 static int etsmgr_stats_show(struct seq_file *m, void *unused)
 {
 	struct etsmgr_counters c;
@@ -73,7 +86,11 @@ static const struct file_operations etsmgr_fops = {
 	.open = etsmgr_open,
 	.release = etsmgr_release,
 	.unlocked_ioctl = etsmgr_ioctl,
-	.compat_ioctl = compat_ptr_ioctl,
+	/*
+	 * No compat_ioctl: ids are mmap page offsets and exceed what a
+	 * 32-bit mmap can pass after 72 minutes of uptime, so a 32-bit
+	 * process gets ENOTTY rather than tables it cannot map.
+	 */
 	.mmap = etsmgr_mmap,
 	.poll = etsmgr_poll,
 	.llseek = noop_llseek,

@@ -42,6 +42,21 @@ unsigned int etsmgr_registry_seq = 1;
 
 #define ETSMGR_NAME_HASH_BITS	10
 static DEFINE_HASHTABLE(etsmgr_names, ETSMGR_NAME_HASH_BITS);
+
+/*
+ * What each uid has in the registry, over every namespace: new user and
+ * IPC namespaces do not give a user more than max_tables_per_user and
+ * max_total_size_per_user. A record lives while its uid has tables.
+ */
+struct etsmgr_user {
+	struct hlist_node node;
+	kuid_t uid;
+	unsigned int tables;
+	u64 bytes;
+};
+
+#define ETSMGR_USER_HASH_BITS	6
+static DEFINE_HASHTABLE(etsmgr_users, ETSMGR_USER_HASH_BITS);
 static DEFINE_XARRAY(etsmgr_ids);
 static u64 etsmgr_last_id;
 
@@ -147,12 +162,82 @@ static u64 etsmgr_next_id(void)
 	return etsmgr_last_id;
 }
 
+static struct etsmgr_user *etsmgr_user_find(kuid_t uid)
+{
+	struct etsmgr_user *user;
+
+	lockdep_assert_held(&etsmgr_lock);
+	hash_for_each_possible(etsmgr_users, user, node, __kuid_val(uid))
+		if (uid_eq(user->uid, uid))
+			return user;
+	return NULL;
+}
+
 /*
- * The module-wide limits, and for a namespace other than the initial one
- * (a container's) the per-namespace ones, so that no container can take
- * what the module-wide limits leave for the others.
+ * The per-user limits, which bind every uid but that of a caller with
+ * CAP_SYS_RESOURCE in the initial user namespace (as rlimits do): a
+ * user, or a container's root, cannot take what they leave for others by
+ * making namespaces.
  */
-static int etsmgr_check_limits(const struct ipc_namespace *ns, u64 size)
+static int etsmgr_check_user_limits(kuid_t uid, u64 size)
+{
+	u64 max_bytes = READ_ONCE(etsmgr_max_total_size_per_user);
+	const struct etsmgr_user *user;
+
+	lockdep_assert_held(&etsmgr_lock);
+	if (capable(CAP_SYS_RESOURCE))
+		return 0;
+	user = etsmgr_user_find(uid);
+	if (!user)
+		return size > max_bytes ? -ENOSPC : 0;
+	if (user->tables >= READ_ONCE(etsmgr_max_tables_per_user))
+		return -ENOSPC;
+	if (user->bytes > max_bytes || size > max_bytes - user->bytes)
+		return -ENOSPC;
+	return 0;
+}
+
+/* Count @table for its uid; the record is allocated on its first table. */
+static int etsmgr_user_add(const struct etsmgr_table *table)
+{
+	struct etsmgr_user *user = etsmgr_user_find(table->uid);
+
+	lockdep_assert_held(&etsmgr_lock);
+	if (!user) {
+		user = kzalloc(sizeof(*user), GFP_KERNEL_ACCOUNT);
+		if (!user)
+			return -ENOMEM;
+		user->uid = table->uid;
+		hash_add(etsmgr_users, &user->node, __kuid_val(user->uid));
+	}
+	user->tables++;
+	user->bytes += table->size;
+	return 0;
+}
+
+static void etsmgr_user_remove(const struct etsmgr_table *table)
+{
+	struct etsmgr_user *user = etsmgr_user_find(table->uid);
+
+	lockdep_assert_held(&etsmgr_lock);
+	if (WARN_ON(!user))
+		return;
+	user->tables--;
+	user->bytes -= table->size;
+	if (!user->tables) {
+		hash_del(&user->node);
+		kfree(user);
+	}
+}
+
+/*
+ * The module-wide limits, the per-user ones for @uid, and for a namespace
+ * other than the initial one (a container's) the per-namespace ones, so
+ * that no container can take what the module-wide limits leave for the
+ * others.
+ */
+static int etsmgr_check_limits(const struct ipc_namespace *ns, kuid_t uid,
+			       u64 size)
 {
 	u64 max_total = READ_ONCE(etsmgr_max_total_size);
 	u64 max_ns_total = READ_ONCE(etsmgr_max_total_size_per_ns);
@@ -167,6 +252,8 @@ static int etsmgr_check_limits(const struct ipc_namespace *ns, u64 size)
 		return -ENOSPC;
 	if (etsmgr_counters.bytes > max_total ||
 	    size > max_total - etsmgr_counters.bytes)
+		return -ENOSPC;
+	if (etsmgr_check_user_limits(uid, size))
 		return -ENOSPC;
 
 	if (etsmgr_ipc_ns_is_init(ns))
@@ -196,11 +283,12 @@ static int etsmgr_table_insert(struct etsmgr_table *table,
 	table->ns = etsmgr_ns_get(ns);
 	if (IS_ERR(table->ns))
 		return PTR_ERR(table->ns);
+	err = etsmgr_user_add(table);
+	if (err)
+		goto err_user_add;
 	err = xa_insert(&etsmgr_ids, table->id, table, GFP_KERNEL);
-	if (err) {
-		etsmgr_ns_put(table->ns);
-		return err;
-	}
+	if (err)
+		goto err_xa_insert;
 	table->ns->tables++;
 	table->ns->bytes += table->size;
 	hash_add(etsmgr_names, &table->name_node,
@@ -212,6 +300,12 @@ static int etsmgr_table_insert(struct etsmgr_table *table,
 	etsmgr_counters.bytes += table->size;
 	etsmgr_registry_seq++;
 	return 0;
+
+err_xa_insert:
+	etsmgr_user_remove(table);
+err_user_add:
+	etsmgr_ns_put(table->ns);
+	return err;
 }
 
 /* Undo etsmgr_table_insert() and free @table; its shmem file goes too. */
@@ -234,6 +328,7 @@ static void etsmgr_table_remove(struct etsmgr_table *table)
 	table->ns->tables--;
 	table->ns->bytes -= table->size;
 	etsmgr_ns_put(table->ns);
+	etsmgr_user_remove(table);
 	fput(table->shmem);
 	kfree(table);
 	if (!etsmgr_counters.tables)
@@ -267,11 +362,11 @@ struct etsmgr_table *etsmgr_table_create(const struct ipc_namespace *ns,
 	if (!size || size > MAX_LFS_FILESIZE - PAGE_SIZE)
 		return ERR_PTR(-EINVAL);
 	size = PAGE_ALIGN(size);
-	err = etsmgr_check_limits(ns, size);
+	err = etsmgr_check_limits(ns, current_euid(), size);
 	if (err)
 		return ERR_PTR(err);
 
-	table = kzalloc(sizeof(*table), GFP_KERNEL);
+	table = kzalloc(sizeof(*table), GFP_KERNEL_ACCOUNT);
 	if (!table)
 		return ERR_PTR(-ENOMEM);
 	table->id = etsmgr_next_id();
@@ -345,11 +440,11 @@ struct etsmgr_table *etsmgr_table_adopt(const struct ipc_namespace *ns,
 	if (etsmgr_table_find_name(ns, file_inode(shmem)->i_uid, name) ||
 	    xa_load(&etsmgr_ids, id))
 		return ERR_PTR(-EEXIST);
-	err = etsmgr_check_limits(ns, size);
+	err = etsmgr_check_limits(ns, file_inode(shmem)->i_uid, size);
 	if (err)
 		return ERR_PTR(err);
 
-	table = kzalloc(sizeof(*table), GFP_KERNEL);
+	table = kzalloc(sizeof(*table), GFP_KERNEL_ACCOUNT);
 	if (!table)
 		return ERR_PTR(-ENOMEM);
 	table->id = id;

@@ -704,6 +704,40 @@ TEST_F(errors, bare_small_ioctl_numbers_enotty)
  * What matters is that it is not an etsmgr command: it returns the block
  * size of the device node's filesystem and creates nothing.
  */
+/*
+ * A 32-bit process gets ENOTTY: ids are mmap page offsets, which a 32-bit
+ * mmap cannot pass once they exceed 2^32 pages (72 minutes of uptime), so
+ * the device offers no compat ioctl rather than tables it cannot map.
+ */
+TEST_F(errors, compat_process_gets_enotty)
+{
+	char exe[PATH_MAX], prog[PATH_MAX + 16];
+	char *argv[2] = { prog, NULL };
+	ssize_t n;
+	int st;
+	pid_t pid;
+
+	ETS_REQUIRE_DEVICE();
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	ASSERT_LT(0, n);
+	exe[n] = '\0';
+	*strrchr(exe, '/') = '\0';
+	snprintf(prog, sizeof(prog), "%s/compat32", exe);
+	if (access(prog, X_OK))
+		SKIP(return, "no compat32 next to this program");
+	pid = ets_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		execv(prog, argv);
+		_exit(ETS_CHILD_SETUP_FAILED);
+	}
+	st = ets_wait(pid);
+	ASSERT_TRUE(WIFEXITED(st)) TH_LOG("wait status 0x%x", st);
+	if (WEXITSTATUS(st) == ETS_CHILD_SETUP_FAILED)
+		SKIP(return, "cannot run 32-bit programs (no IA32 emulation)");
+	EXPECT_EQ(ENOTTY, WEXITSTATUS(st));
+}
+
 TEST_F(errors, figetbsz_answered_by_vfs)
 {
 	struct stat st;

@@ -19,15 +19,17 @@
 
 #include <sys/syscall.h>
 
-/* The per-namespace limits, which struct ets_ctx does not restore. */
-static const char *const ns_param_names[2] = {
+/* The per-namespace and per-user limits, which ets_ctx does not restore. */
+#define NS_PARAMS	4
+static const char *const ns_param_names[NS_PARAMS] = {
 	"max_tables_per_ns", "max_total_size_per_ns",
+	"max_tables_per_user", "max_total_size_per_user",
 };
 
 FIXTURE(namespace) {
 	struct ets_ctx c;
-	int saved[2];
-	unsigned long long param[2];
+	int saved[NS_PARAMS];
+	unsigned long long param[NS_PARAMS];
 	long long tables;	/* at setup */
 };
 
@@ -36,7 +38,7 @@ FIXTURE_SETUP(namespace)
 	int k;
 
 	ets_ctx_setup(_metadata, &self->c);
-	for (k = 0; k < 2; k++)
+	for (k = 0; k < NS_PARAMS; k++)
 		self->saved[k] = !ets_param_get(ns_param_names[k],
 						&self->param[k]);
 	self->tables = ets_stat("tables");
@@ -47,7 +49,7 @@ FIXTURE_TEARDOWN(namespace)
 	unsigned long long now;
 	int k;
 
-	for (k = 0; k < 2; k++) {
+	for (k = 0; k < NS_PARAMS; k++) {
 		if (!self->saved[k] ||
 		    (!ets_param_get(ns_param_names[k], &now) &&
 		     now == self->param[k]))
@@ -862,6 +864,74 @@ TEST_F(namespace, per_ns_max_tables_bounds_a_container_only)
 	for (k = 0; k < 3; k++)
 		EXPECT_EQ(0, ets_delete_id(fd, ids[k]));
 	close(fd);
+}
+
+/*
+ * Create two tables per IPC namespace in namespace after namespace (the
+ * container's root may make more of them), keeping them owned, until a
+ * create fails: s->ret[0] created, s->ret[1] the failure.
+ */
+static int ct_fill_namespaces(struct ct_shm *s)
+{
+	char n[ETSMGR_NAME_MAX];
+	int fd, ns, k, created = 0, ret = 0;
+
+	fd = ets_open();
+	if (fd < 0)
+		return ETS_CHILD_OPEN_FAILED;
+	for (ns = 0; ns < 4 && !ret; ns++) {
+		/*
+		 * The session stays; each ATTACH is in the caller's
+		 * namespace. An open namespace file keeps the one left
+		 * behind alive, so that the reaper leaves its tables be.
+		 */
+		if (ns && (open("/proc/self/ns/ipc", O_RDONLY) < 0 ||
+			   unshare(CLONE_NEWIPC)))
+			return ETS_CHILD_SETUP_FAILED;
+		for (k = 0; k < 2 && !ret; k++) {
+			snprintf(n, sizeof(n), "%.50s.%d", s->name, k);
+			ret = ets_create(fd, n, ETSMGR_ACCESS_PRIVATE, 4096,
+					 NULL);
+			created += !ret;
+		}
+	}
+	s->ret[0] = created;
+	s->ret[1] = ret;
+	close(fd);
+	return 0;
+}
+
+/*
+ * New namespaces do not give a user more: a container's root that makes
+ * IPC namespace after namespace is bound by max_tables_per_user over all
+ * of them (its uid, 100000 on the host, lacks CAP_SYS_RESOURCE there).
+ */
+TEST_F(namespace, per_user_max_tables_spans_new_namespaces)
+{
+	struct ct_shm *s = ct_shm_new("t");
+
+	ETS_REQUIRE_ROOT();
+	ASSERT_NE(NULL, s);
+	NS_SET_PARAM(0, 2);
+	/* A module without the parameter fails below: 8 tables, no error. */
+	if (self->saved[2])
+		ASSERT_EQ(0, ets_param_write(ns_param_names[2], 5));
+	ASSERT_EQ(0, ct_run(CT_USER_IPC, ct_fill_namespaces, s));
+	EXPECT_EQ(5, s->ret[0]);
+	EXPECT_EQ(-ENOSPC, s->ret[1]);
+}
+
+TEST_F(namespace, per_user_max_total_size_spans_new_namespaces)
+{
+	struct ct_shm *s = ct_shm_new("t");
+
+	ETS_REQUIRE_ROOT();
+	ASSERT_NE(NULL, s);
+	NS_SET_PARAM(0, 2);
+	NS_SET_PARAM(3, 3 * 4096);
+	ASSERT_EQ(0, ct_run(CT_USER_IPC, ct_fill_namespaces, s));
+	EXPECT_EQ(3, s->ret[0]);
+	EXPECT_EQ(-ENOSPC, s->ret[1]);
 }
 
 TEST_F(namespace, per_ns_max_total_size_bounds_a_container)

@@ -16,6 +16,9 @@
  * from every ioctl but ETSMGR_IOC_INFO, and maps with a non-owner's rights;
  * it opens a session of its own to do more.
  *
+ * For 64-bit processes: a 32-bit process gets ENOTTY from every ioctl (ids
+ * double as mmap page offsets, beyond what a 32-bit mmap can pass).
+ *
  * Conventions: every structure has fixed-width fields, explicit padding and
  * reserved fields; padding and reserved fields must be zero on input
  * (EINVAL otherwise) and are zeroed on output. Every flags word is checked
