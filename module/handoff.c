@@ -187,7 +187,8 @@ static int etsmgr_hand(struct etsmgr_table *table, struct etsmgr_session *to,
  * @from: the old owner's pid
  *
  * Return: true if the heir's session owns it now, false if the manager
- * must hold it (no heir, the heir is gone or has no session).
+ * must hold it (no heir, the heir is gone or has no session, or the
+ * manager is draining).
  */
 bool etsmgr_heir_take(struct etsmgr_table *table, struct pid *from)
 {
@@ -195,7 +196,12 @@ bool etsmgr_heir_take(struct etsmgr_table *table, struct pid *from)
 	struct pid *pid = table->heir;
 
 	lockdep_assert_held(&etsmgr_lock);
-	if (!pid)
+	/*
+	 * A drain asks owners to let go and keep their mappings, to adopt
+	 * the tables back after the reload: nothing changes owner meanwhile,
+	 * so nothing fences those mappings.
+	 */
+	if (!pid || etsmgr_manager_state != ETSMGR_MANAGER_RUNNING)
 		return false;
 	table->heir = NULL;
 	heir = etsmgr_session_of(pid, table->owner);
