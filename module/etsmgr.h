@@ -3,6 +3,23 @@
  * etsmgr internals shared by the module's files: the table and session
  * objects, the registry that holds tables, and the counters.
  *
+ * Layers: every call points downward, from the front ends to the
+ * mechanisms; nothing below calls up (events go up through consumers that
+ * the upper layers register with event.c).
+ *
+ *   front ends   dev.c, dev_mmap.c, dev_adopt.c, dev_handoff.c (the char
+ *                device /dev/etsmgr), genl.c (generic netlink; an event
+ *                consumer)
+ *   ownership    ownership.c (sessions, owner state machine, heirs, give,
+ *                notices), manager.c (the manager's state and drain)
+ *   registry     registry.c (tables: names, ids, limits, permissions;
+ *                reaps a dead namespace's tables, an event consumer)
+ *   namespaces   namespace.c (records of IPC namespaces, their reaper)
+ *   mechanisms   event.c (events to consumers), fence.c (owner mappings
+ *                and their fencing), pidwatch.c (process death)
+ *
+ * main.c wires them up: module parameters, debugfs, registration.
+ *
  * Locking: one mutex, etsmgr_lock, protects the registry (name hash, id
  * xarray and namespace records), every field of a table except the
  * constant ones (id, name, ns, shmem, size, uid, create_time_ns), every
@@ -15,7 +32,6 @@
 #ifndef ETSMGR_INTERNAL_H
 #define ETSMGR_INTERNAL_H
 
-#include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
@@ -25,6 +41,7 @@
 #include <uapi/linux/etsmgr.h>
 
 struct file;
+struct inode;
 struct ipc_namespace;
 struct pid;
 struct poll_table_struct;
@@ -36,36 +53,47 @@ struct poll_table_struct;
 #define ETSMGR_ID_MAX		((u64)LLONG_MAX >> PAGE_SHIFT)
 
 /**
+ * struct etsmgr_pidwatch - a watch for the death of a process (pidwatch.c)
+ * @pid: the thread-group pid watched (the watcher's reference).
+ * @wait: entry on @pid's wait_pidfd queue.
+ * @work: calls @died in process context.
+ * @died: the watcher's callback.
+ * @exited: the thread group has exited.
+ * @reason: its enum etsmgr_exit_reason, once @exited.
+ * @status: its exit status or signal, once @exited.
+ */
+struct etsmgr_pidwatch {
+	struct pid *pid;
+	struct wait_queue_entry wait;
+	struct work_struct work;
+	void (*died)(struct etsmgr_pidwatch *watch);
+	bool exited;
+	u32 reason;
+	s32 status;
+};
+
+/**
  * struct etsmgr_session - one open file description of /dev/etsmgr
- * @ref: one for the file, one while a death work item is queued.
+ *	(ownership.c)
  * @tables: the tables this session owns (etsmgr_table.owner_node), all
  *	owned by the process @pid.
  * @node: entry in etsmgr_sessions, newest first.
  * @pid: thread-group pid of the process that opened it: the only process
  *	that may act through it (etsmgr_session_mine()).
  * @uid: euid of the process that opened it.
- * @received: notices of tables handed to it (handoff.c), oldest first;
- *	at most one per table, so never more than max_tables.
+ * @received: notices of tables handed to it, oldest first; at most one
+ *	per table, so never more than max_tables.
  * @wq: woken when a notice is queued to this session.
- * @exit_wait: entry on @pid's wait_pidfd queue (owner.c).
- * @exit_work: lets the tables go once @pid died (owner.c).
- * @exited: @pid's thread group has exited (owner.c).
- * @exit_reason: its enum etsmgr_exit_reason, once @exited.
- * @exit_status: its exit status or signal, once @exited.
+ * @watch: lets the tables go when @pid dies.
  */
 struct etsmgr_session {
-	struct kref ref;
 	struct list_head tables;
 	struct list_head node;
 	struct pid *pid;
 	kuid_t uid;
 	struct list_head received;
 	wait_queue_head_t wq;
-	struct wait_queue_entry exit_wait;
-	struct work_struct exit_work;
-	bool exited;
-	u32 exit_reason;
-	s32 exit_status;
+	struct etsmgr_pidwatch watch;
 };
 
 /**
@@ -77,7 +105,7 @@ struct etsmgr_session {
  * @refs: one per table in the registry and per subscriber.
  * @tables: tables in the registry that live in @ipc_ns.
  * @bytes: the sum of their sizes.
- * @subscribers: event subscribers of @ipc_ns (netlink.c), which an event
+ * @subscribers: event subscribers of @ipc_ns (genl.c), which an event
  *	about one of its tables goes to.
  * @nr_subscribers: how many.
  * @node: entry in the list of namespaces with records.
@@ -141,12 +169,14 @@ struct etsmgr_table {
 };
 
 /*
- * The manager's state (enum etsmgr_manager_state): while draining or
- * drained for an unload it refuses new sessions, attaches and adoptions,
- * and sessions poll as hung up. Written under etsmgr_lock with
- * WRITE_ONCE(); read under it, or with READ_ONCE() without (poll).
+ * The manager's state (enum etsmgr_manager_state, manager.c): while
+ * draining or drained for an unload it refuses new sessions, attaches and
+ * adoptions, and sessions poll as hung up (etsmgr_manager_wq). Written
+ * under etsmgr_lock with WRITE_ONCE(); read under it, or with READ_ONCE()
+ * without (poll).
  */
 extern u32 etsmgr_manager_state;
+extern wait_queue_head_t etsmgr_manager_wq;
 
 /* Module-wide counters, under etsmgr_lock; shown in debugfs. */
 struct etsmgr_counters {
@@ -175,10 +205,38 @@ extern unsigned long long etsmgr_max_total_size_per_user;
 
 extern struct mutex etsmgr_lock;
 extern struct etsmgr_counters etsmgr_counters;
-/* Every open session, newest first (etsmgr_session.node). */
-extern struct list_head etsmgr_sessions;
 /* Bumped by every change of the registry; marks racing netlink dumps. */
 extern unsigned int etsmgr_registry_seq;
+
+/* ================================================== mechanisms ==== */
+
+/* event.c */
+/**
+ * struct etsmgr_event_consumer - who is told of events (event.c)
+ * @table_event: a table changed (enum etsmgr_event), or the manager.
+ * @ns_reaped: a table of a dead namespace is being deleted.
+ * @ns_dead: a namespace died: let go of what is kept of it.
+ * @sweep: the reaper's periodic round.
+ * @node: entry in the list of consumers.
+ *
+ * Every callback is optional and runs under etsmgr_lock.
+ */
+struct etsmgr_event_consumer {
+	void (*table_event)(u32 event, const struct etsmgr_table *table,
+			    struct pid *pid);
+	void (*ns_reaped)(const struct etsmgr_table *table);
+	void (*ns_dead)(struct etsmgr_ns *ens);
+	void (*sweep)(void);
+	struct list_head node;
+};
+
+void etsmgr_event_register(struct etsmgr_event_consumer *consumer);
+void etsmgr_event_unregister(struct etsmgr_event_consumer *consumer);
+void etsmgr_event(u32 event, const struct etsmgr_table *table,
+		  struct pid *pid);
+void etsmgr_event_ns_reaped(const struct etsmgr_table *table);
+void etsmgr_event_ns_dead(struct etsmgr_ns *ens);
+void etsmgr_event_sweep(void);
 
 /* fence.c */
 struct etsmgr_mapper;
@@ -198,6 +256,18 @@ void etsmgr_fence_raise(struct file *shmem, u64 generation);
 int etsmgr_grant_of(unsigned long addr, struct file **shmem, u64 *generation,
 		    u32 *access);
 
+/* pidwatch.c */
+void etsmgr_pidwatch_start(struct etsmgr_pidwatch *watch, struct pid *pid,
+			   void (*died)(struct etsmgr_pidwatch *watch));
+void etsmgr_pidwatch_stop(struct etsmgr_pidwatch *watch);
+void etsmgr_pidwatch_exit_reason(const struct etsmgr_pidwatch *watch,
+				 u32 *reason, s32 *status);
+bool etsmgr_pidwatch_alive(const struct etsmgr_pidwatch *watch);
+int etsmgr_pidwatch_init(void);
+void etsmgr_pidwatch_exit(void);
+
+/* ================================================== namespaces ==== */
+
 /* namespace.c */
 void etsmgr_put_ipc_ns(struct ipc_namespace *ns);
 struct etsmgr_ns *etsmgr_ns_find(const struct ipc_namespace *ns);
@@ -205,6 +275,8 @@ bool etsmgr_ipc_ns_is_init(const struct ipc_namespace *ns);
 struct etsmgr_ns *etsmgr_ns_get(const struct ipc_namespace *ns);
 void etsmgr_ns_put(struct etsmgr_ns *ens);
 void etsmgr_ns_exit(void);
+
+/* ==================================================== registry ==== */
 
 /* registry.c */
 int etsmgr_check_name(const char *name);
@@ -225,72 +297,68 @@ void etsmgr_table_destroy(struct etsmgr_table *table);
 void etsmgr_table_unregister(struct etsmgr_table *table);
 bool etsmgr_table_mapped(const struct etsmgr_table *table);
 int etsmgr_registry_release(bool discard);
-void etsmgr_registry_reap_ns(struct etsmgr_ns *ens);
+bool etsmgr_may_admin(void);
+bool etsmgr_may_admin_uid(kuid_t uid);
+bool etsmgr_may_use(const struct etsmgr_table *table);
+bool etsmgr_may_map(const struct etsmgr_table *table);
+void etsmgr_registry_init(void);
+void etsmgr_registry_exit(void);
+
+/* =================================================== ownership ==== */
+
+/* ownership.c */
+struct etsmgr_notice;
+struct etsmgr_session *etsmgr_session_new(void);
+void etsmgr_session_close(struct etsmgr_session *session);
+bool etsmgr_session_mine(const struct etsmgr_session *session);
+bool etsmgr_owns(const struct etsmgr_table *table,
+		 const struct etsmgr_session *session);
 void etsmgr_table_set_owner(struct etsmgr_table *table,
 			    struct etsmgr_session *session, struct pid *pid,
 			    u32 event);
 void etsmgr_table_release(struct etsmgr_table *table, u32 reason,
 			  s32 status);
-bool etsmgr_may_admin(void);
-bool etsmgr_may_admin_uid(kuid_t uid);
-bool etsmgr_may_use(const struct etsmgr_table *table);
-bool etsmgr_may_map(const struct etsmgr_table *table);
-void etsmgr_registry_exit(void);
+int etsmgr_may_hold(struct pid *pid, const struct etsmgr_table *table);
+int etsmgr_give(struct etsmgr_table *table, struct etsmgr_session *from,
+		struct pid *pid, u64 data);
+struct etsmgr_notice *etsmgr_notice_take(struct etsmgr_session *session,
+					 struct etsmgr_received *r);
+void etsmgr_notice_return(struct etsmgr_session *session,
+			  struct etsmgr_notice *notice);
+void etsmgr_notice_done(struct etsmgr_notice *notice);
 
-/* drain.c */
+/* manager.c */
 struct netlink_ext_ack;
 void etsmgr_drain_start(void);
 int etsmgr_drain_finish(bool discard, struct netlink_ext_ack *extack);
 void etsmgr_drain_abort(void);
 
-/* adopt.c */
+/* ================================================== front ends ==== */
+
+/* dev.c */
+__poll_t etsmgr_poll(struct file *file, struct poll_table_struct *wait);
+int etsmgr_open(struct inode *inode, struct file *file);
+int etsmgr_release(struct inode *inode, struct file *file);
+long etsmgr_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+
+/* dev_mmap.c */
+int etsmgr_mmap(struct file *file, struct vm_area_struct *vma);
+
+/* dev_adopt.c */
 int etsmgr_ioctl_adopt(struct etsmgr_session *session,
 		       struct etsmgr_adopt __user *uarg);
 
-/* handoff.c */
-bool etsmgr_heir_take(struct etsmgr_table *table, struct pid *from);
+/* dev_handoff.c */
 int etsmgr_ioctl_set_heir(struct etsmgr_session *session,
 			  const struct etsmgr_handoff __user *uarg);
 int etsmgr_ioctl_give(struct etsmgr_session *session,
 		      const struct etsmgr_handoff __user *uarg);
 int etsmgr_ioctl_receive(struct etsmgr_session *session,
 			 struct etsmgr_received __user *uarg);
-void etsmgr_notices_free(struct etsmgr_session *session);
 
-/* owner.c */
-void etsmgr_owner_watch(struct etsmgr_session *session);
-void etsmgr_owner_unwatch(struct etsmgr_session *session);
-void etsmgr_owner_exit_reason(const struct etsmgr_session *session,
-			      u32 *reason, s32 *status);
-bool etsmgr_owner_alive(const struct etsmgr_session *session);
-int etsmgr_owner_init(void);
-void etsmgr_owner_exit(void);
-
-/* session.c */
-void etsmgr_session_get(struct etsmgr_session *session);
-void etsmgr_session_put(struct etsmgr_session *session);
-void etsmgr_session_orphan(struct etsmgr_session *session, u32 reason,
-			   s32 status);
-bool etsmgr_session_mine(const struct etsmgr_session *session);
-bool etsmgr_owns(const struct etsmgr_table *table,
-		 const struct etsmgr_session *session);
-__poll_t etsmgr_poll(struct file *file, struct poll_table_struct *wait);
-void etsmgr_sessions_wake(void);
-int etsmgr_open(struct inode *inode, struct file *file);
-int etsmgr_release(struct inode *inode, struct file *file);
-long etsmgr_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
-
-/* netlink.c */
-void etsmgr_event(u32 event, const struct etsmgr_table *table,
-		  struct pid *pid);
-void etsmgr_event_ns_reaped(const struct etsmgr_table *table);
-void etsmgr_genl_reap_ns(struct etsmgr_ns *ens);
-void etsmgr_genl_prune(void);
+/* genl.c */
 int etsmgr_genl_init(void);
 void etsmgr_genl_exit(void);
-
-/* mmap.c */
-int etsmgr_mmap(struct file *file, struct vm_area_struct *vma);
 
 static inline u64 etsmgr_mmap_offset(const struct etsmgr_table *table)
 {

@@ -115,9 +115,10 @@ static int __init etsmgr_init(void)
 	debugfs_create_file("stats", 0444, etsmgr_debugfs, NULL,
 			    &etsmgr_stats_fops);
 
-	err = etsmgr_owner_init();
+	etsmgr_registry_init();
+	err = etsmgr_pidwatch_init();
 	if (err)
-		goto err_owner_init;
+		goto err_pidwatch_init;
 	err = misc_register(&etsmgr_miscdev);
 	if (err)
 		goto err_misc_register;
@@ -129,8 +130,9 @@ static int __init etsmgr_init(void)
 err_genl_init:
 	misc_deregister(&etsmgr_miscdev);
 err_misc_register:
-	etsmgr_owner_exit();
-err_owner_init:
+	etsmgr_pidwatch_exit();
+err_pidwatch_init:
+	etsmgr_registry_exit();
 	debugfs_remove_recursive(etsmgr_debugfs);
 	return err;
 }
@@ -139,7 +141,7 @@ static void __exit etsmgr_exit(void)
 {
 	etsmgr_genl_exit();
 	misc_deregister(&etsmgr_miscdev);
-	etsmgr_owner_exit();
+	etsmgr_pidwatch_exit();
 	etsmgr_fence_exit();
 	debugfs_remove_recursive(etsmgr_debugfs);
 	etsmgr_ns_exit();

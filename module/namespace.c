@@ -11,15 +11,16 @@
  * caller's root and mounts, which any user can make into a FIFO that
  * blocks the open for ever (with genetlink's lock held, for SUBSCRIBE).
  *
- * Event subscribers (netlink.c) hold the namespace they subscribed from in
+ * Event subscribers (genl.c) hold the namespace they subscribed from in
  * the same way, so that a subscriber is never told of the tables of a
  * later namespace that reuses a dead one's memory.
  *
  * A namespace that nothing but its record refers to any more is dead: no
  * process can ever reach its tables again. A reaper, run every second
- * while any namespace has a record, deletes their tables, drops their
- * subscribers and so drops the reference. It also ends the subscriptions
- * whose socket was closed (netlink.c).
+ * while any namespace has a record, says so (etsmgr_event_ns_dead()): the
+ * registry deletes its tables, the netlink front end drops its
+ * subscribers, and so the reference goes. Each round also sweeps what
+ * went away by itself (subscriptions whose socket was closed).
  *
  * Locking: under etsmgr_lock (see etsmgr.h); the reaper takes it.
  */
@@ -139,7 +140,7 @@ static void etsmgr_ns_reap(struct work_struct *work)
 
 	mutex_lock(&etsmgr_lock);
 	/* Closed subscribers go first: that may free records too. */
-	etsmgr_genl_prune();
+	etsmgr_event_sweep();
 	list_for_each_entry(ens, &etsmgr_namespaces, node) {
 		if (!etsmgr_ns_dead(ens))
 			continue;
@@ -148,8 +149,8 @@ static void etsmgr_ns_reap(struct work_struct *work)
 	}
 	list_for_each_entry_safe(ens, next, &dead, reap_node) {
 		list_del(&ens->reap_node);
-		etsmgr_registry_reap_ns(ens);
-		etsmgr_genl_reap_ns(ens);
+		/* Its tables are deleted, its subscribers dropped. */
+		etsmgr_event_ns_dead(ens);
 		/* Frees @ens; @next is still held by its own reference. */
 		etsmgr_ns_put(ens);
 	}

@@ -497,15 +497,13 @@ void etsmgr_table_unregister(struct etsmgr_table *table)
 	etsmgr_table_remove(table);
 }
 
-/**
- * etsmgr_registry_reap_ns() - delete the tables of a dead IPC namespace
- * @ens: the namespace; the caller holds a reference on it
- *
- * Nobody can reach these tables again. The namespace's own subscribers, if
- * any are left, get DELETED; the initial namespace's get NS_REAPED, so
- * that the administrator knows what went.
+/*
+ * The namespace @ens died (event.c): delete its tables, which nobody can
+ * reach again. The namespace's own subscribers, if any are left, get
+ * DELETED; the initial namespace's get NS_REAPED, so that the
+ * administrator knows what went. The caller holds a reference on @ens.
  */
-void etsmgr_registry_reap_ns(struct etsmgr_ns *ens)
+static void etsmgr_registry_ns_dead(struct etsmgr_ns *ens)
 {
 	struct etsmgr_table *table;
 	unsigned long id;
@@ -558,62 +556,6 @@ int etsmgr_registry_release(bool discard)
 	return 0;
 }
 
-/**
- * etsmgr_table_set_owner() - make @session the owner of a table
- * @table: a table without an owner: new, held, or adopted
- * @session: the new owner
- * @pid: the new owner's thread-group pid
- * @event: ETSMGR_EVENT_CREATED, _RECLAIMED (of a held table), _ADOPTED,
- *	_GIVEN or _INHERITED
- *
- * But for a creation, the earlier owners' mappings are fenced: the caller
- * runs etsmgr_fence_run() once it dropped etsmgr_lock.
- */
-void etsmgr_table_set_owner(struct etsmgr_table *table,
-			    struct etsmgr_session *session, struct pid *pid,
-			    u32 event)
-{
-	lockdep_assert_held(&etsmgr_lock);
-	if (event == ETSMGR_EVENT_RECLAIMED)
-		etsmgr_counters.held--;
-	table->owner = session;
-	table->owner_pid = get_pid(pid);
-	list_add_tail(&table->owner_node, &session->tables);
-	table->generation++;
-	/* The mappings of earlier owners stop writing it (fence.c). */
-	if (event != ETSMGR_EVENT_CREATED)
-		etsmgr_fence_queue(table, table->generation);
-	table->transfer_time_ns = ktime_get_real_ns();
-	etsmgr_registry_seq++;
-	etsmgr_event(event, table, table->owner_pid);
-}
-
-/**
- * etsmgr_table_release() - the owner lets go: the heir's session or the
- *	manager gets the table
- * @table: an owned table
- * @reason: enum etsmgr_exit_reason
- * @status: exit status or signal number
- */
-void etsmgr_table_release(struct etsmgr_table *table, u32 reason, s32 status)
-{
-	struct pid *old_owner = table->owner_pid;
-
-	lockdep_assert_held(&etsmgr_lock);
-	table->exit_reason = reason;
-	table->exit_status = status;
-	if (etsmgr_heir_take(table, old_owner))
-		return;
-	list_del_init(&table->owner_node);
-	table->owner = NULL;
-	table->owner_pid = NULL;
-	table->transfer_time_ns = ktime_get_real_ns();
-	etsmgr_counters.held++;
-	etsmgr_registry_seq++;
-	etsmgr_event(ETSMGR_EVENT_OWNER_EXITED, table, old_owner);
-	put_pid(old_owner);
-}
-
 /* CAP_SYS_ADMIN over the caller's IPC namespace, where its tables live. */
 bool etsmgr_may_admin(void)
 {
@@ -649,9 +591,20 @@ bool etsmgr_may_map(const struct etsmgr_table *table)
 	return uid_eq(current_euid(), table->uid);
 }
 
+static struct etsmgr_event_consumer etsmgr_registry_consumer = {
+	.ns_dead = etsmgr_registry_ns_dead,
+};
+
+/* Module init: be told of dead namespaces, before any front end is. */
+void etsmgr_registry_init(void)
+{
+	etsmgr_event_register(&etsmgr_registry_consumer);
+}
+
 /* Called at module exit, when no table can be left (they pin the module). */
 void etsmgr_registry_exit(void)
 {
+	etsmgr_event_unregister(&etsmgr_registry_consumer);
 	WARN_ON(!xa_empty(&etsmgr_ids));
 	xa_destroy(&etsmgr_ids);
 }

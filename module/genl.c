@@ -28,7 +28,7 @@
  * cannot be released, nor its port id reused, while it lasts. When that
  * reference is the last one (the subscriber closed the socket), the
  * subscription ends: at the next event for it, at the next SUBSCRIBE, or
- * at the reaper's next round (etsmgr_genl_prune(), within a second), and
+ * at the reaper's next round (its sweep, within a second), and
  * only then is the socket released. A subscription also ends when its
  * namespace dies or the module goes.
  *
@@ -562,12 +562,12 @@ static bool etsmgr_subscriber_closed(const struct etsmgr_subscriber *sub)
 }
 
 /**
- * etsmgr_genl_prune() - end the subscriptions whose socket was closed
+ * etsmgr_genl_sweep() - end the subscriptions whose socket was closed
  *
  * Run by the reaper every second, so that a closed socket is released
  * (and its port id free again) within a second even if no event comes.
  */
-void etsmgr_genl_prune(void)
+static void etsmgr_genl_sweep(void)
 {
 	struct etsmgr_subscriber *sub, *next;
 
@@ -629,7 +629,7 @@ static int etsmgr_genl_subscribe(struct sk_buff *skb, struct genl_info *info)
 	if (etsmgr_subscribed(file))
 		goto unlock;
 	/* Closed sockets make room. */
-	etsmgr_genl_prune();
+	etsmgr_genl_sweep();
 	ens = etsmgr_ns_find(ns);
 	if (ens && ens->nr_subscribers >= ETSMGR_SUBSCRIBERS_PER_NS) {
 		err = -ENOSPC;
@@ -658,7 +658,7 @@ unlock:
 }
 
 /* The namespace @ens died: its subscribers can never hear of a table. */
-void etsmgr_genl_reap_ns(struct etsmgr_ns *ens)
+static void etsmgr_genl_ns_dead(struct etsmgr_ns *ens)
 {
 	struct etsmgr_subscriber *sub, *next;
 
@@ -783,24 +783,13 @@ err_put:
 	nlmsg_free(skb);
 }
 
-/**
- * etsmgr_event() - tell the subscribers what happened to a table
- * @event: enum etsmgr_event
- * @table: the table, in its state after the event; NULL for the manager
- * @pid: the process the event is about (see enum etsmgr_event), or NULL
- *
- * An event about a table goes to the subscribers of its IPC namespace; one
- * about the manager to every subscriber. Runs in the process that caused
- * the event, which may be exiting (its nsproxy gone): nothing of the
- * current task is used here.
- */
-void etsmgr_event(u32 event, const struct etsmgr_table *table,
-		  struct pid *pid)
+/* A table changed, or the manager (@table NULL): tell the subscribers. */
+static void etsmgr_genl_table_event(u32 event, const struct etsmgr_table *table,
+				    struct pid *pid)
 {
 	struct etsmgr_subscriber *sub, *next;
 
 	lockdep_assert_held(&etsmgr_lock);
-	etsmgr_counters.events++;
 	if (!table) {
 		list_for_each_entry_safe(sub, next, &etsmgr_subscribers, node)
 			etsmgr_event_send(sub, event, NULL, pid);
@@ -810,19 +799,16 @@ void etsmgr_event(u32 event, const struct etsmgr_table *table,
 		etsmgr_event_send(sub, event, table, pid);
 }
 
-/**
- * etsmgr_event_ns_reaped() - tell the administrator of a reaped table
- * @table: a table of a dead IPC namespace, about to be deleted
- *
- * Goes to the subscribers of the initial IPC namespace.
+/*
+ * A table of a dead namespace goes: tell the initial IPC namespace's
+ * subscribers, the administrator's.
  */
-void etsmgr_event_ns_reaped(const struct etsmgr_table *table)
+static void etsmgr_genl_ns_reaped(const struct etsmgr_table *table)
 {
 	struct etsmgr_subscriber *sub, *next;
 	struct etsmgr_ns *init;
 
 	lockdep_assert_held(&etsmgr_lock);
-	etsmgr_counters.events++;
 	init = etsmgr_ns_find(READ_ONCE(init_task.nsproxy)->ipc_ns);
 	if (!init)
 		return;
@@ -833,6 +819,14 @@ void etsmgr_event_ns_reaped(const struct etsmgr_table *table)
 	etsmgr_ns_put(init);
 }
 
+/* The netlink front end is one consumer of events (event.c). */
+static struct etsmgr_event_consumer etsmgr_genl_consumer = {
+	.table_event = etsmgr_genl_table_event,
+	.ns_reaped = etsmgr_genl_ns_reaped,
+	.ns_dead = etsmgr_genl_ns_dead,
+	.sweep = etsmgr_genl_sweep,
+};
+
 int __init etsmgr_genl_init(void)
 {
 	int err;
@@ -841,6 +835,7 @@ int __init etsmgr_genl_init(void)
 	err = genl_register_family(&etsmgr_genl_family);
 	if (err)
 		return err;
+	etsmgr_event_register(&etsmgr_genl_consumer);
 	mutex_lock(&etsmgr_lock);
 	etsmgr_genl_ready = true;
 	mutex_unlock(&etsmgr_lock);
@@ -856,5 +851,6 @@ void etsmgr_genl_exit(void)
 	list_for_each_entry_safe(sub, next, &etsmgr_subscribers, node)
 		etsmgr_subscriber_free(sub);
 	mutex_unlock(&etsmgr_lock);
+	etsmgr_event_unregister(&etsmgr_genl_consumer);
 	genl_unregister_family(&etsmgr_genl_family);
 }

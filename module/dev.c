@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Sessions of /dev/etsmgr: open, release (the owner goes away and its
- * tables become held, with the reason), and the ioctls ATTACH, DELETE and
- * INFO.
+ * The char device /dev/etsmgr, the front end of sessions: open and
+ * release (ownership.c makes and ends the session), poll, the ioctl
+ * dispatch, and the ioctls ATTACH, DELETE and INFO. SET_HEIR, GIVE and
+ * RECEIVE are in dev_handoff.c, ADOPT in dev_adopt.c, mmap in
+ * dev_mmap.c.
  *
  * Locking: see etsmgr.h. Each ioctl copies its argument in and checks it
  * without the lock, does its work under etsmgr_lock, and copies the answer
@@ -23,85 +25,20 @@
 
 #include "etsmgr.h"
 
-/*
- * Sessions poll on it for a change of the manager's state; a notice wakes
- * its own session's wq only.
- */
-static DECLARE_WAIT_QUEUE_HEAD(etsmgr_session_wq);
-LIST_HEAD(etsmgr_sessions);
-
 int etsmgr_open(struct inode *inode, struct file *file)
 {
-	struct etsmgr_session *session;
-	int err = 0;
+	struct etsmgr_session *session = etsmgr_session_new();
 
-	session = kzalloc(sizeof(*session), GFP_KERNEL_ACCOUNT);
-	if (!session)
-		return -ENOMEM;
-	kref_init(&session->ref);
-	INIT_LIST_HEAD(&session->tables);
-	INIT_LIST_HEAD(&session->received);
-	init_waitqueue_head(&session->wq);
-	session->uid = current_euid();
-	session->pid = get_pid(task_tgid(current));
-	etsmgr_owner_watch(session);
-
-	mutex_lock(&etsmgr_lock);
-	if (etsmgr_manager_state == ETSMGR_MANAGER_RUNNING) {
-		list_add(&session->node, &etsmgr_sessions);
-		etsmgr_counters.sessions++;
-	} else {
-		err = -ESHUTDOWN;
-	}
-	mutex_unlock(&etsmgr_lock);
-	if (err) {
-		etsmgr_owner_unwatch(session);
-		etsmgr_session_put(session);
-		return err;
-	}
+	if (IS_ERR(session))
+		return PTR_ERR(session);
 	file->private_data = session;
 	return 0;
 }
 
-void etsmgr_session_get(struct etsmgr_session *session)
+int etsmgr_release(struct inode *inode, struct file *file)
 {
-	kref_get(&session->ref);
-}
-
-static void etsmgr_session_free(struct kref *ref)
-{
-	struct etsmgr_session *session =
-		container_of(ref, struct etsmgr_session, ref);
-
-	put_pid(session->pid);
-	kfree(session);
-}
-
-void etsmgr_session_put(struct etsmgr_session *session)
-{
-	kref_put(&session->ref, etsmgr_session_free);
-}
-
-/*
- * Is the caller the process that opened @session? Only it may act
- * through it: a forked child or an SCM_RIGHTS receiver holds the same
- * file but is another process.
- */
-bool etsmgr_session_mine(const struct etsmgr_session *session)
-{
-	return task_tgid(current) == session->pid;
-}
-
-/* Does the caller own @table, through @session? */
-bool etsmgr_owns(const struct etsmgr_table *table,
-		 const struct etsmgr_session *session)
-{
-	return table->owner == session && etsmgr_session_mine(session);
-}
-
-void etsmgr_sessions_wake(void)
-{
-	wake_up_all(&etsmgr_session_wq);
+	etsmgr_session_close(file->private_data);
+	return 0;
 }
 
 /*
@@ -113,51 +50,13 @@ __poll_t etsmgr_poll(struct file *file, struct poll_table_struct *wait)
 	struct etsmgr_session *session = file->private_data;
 	__poll_t mask = 0;
 
-	poll_wait(file, &etsmgr_session_wq, wait);
+	poll_wait(file, &etsmgr_manager_wq, wait);
 	poll_wait(file, &session->wq, wait);
 	if (READ_ONCE(etsmgr_manager_state) != ETSMGR_MANAGER_RUNNING)
 		mask |= EPOLLPRI | EPOLLHUP;
 	if (!list_empty_careful(&session->received))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	return mask;
-}
-
-/**
- * etsmgr_session_orphan() - @session's process died, or the session is
- *	being released: its tables go to their heirs or the manager
- * @session: the session
- * @reason: enum etsmgr_exit_reason
- * @status: exit status or signal number
- */
-void etsmgr_session_orphan(struct etsmgr_session *session, u32 reason,
-			   s32 status)
-{
-	struct etsmgr_table *table, *next;
-
-	lockdep_assert_held(&etsmgr_lock);
-	list_for_each_entry_safe(table, next, &session->tables, owner_node)
-		etsmgr_table_release(table, reason, status);
-}
-
-int etsmgr_release(struct inode *inode, struct file *file)
-{
-	struct etsmgr_session *session = file->private_data;
-	s32 status;
-	u32 reason;
-
-	etsmgr_owner_unwatch(session);
-	etsmgr_owner_exit_reason(session, &reason, &status);
-
-	mutex_lock(&etsmgr_lock);
-	/* Gone first, so that it cannot be its own tables' heir. */
-	list_del(&session->node);
-	etsmgr_session_orphan(session, reason, status);
-	etsmgr_counters.sessions--;
-	etsmgr_notices_free(session);
-	mutex_unlock(&etsmgr_lock);
-	etsmgr_fence_run();
-	etsmgr_session_put(session);
-	return 0;
 }
 
 static const struct ipc_namespace *etsmgr_current_ns(void)

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Draining the manager for an unload (the Erlang "table manager crash",
- * made safe): start refuses new sessions and tells the existing ones to let
- * go, keeping their mappings; finish, once they have, drops every table
- * from the registry so that rmmod can succeed, refusing while a held table
- * that no process maps would be lost. After the reload the clients adopt
- * their tables back by address (adopt.c).
+ * The manager's state, and draining it for an unload (the Erlang "table
+ * manager crash", made safe): start refuses new sessions and tells the
+ * existing ones to let go, keeping their mappings; finish, once they have,
+ * drops every table from the registry so that rmmod can succeed, refusing
+ * while a held table that no process maps would be lost. After the reload
+ * the clients adopt their tables back by address (dev_adopt.c).
+ *
+ * Sessions poll etsmgr_manager_wq for a change of the state.
  *
  * Locking: the state and the registry are under etsmgr_lock; the state is
  * written with WRITE_ONCE(), for etsmgr_poll(), which reads it without.
@@ -13,11 +15,13 @@
 
 #include <linux/pid.h>
 #include <linux/sched.h>
+#include <linux/wait.h>
 #include <net/netlink.h>
 
 #include "etsmgr.h"
 
 u32 etsmgr_manager_state = ETSMGR_MANAGER_RUNNING;
+DECLARE_WAIT_QUEUE_HEAD(etsmgr_manager_wq);
 
 void etsmgr_drain_start(void)
 {
@@ -28,7 +32,7 @@ void etsmgr_drain_start(void)
 			     task_tgid(current));
 	}
 	mutex_unlock(&etsmgr_lock);
-	etsmgr_sessions_wake();
+	wake_up_all(&etsmgr_manager_wq);
 }
 
 int etsmgr_drain_finish(bool discard, struct netlink_ext_ack *extack)
@@ -60,5 +64,5 @@ void etsmgr_drain_abort(void)
 	mutex_lock(&etsmgr_lock);
 	WRITE_ONCE(etsmgr_manager_state, ETSMGR_MANAGER_RUNNING);
 	mutex_unlock(&etsmgr_lock);
-	etsmgr_sessions_wake();
+	wake_up_all(&etsmgr_manager_wq);
 }
