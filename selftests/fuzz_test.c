@@ -302,15 +302,23 @@ static int do_attach(struct worker *w, int fd)
 	case 3:
 		flags = (__u32)rnd(w);
 		break;
+	case 4:
+		/* Another uid's table by name: root's or nobody's. */
+		flags = ETSMGR_ATTACH_UID;
+		break;
 	default:
 		flags = ETSMGR_ATTACH_CREATE;
 	}
 	access = below(w, 10) ? below(w, 3) : below(w, 8);
 	ets_attach_init(&a, n, flags, access,
 			sizes[below(w, sizeof(sizes) / sizeof(sizes[0]))]);
+	if (flags & ETSMGR_ATTACH_UID)
+		a.uid = below(w, 2) ? 0 : ETS_NOBODY;
 	if (!below(w, 30))
 		a.__reserved[below(w, 4)] = rnd(w);
 	valid = !(flags & ~ETSMGR_ATTACH_VALID) && access <= 2 &&
+		!((flags & ETSMGR_ATTACH_UID) &&
+		  (flags & ETSMGR_ATTACH_CREATE)) &&
 		!a.__reserved[0] && !a.__reserved[1] && !a.__reserved[2] &&
 		!a.__reserved[3];
 	ret = ets_ioctl(fd, ETSMGR_IOC_ATTACH, &a);
@@ -359,10 +367,14 @@ static int do_mmap(struct worker *w, int fd)
 	return 0;
 }
 
+/*
+ * Read or write a byte of a mapping: -EFAULT when the access faults, as
+ * it does once the table changed owner or was deleted (fencing).
+ */
 static int do_touch(struct worker *w)
 {
 	struct map *m = &w->map[below(w, MAPS)];
-	volatile unsigned char *c;
+	unsigned char *c, v = (unsigned char)rnd(w);
 	size_t off;
 
 	if (!m->p)
@@ -370,10 +382,8 @@ static int do_touch(struct worker *w)
 	c = m->p;
 	off = below(w, (unsigned int)m->len);
 	if (m->prot & PROT_WRITE)
-		c[off] = (unsigned char)rnd(w);
-	else
-		(void)c[off];
-	return 0;
+		return ets_try_write(c + off, v);
+	return ets_try_read(c + off, &v);
 }
 
 static int do_handoff(struct worker *w, int fd, unsigned long cmd)
