@@ -70,11 +70,14 @@ uint64_t etsmgr_set_region_size(uint32_t capacity, uint32_t key_max,
 /*
  * Initialise an empty set in the @size bytes at @base (8-byte aligned,
  * mapped read-write). @capacity 0 means as many records as fit.
- * Refuses to overwrite a region that already holds a valid set (-EEXIST)
- * unless @flags has ETSMGR_SET_FORCE; only format a region no other
+ * Without ETSMGR_SET_FORCE in @flags it writes only where no set exists
+ * (etsmgr_set_open() would say -ENODATA): a valid set is -EEXIST, and a
+ * set it cannot open is that error (-EPROTO, -EUCLEAN, -ERANGE, as for
+ * etsmgr_set_open()), the region untouched; only format a region no other
  * process is using. Errors: -EINVAL (parameters out of range, bad flags,
  * misaligned base), -ENOSPC (the region is too small for the geometry),
- * -EEXIST, or an error of pthread_mutex_init().
+ * -EEXIST, -EPROTO, -EUCLEAN, -ERANGE, or an error of
+ * pthread_mutex_init().
  * A format interrupted by a crash leaves a region that open refuses with
  * -ENODATA: format it again.
  */

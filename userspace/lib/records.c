@@ -476,8 +476,19 @@ int etsmgr_set_format(void *base, size_t size, uint32_t capacity,
 
 	if (!base || ((uintptr_t)base & 7) || (flags & ~ETSMGR_SET_FORCE))
 		return -EINVAL;
-	if (!(flags & ETSMGR_SET_FORCE) && !validate(base, size, &g, &seed))
-		return -EEXIST;
+	/*
+	 * Without FORCE, only where no set exists: a set this library cannot
+	 * open (another version, corrupt, larger than @size) is still
+	 * someone's data.
+	 */
+	if (!(flags & ETSMGR_SET_FORCE)) {
+		ret = validate(base, size, &g, &seed);
+		if (!ret)
+			return -EEXIST;
+		/* -EINVAL here: smaller than a header, so no set either. */
+		if (ret != -ENODATA && ret != -EINVAL)
+			return ret;
+	}
 	if (!capacity) {
 		/* Check the other parameters before searching. */
 		if (geometry(1, key_max, value_max, &g))

@@ -168,6 +168,45 @@ TEST_F(set, format_refuses_a_valid_set)
 					     NULL));
 }
 
+/*
+ * Without FORCE, format writes only where no set exists: a set of another
+ * version or byte order (-EPROTO), a corrupt header (-EUCLEAN) or a set
+ * larger than the region given (-ERANGE) is someone's data, and format
+ * says so instead of wiping it.
+ */
+TEST_F(set, format_refuses_a_set_it_cannot_open)
+{
+	size_t need = (size_t)etsmgr_set_region_size(16, 32, 64);
+	unsigned char *mem = self->mem, saved[256];
+	uint32_t word;
+
+	ASSERT_GT(etsmgr_set_region_size(1, 8, 8) + 8, 0);
+	ASSERT_LT(etsmgr_set_region_size(1, 8, 8), need - 8);
+	ASSERT_EQ(0, insert_str(self->set, "a", "1"));
+	etsmgr_set_close(self->set);
+	self->set = NULL;
+	memcpy(saved, mem, sizeof(saved));
+
+	memcpy(&word, mem + 8, 4);	/* another version */
+	word++;
+	memcpy(mem + 8, &word, 4);
+	EXPECT_EQ(-EPROTO, etsmgr_set_format(mem, self->size, 8, 16, 16, 0));
+	EXPECT_EQ(0, memcmp(mem + 16, saved + 16, sizeof(saved) - 16));
+	memcpy(mem, saved, sizeof(saved));
+
+	mem[80] ^= 1;			/* the checksum */
+	EXPECT_EQ(-EUCLEAN, etsmgr_set_format(mem, self->size, 8, 16, 16, 0));
+	mem[80] ^= 1;
+
+	/* A region shorter than the set it holds (a small set would fit). */
+	EXPECT_EQ(-ERANGE, etsmgr_set_format(mem, need - 8, 1, 8, 8, 0));
+	EXPECT_EQ(0, memcmp(mem, saved, sizeof(saved)));
+
+	/* Still the set it was, with its record. */
+	ASSERT_EQ(0, etsmgr_set_open(mem, self->size, 0, &self->set));
+	EXPECT_STREQ("1", lookup_str(self->set, "a"));
+}
+
 TEST_F(set, format_errors)
 {
 	unsigned char *mem = self->mem;
