@@ -43,7 +43,7 @@
 
 /* Access modes, as ETS: who besides the owner may map the table. */
 enum etsmgr_access {
-	/* Only the owning session may map the table. */
+	/* Only the owner may map the table. */
 	ETSMGR_ACCESS_PRIVATE = 0,
 	/* Owner maps read-write; other allowed callers read-only. */
 	ETSMGR_ACCESS_PROTECTED = 1,
@@ -126,11 +126,15 @@ enum etsmgr_attach_result {
  * name, @uid without ETSMGR_ATTACH_UID, ETSMGR_ATTACH_UID with CREATE or
  * a uid not mapped in the caller's user namespace), ENAMETOOLONG, ENOENT
  * (no such table and no CREATE), EEXIST (CREATE|EXCL and the name
- * exists), EBUSY (another live session owns it), EPERM (ETSMGR_ATTACH_UID
+ * exists), EBUSY (another live process, or another session of the
+ * caller, owns it), EBADFD (the session is another process's: every
+ * ioctl but INFO), EPERM (ETSMGR_ATTACH_UID
  * names another uid and the caller lacks CAP_SYS_ADMIN), EFBIG (size above
  * the max_table_size parameter), ENOSPC (max_tables or max_total_size
- * reached, or for a namespace other than the initial one
- * max_tables_per_ns or max_total_size_per_ns), ENOMEM, EFAULT.
+ * reached, or the caller's uid's max_tables_per_user or
+ * max_total_size_per_user over all namespaces without CAP_SYS_RESOURCE,
+ * or for a namespace other than the initial one max_tables_per_ns or
+ * max_total_size_per_ns), ENOMEM, EFAULT.
  */
 struct etsmgr_attach {
 	__u32 flags;
@@ -340,8 +344,10 @@ struct etsmgr_received {
 
 /*
  * ETSMGR_IOC_DELETE - delete a table (struct etsmgr_ref). Allowed to the
- * owning session and to CAP_SYS_ADMIN. The name is free at once; the
- * memory is freed when the last mapping goes. Errors: EINVAL,
+ * owner, through the session it owns the table by, and to CAP_SYS_ADMIN.
+ * The name is free at once; the memory is freed when the last mapping
+ * goes, and the mappings of a private or protected table are fenced
+ * (see mmap below). Errors: EINVAL,
  * ENAMETOOLONG, ENOENT (as for ETSMGR_IOC_INFO), EPERM (neither owner nor
  * CAP_SYS_ADMIN), EFAULT.
  */
