@@ -373,7 +373,11 @@ static const char *done_close_heir(struct fx *f)
 
 /* --- adopt, set_heir, give, receive --------------------------------- */
 
-/* A table the caller maps but that is no longer registered. */
+/*
+ * A table the caller maps as its owner but that is no longer registered:
+ * a drain let go of it (and was called off), as before a reload. A
+ * deleted table could not be adopted: its mapping holds no grant.
+ */
 static int setup_adopt(struct fx *f)
 {
 	int ret = fx_create(f), err;
@@ -385,7 +389,18 @@ static int setup_adopt(struct fx *f)
 	if (!f->map)
 		return err;
 	ets_fill(f->map, 65536, 5);
-	return ets_delete_id(f->a, f->at.id);
+	close(f->a);
+	f->a = -1;
+	ret = ets_nl_open(&f->nl);
+	if (!ret)
+		ret = ets_nl_cmd(&f->nl, ETSMGR_CMD_DRAIN_START);
+	if (!ret)
+		ret = ets_nl_cmd(&f->nl, ETSMGR_CMD_DRAIN_FINISH);
+	ets_nl_cmd(&f->nl, ETSMGR_CMD_DRAIN_ABORT);
+	if (ret)
+		return ret;
+	f->a = ets_open();
+	return f->a < 0 ? f->a : 0;
 }
 
 static int run_adopt(struct fx *f)
