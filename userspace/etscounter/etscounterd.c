@@ -379,6 +379,17 @@ static bool wait_for_given_table(struct server *s)
 	return true;
 }
 
+/* Take the notice of a table already handed to our session, if any. */
+static bool take_given_table(struct server *s)
+{
+	struct etsmgr_received r;
+
+	if (etsmgr_session_receive(s->session, &r))
+		return false;
+	take_table(s, &r, "given back");
+	return true;
+}
+
 /*
  * A standby instance (ETSSUP_STANDBY=1): serve nothing, own nothing, and
  * wait until etssup hands us the table of the instance that just died;
@@ -436,6 +447,14 @@ static void attach_table(struct server *s)
 	ret = etsmgr_session_attach(s->session, s->table_name, TABLE_SIZE,
 				    TABLE_ACCESS, ETSMGR_ATTACH_CREATE, &a);
 	if (ret == -EBUSY && wait_for_given_table(s))
+		return;
+	/*
+	 * etssup, our predecessor's heir, gave the table to our session
+	 * between its open and this attach: it is ours already, and its
+	 * notice says how it came.
+	 */
+	if (!ret && a.result == ETSMGR_RESULT_ALREADY_OWNED &&
+	    take_given_table(s))
 		return;
 	if (ret == -EBUSY)
 		fatal("table %s is owned by another live process (a second etscounterd?).",
