@@ -234,7 +234,7 @@ static int etsmgr_ioctl_attach(struct etsmgr_session *session,
 	etsmgr_mapper_free(keeper);
 	if (err)
 		return err;
-	/* Fenced before the new owner hears of it (etsmgr_ioctl() runs it). */
+	/* The earlier owners' mappings are fenced before it hears of it. */
 	etsmgr_fence_run();
 	if (done.shmem) {
 		etsmgr_fence_raise(done.shmem, done.generation);
@@ -242,7 +242,9 @@ static int etsmgr_ioctl_attach(struct etsmgr_session *session,
 	}
 
 	if (copy_to_user(uarg, &arg, sizeof(arg))) {
+		/* Undoing a create deletes: fence what was mapped meanwhile. */
 		etsmgr_attach_undo(session, &done);
+		etsmgr_fence_run();
 		return -EFAULT;
 	}
 	return 0;
@@ -310,6 +312,8 @@ static int etsmgr_ioctl_delete(struct etsmgr_session *session,
 	else
 		etsmgr_table_destroy(table);
 	mutex_unlock(&etsmgr_lock);
+	/* Its mappings are fenced before the caller hears of the delete. */
+	etsmgr_fence_run();
 	return err;
 }
 
@@ -375,8 +379,6 @@ long etsmgr_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	 * holding the file (a forked child, an SCM_RIGHTS receiver) may only
 	 * look, and opens a session of its own to do more.
 	 */
-	long ret;
-
 	if (cmd == ETSMGR_IOC_INFO)
 		return etsmgr_ioctl_info(session, uarg);
 	if (!etsmgr_session_mine(session))
@@ -384,30 +386,18 @@ long etsmgr_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 	switch (cmd) {
 	case ETSMGR_IOC_ATTACH:
-		ret = etsmgr_ioctl_attach(session, uarg);
-		break;
+		return etsmgr_ioctl_attach(session, uarg);
 	case ETSMGR_IOC_DELETE:
-		ret = etsmgr_ioctl_delete(session, uarg);
-		break;
+		return etsmgr_ioctl_delete(session, uarg);
 	case ETSMGR_IOC_ADOPT:
-		ret = etsmgr_ioctl_adopt(session, uarg);
-		break;
+		return etsmgr_ioctl_adopt(session, uarg);
 	case ETSMGR_IOC_SET_HEIR:
-		ret = etsmgr_ioctl_set_heir(session, uarg);
-		break;
+		return etsmgr_ioctl_set_heir(session, uarg);
 	case ETSMGR_IOC_GIVE:
-		ret = etsmgr_ioctl_give(session, uarg);
-		break;
+		return etsmgr_ioctl_give(session, uarg);
 	case ETSMGR_IOC_RECEIVE:
-		ret = etsmgr_ioctl_receive(session, uarg);
-		break;
+		return etsmgr_ioctl_receive(session, uarg);
 	default:
 		return -ENOTTY;
 	}
-	/*
-	 * A change of owner or a delete fenced the earlier mappings before
-	 * the caller learns of it.
-	 */
-	etsmgr_fence_run();
-	return ret;
 }

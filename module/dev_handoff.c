@@ -134,6 +134,8 @@ int etsmgr_ioctl_give(struct etsmgr_session *session,
 out:
 	mutex_unlock(&etsmgr_lock);
 	put_pid(pid);
+	/* The giver's mappings are fenced before it returns. */
+	etsmgr_fence_run();
 	return err;
 }
 

@@ -183,16 +183,19 @@ static int etsmgr_check_user_limits(kuid_t uid, u64 size)
 {
 	u64 max_bytes = READ_ONCE(etsmgr_max_total_size_per_user);
 	const struct etsmgr_user *user;
+	unsigned int tables;
+	u64 bytes;
 
 	lockdep_assert_held(&etsmgr_lock);
 	if (capable(CAP_SYS_RESOURCE))
 		return 0;
+	/* A uid without a record has no table yet. */
 	user = etsmgr_user_find(uid);
-	if (!user)
-		return size > max_bytes ? -ENOSPC : 0;
-	if (user->tables >= READ_ONCE(etsmgr_max_tables_per_user))
+	tables = user ? user->tables : 0;
+	bytes = user ? user->bytes : 0;
+	if (tables >= READ_ONCE(etsmgr_max_tables_per_user))
 		return -ENOSPC;
-	if (user->bytes > max_bytes || size > max_bytes - user->bytes)
+	if (bytes > max_bytes || size > max_bytes - bytes)
 		return -ENOSPC;
 	return 0;
 }
@@ -308,8 +311,12 @@ err_user_add:
 	return err;
 }
 
-/* Undo etsmgr_table_insert() and free @table; its shmem file goes too. */
-static void etsmgr_table_remove(struct etsmgr_table *table)
+/**
+ * etsmgr_table_unregister() - undo etsmgr_table_insert() and free @table,
+ *	without a delete: its mappings keep their grants, for a later ADOPT
+ * @table: the table; its shmem file reference goes too
+ */
+void etsmgr_table_unregister(struct etsmgr_table *table)
 {
 	lockdep_assert_held(&etsmgr_lock);
 	hash_del(&table->name_node);
@@ -483,18 +490,7 @@ void etsmgr_table_destroy(struct etsmgr_table *table)
 	etsmgr_fence_queue(table, U64_MAX);
 	etsmgr_event(ETSMGR_EVENT_DELETED, table, task_tgid(current));
 	etsmgr_counters.deleted++;
-	etsmgr_table_remove(table);
-}
-
-/**
- * etsmgr_table_unregister() - drop a table from the registry without
- *	deleting it: its mappings keep their grants, for a later ADOPT
- * @table: the table
- */
-void etsmgr_table_unregister(struct etsmgr_table *table)
-{
-	lockdep_assert_held(&etsmgr_lock);
-	etsmgr_table_remove(table);
+	etsmgr_table_unregister(table);
 }
 
 /*
@@ -517,7 +513,7 @@ static void etsmgr_registry_ns_dead(struct etsmgr_ns *ens)
 		etsmgr_event_ns_reaped(table);
 		etsmgr_counters.ns_reaped++;
 		etsmgr_counters.deleted++;
-		etsmgr_table_remove(table);
+		etsmgr_table_unregister(table);
 	}
 }
 

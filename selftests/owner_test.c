@@ -13,12 +13,6 @@
 
 ETS_FIXTURE(owner)
 
-/* Reap @pid, our child or, as subreaper, our orphaned grandchild. */
-static int reap(pid_t pid)
-{
-	return ets_wait(pid);
-}
-
 TEST_F(owner, forked_worker_does_not_keep_a_dead_owners_table)
 {
 	const char *n = ETS_NAME("t");
@@ -51,7 +45,7 @@ TEST_F(owner, forked_worker_does_not_keep_a_dead_owners_table)
 	EXPECT_EQ(U64(2), a.generation);
 
 	kill(worker, SIGKILL);
-	reap(worker);
+	ets_wait(worker);
 	EXPECT_EQ(0, ets_delete_name(fd, n));
 	close(fd);
 }
@@ -73,7 +67,7 @@ TEST_F(owner, owners_exit_status_not_the_last_holders)
 	worker = o.shm->worker;
 	st = ets_owner_exit(&o, 3);
 	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 3);
-	st = reap(worker);
+	st = ets_wait(worker);
 	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 42);
 
 	fd = ets_open();
