@@ -160,6 +160,7 @@ struct server {
 	void *base;
 	size_t size;
 	struct etsmgr_set *set;
+	struct etsmgr_counter_ref count_ref;	/* {count, N}: one CAS a count */
 	uint64_t id;
 	uint64_t generation;	/* as the manager last told it */
 
@@ -279,6 +280,9 @@ static void open_record_set(struct server *s, bool created)
 			      strerror(-ret));
 		ret = etsmgr_set_open(s->base, s->size, 0, &s->set);
 	}
+	if (ret == -EPROTO)
+		fatal("table %" PRIu64 " holds a record set of another layout version or ABI (libetsmgr 0.1 wrote version 1; this is version %u): not converting it; `etscounter stop` deletes the table and its count, the next start makes a new one.",
+		      s->id, ETSMGR_SET_VERSION);
 	if (ret)
 		fatal("cannot open the records of table %" PRIu64 ": %s.",
 		      s->id, strerror(-ret));
@@ -297,9 +301,38 @@ static void open_record_set(struct server *s, bool created)
 	ret = etsmgr_set_update_counter(s->set, ETSCOUNTER_KEY,
 					strlen(ETSCOUNTER_KEY), 0, &zero,
 					NULL);
+	if (!ret)
+		ret = etsmgr_set_counter_ref(s->set, ETSCOUNTER_KEY,
+					     strlen(ETSCOUNTER_KEY),
+					     &s->count_ref);
 	if (ret)
 		fatal("cannot initialise {%s, N} in table %" PRIu64 ": %s.",
 		      ETSCOUNTER_KEY, s->id, strerror(-ret));
+}
+
+/*
+ * Count through the handle: one compare-and-swap. When {count, N} was
+ * deleted or replaced behind our back (another writer of a public table,
+ * a repair), count by key, creating it at 0 if it is gone, and take a
+ * new handle.
+ */
+static int count_one(struct server *s, int64_t *count)
+{
+	static const int64_t zero;
+	int ret;
+
+	ret = etsmgr_counter_add(&s->count_ref, 1, count);
+	/* -EINVAL: no handle since the last time a new one failed. */
+	if (ret != -ESTALE && ret != -EINVAL)
+		return ret;
+	ret = etsmgr_set_update_counter(s->set, ETSCOUNTER_KEY,
+					strlen(ETSCOUNTER_KEY), 1, &zero,
+					count);
+	if (!ret &&
+	    etsmgr_set_counter_ref(s->set, ETSCOUNTER_KEY,
+				   strlen(ETSCOUNTER_KEY), &s->count_ref))
+		memset(&s->count_ref, 0, sizeof(s->count_ref));
+	return ret;
 }
 
 /*
@@ -784,13 +817,10 @@ static void answer(struct client *c, const char *fmt, ...)
 
 static void do_count(struct server *s, struct client *c)
 {
-	static const int64_t zero;
 	int64_t count;
 	int ret;
 
-	ret = etsmgr_set_update_counter(s->set, ETSCOUNTER_KEY,
-					strlen(ETSCOUNTER_KEY), 1, &zero,
-					&count);
+	ret = count_one(s, &count);
 	if (ret) {
 		report("ERROR", "cannot count in table %" PRIu64 ": %s.",
 		       s->id, strerror(-ret));
@@ -838,6 +868,7 @@ static void terminate(struct server *s)
 			report("ERROR", "cannot delete table %" PRIu64 ": %s.",
 			       s->id, strerror(-ret));
 	}
+	memset(&s->count_ref, 0, sizeof(s->count_ref));
 	etsmgr_set_close(s->set);
 	s->set = NULL;
 	munmap(s->base, s->size);
