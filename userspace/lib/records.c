@@ -82,6 +82,9 @@
  * adder to the lock, where it waits for the writer (or recovers after a
  * dead one) and finds the key again. A counter handle keeps the slot and
  * the word: one CAS per add, -ESTALE once the word moved.
+ * update_counter also keeps, per thread, the last counter it updated by
+ * key (a private copy of the key, the slot and the word): the same key
+ * again is one CAS without a walk, as if through a handle.
  *
  * The region holds no pointer and nothing the library follows without a
  * range check: a hostile writer of the region corrupts records, never the
@@ -231,8 +234,32 @@ struct etsmgr_set {
 	uint32_t value_max;
 	uint32_t key_words;
 	uint64_t seed;
+	uint64_t serial;	/* unique to this handle in the process */
 	bool readonly;
 };
+
+static uint64_t handle_serial;
+
+/*
+ * The counter each thread last updated by key: a private copy of the key
+ * and where its record was. update_counter on the same key again is then
+ * a compare of private memory and one CAS, which fails (and drops the
+ * entry) once the record is frozen, freed or reused: the incarnation in
+ * the CAS is what makes the copy safe. Keyed by the handle's serial, not
+ * its address: a closed handle's address may be reused.
+ */
+#define HOT_KEY_MAX	32u
+
+struct hot_counter {
+	uint64_t serial;	/* 0: empty */
+	uint64_t *cell;
+	uint64_t word;
+	uint64_t last;
+	size_t key_len;
+	unsigned char key[HOT_KEY_MAX];
+};
+
+static __thread struct hot_counter hot;
 
 /* What a counter handle holds (struct etsmgr_counter_ref is its size). */
 struct counter_ref {
@@ -792,6 +819,7 @@ int etsmgr_set_open(void *base, size_t size, unsigned int flags,
 	s->key_words = (uint32_t)(round8(g.key_max) / 8);
 	s->seed = seed;
 	s->readonly = flags & ETSMGR_SET_RDONLY;
+	s->serial = __atomic_add_fetch(&handle_serial, 1, __ATOMIC_RELAXED);
 	*set = s;
 	return 0;
 }
@@ -1420,6 +1448,20 @@ static int counter_add_locked(struct slot *sl, int64_t increment,
 	return ret == -ESTALE ? -EUCLEAN : ret;
 }
 
+static void remember_counter(const struct etsmgr_set *set, const void *key,
+			     size_t key_len, const struct hit *hit,
+			     uint64_t value)
+{
+	if (key_len > HOT_KEY_MAX)
+		return;
+	hot.serial = set->serial;
+	hot.cell = &hit->slot->word;
+	hot.word = hit->word;
+	hot.last = value;
+	hot.key_len = key_len;
+	memcpy(hot.key, key, key_len);
+}
+
 int etsmgr_set_update_counter(struct etsmgr_set *set, const void *key,
 			      size_t key_len, int64_t increment,
 			      const int64_t *initial, int64_t *result)
@@ -1435,6 +1477,15 @@ int etsmgr_set_update_counter(struct etsmgr_set *set, const void *key,
 		return ret;
 	if (set->value_max < sizeof(value))
 		return -E2BIG;
+	if (hot.serial == set->serial && hot.key_len == key_len &&
+	    !memcmp(hot.key, key, key_len)) {
+		value = hot.last;
+		if (!counter_cas(hot.cell, hot.word, &value, increment)) {
+			hot.last = value;
+			goto done;
+		}
+		hot.serial = 0;
+	}
 	hash = hash_bytes(set->seed, key, key_len);
 	/* Lock-free while the key exists and is not being replaced. */
 	for (uint32_t tries = 0; tries < LOCKFREE_TRIES; tries++) {
@@ -1452,8 +1503,10 @@ int etsmgr_set_update_counter(struct etsmgr_set *set, const void *key,
 			break;
 		value = hit.counter;
 		ret = counter_cas(&hit.slot->word, hit.word, &value, increment);
-		if (!ret)
+		if (!ret) {
+			remember_counter(set, key, key_len, &hit, value);
 			goto done;
+		}
 		if (ret != -ESTALE)
 			return ret;
 	}
