@@ -1139,9 +1139,11 @@ static int recover_locked(struct etsmgr_set *s)
 
 		if (LOAD(&sl->mark)) {
 			/* A delete or replace that did not happen: undo I5. */
-			if (word & FROZEN)
+			if (word & FROZEN) {
+				TEST_POINT(STORE);
 				__atomic_fetch_and(&sl->word, ~FROZEN,
 						   __ATOMIC_RELEASE);
+			}
 			continue;
 		}
 		if (word & 1) {
@@ -1291,6 +1293,18 @@ static void freeze(struct slot *sl)
 	__atomic_fetch_or(&sl->word, FROZEN, __ATOMIC_SEQ_CST);
 }
 
+/* The head of the free list, or NULL when the list is broken. */
+static struct slot *free_slot(const struct etsmgr_set *s)
+{
+	uint64_t head = LOAD(&s->hdr->free_head);
+	struct slot *sl;
+
+	if (!head || head > s->nslots)
+		return NULL;
+	sl = slot_at(s, (uint32_t)(head - 1));
+	return LOAD(&sl->word) & 1 ? NULL : sl;
+}
+
 /*
  * Under the lock: write a record into a free slot and link it at @p,
  * replacing p->found if set (I2), then retire the replaced slot (I3).
@@ -1300,18 +1314,28 @@ static int publish(struct etsmgr_set *s, struct place *p, uint64_t hash,
 		   size_t value_len)
 {
 	struct set_header *hdr = s->hdr;
-	uint64_t head = LOAD(&hdr->free_head);
 	struct slot *sl;
 	uint64_t word, next;
+	int ret;
 
 	if (!p->found && LOAD(&hdr->count) >= s->capacity)
 		return -ENOSPC;
-	if (!head || head > s->nslots)
-		return -EUCLEAN;	/* spares make an empty list corrupt */
-	sl = slot_at(s, (uint32_t)(head - 1));
+	sl = free_slot(s);
+	if (!sl) {
+		/*
+		 * Spares keep the list from running dry: only a hostile
+		 * writer breaks it. Rebuild it (nothing reachable moves, so
+		 * @p stays right) and try once more.
+		 */
+		WSTORE(&hdr->lock.dirty, 1);
+		ret = recover_locked(s);
+		if (ret)
+			return ret;
+		sl = free_slot(s);
+		if (!sl)
+			return -EUCLEAN;
+	}
 	word = LOAD(&sl->word);
-	if (word & 1)
-		return -EUCLEAN;
 	/* Take it off the free list: a crash from here leaks it (I4). */
 	next = LOAD(&sl->next);
 	WSTORE(&hdr->free_head, next);
