@@ -6,6 +6,7 @@
  * concurrent readers are in records_crash_test.c.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -460,6 +461,7 @@ struct seen {
 	int calls;
 	int stop_after;
 	bool bad;
+	struct etsmgr_set *set;
 };
 
 static int note_record(const void *key, size_t key_len, const void *value,
@@ -849,6 +851,632 @@ TEST(writer_killed_holding_the_lock)
 	munmap(inserts, PAGE);
 	close(fd);
 	free(value);
+}
+
+/* A callback that replaces the record it is given (value + 1000). */
+static int bump_record(const void *key, size_t key_len, const void *value,
+		       size_t value_len, void *arg)
+{
+	struct seen *seen = arg;
+	int k, v;
+
+	if (key_len != sizeof(k) || value_len != sizeof(v)) {
+		seen->bad = true;
+		return 0;
+	}
+	memcpy(&k, key, sizeof(k));
+	memcpy(&v, value, sizeof(v));
+	if (k < 0 || k >= 200 || v != k * 7) {
+		seen->bad = true;
+		return 0;
+	}
+	seen->count[k]++;
+	seen->calls++;
+	v += 1000;
+	return etsmgr_set_insert(seen->set, &k, sizeof(k), &v, sizeof(v));
+}
+
+TEST(foreach_callback_replacing_every_record_passes_each_once)
+{
+	size_t size = pages_for(etsmgr_set_region_size(200, 8, 8));
+	struct etsmgr_set *set;
+	struct seen *seen;
+	void *mem;
+	int fd;
+
+	seen = calloc(1, sizeof(*seen));
+	ASSERT_NE(NULL, seen);
+	mem = map_memfd(size, &fd);
+	ASSERT_NE(NULL, mem);
+	ASSERT_EQ(0, etsmgr_set_format(mem, size, 200, 8, 8, 0));
+	ASSERT_EQ(0, etsmgr_set_open(mem, size, 0, &set));
+	for (int k = 0; k < 200; k++) {
+		int v = k * 7;
+
+		ASSERT_EQ(0, etsmgr_set_insert(set, &k, sizeof(k), &v,
+					       sizeof(v)));
+	}
+	seen->set = set;
+	EXPECT_EQ(0, etsmgr_set_foreach(set, bump_record, seen));
+	EXPECT_FALSE(seen->bad);
+	EXPECT_EQ(200, seen->calls);
+	for (int k = 0; k < 200; k++) {
+		int v = 0;
+
+		EXPECT_EQ(1, seen->count[k]) TH_LOG("key %d", k);
+		ASSERT_EQ(0, etsmgr_set_lookup(set, &k, sizeof(k), &v,
+					       sizeof(v), NULL));
+		EXPECT_EQ(k * 7 + 1000, v);
+	}
+	EXPECT_EQ(200, etsmgr_set_count(set));
+	EXPECT_EQ(0, etsmgr_set_recover(set));
+	etsmgr_set_close(set);
+	munmap(mem, size);
+	close(fd);
+	free(seen);
+}
+
+/*
+ * Two sets made alike (same geometry, "c" the first record of each: the
+ * same slot, the same incarnation): update_counter, which remembers the
+ * counter a thread last updated, still counts each set's own, through
+ * handles used in turn, and through a handle opened where a closed one
+ * was.
+ */
+TEST(update_counter_on_two_alike_sets_counts_each_its_own)
+{
+	size_t size = pages_for(etsmgr_set_region_size(16, 8, 8));
+	struct etsmgr_set *a, *b;
+	void *mem_a, *mem_b;
+	int fd_a, fd_b;
+	int64_t n, zero = 0, hundred = 100;
+
+	mem_a = map_memfd(size, &fd_a);
+	mem_b = map_memfd(size, &fd_b);
+	ASSERT_NE(NULL, mem_a);
+	ASSERT_NE(NULL, mem_b);
+	ASSERT_EQ(0, etsmgr_set_format(mem_a, size, 16, 8, 8, 0));
+	ASSERT_EQ(0, etsmgr_set_format(mem_b, size, 16, 8, 8, 0));
+	ASSERT_EQ(0, etsmgr_set_open(mem_a, size, 0, &a));
+	ASSERT_EQ(0, etsmgr_set_open(mem_b, size, 0, &b));
+	ASSERT_EQ(0, etsmgr_set_update_counter(a, "c", 1, 0, &zero, NULL));
+	ASSERT_EQ(0, etsmgr_set_update_counter(b, "c", 1, 0, &hundred, NULL));
+	for (int i = 1; i <= 10; i++) {
+		ASSERT_EQ(0, etsmgr_set_update_counter(a, "c", 1, 1, NULL,
+						       &n));
+		EXPECT_EQ(i, n);
+		ASSERT_EQ(0, etsmgr_set_update_counter(b, "c", 1, 1, NULL,
+						       &n));
+		EXPECT_EQ(100 + i, n);
+	}
+	/* Close a; map b where a was, and open it there. */
+	ASSERT_EQ(0, etsmgr_set_update_counter(a, "c", 1, 1, NULL, &n));
+	etsmgr_set_close(a);
+	ASSERT_EQ(0, munmap(mem_a, size));
+	ASSERT_EQ(mem_a, mmap(mem_a, size, PROT_READ | PROT_WRITE,
+			      MAP_SHARED | MAP_FIXED, fd_b, 0));
+	ASSERT_EQ(0, etsmgr_set_open(mem_a, size, 0, &a));
+	ASSERT_EQ(0, etsmgr_set_update_counter(a, "c", 1, 1, NULL, &n));
+	EXPECT_EQ(111, n);
+	/* And a itself, seen again. */
+	etsmgr_set_close(a);
+	ASSERT_EQ(mem_a, mmap(mem_a, size, PROT_READ | PROT_WRITE,
+			      MAP_SHARED | MAP_FIXED, fd_a, 0));
+	ASSERT_EQ(0, etsmgr_set_open(mem_a, size, 0, &a));
+	ASSERT_EQ(0, etsmgr_set_lookup(a, "c", 1, &n, sizeof(n), NULL));
+	EXPECT_EQ(11, n);
+	ASSERT_EQ(0, etsmgr_set_lookup(b, "c", 1, &n, sizeof(n), NULL));
+	EXPECT_EQ(111, n);
+	etsmgr_set_close(a);
+	etsmgr_set_close(b);
+	munmap(mem_a, size);
+	munmap(mem_b, size);
+	close(fd_a);
+	close(fd_b);
+}
+
+/* ------------------------------------------------------------------ */
+/* Version 1 sets and the header's ABI fields                          */
+/* ------------------------------------------------------------------ */
+
+#define SET_MAGIC_V1	0x3154455352474d45ull	/* "EMGRSET1", little endian */
+
+/* Header offsets of layout version 2 (records.c, struct set_header). */
+#define OFF_VERSION	8
+#define OFF_HEADER_SIZE	12
+#define OFF_ABI		16
+
+/*
+ * What libetsmgr 0.1 wrote: the magic "EMGRSET1", version 1, a 256-byte
+ * header recording sizeof(pthread_mutex_t) as its ABI, the geometry, and
+ * a process-shared robust mutex at 128.
+ */
+static void write_v1_header(unsigned char *mem)
+{
+	pthread_mutexattr_t attr;
+	uint64_t magic = SET_MAGIC_V1;
+	uint32_t v1[10] = {
+		1, 256, (uint32_t)sizeof(pthread_mutex_t), 16, 17, 16, 32,
+		64, 128, 0,
+	};
+
+	memset(mem, 0, 256);
+	memcpy(mem + 8, v1, sizeof(v1));
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+	pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+	pthread_mutex_init((pthread_mutex_t *)(mem + 128), &attr);
+	pthread_mutexattr_destroy(&attr);
+	__atomic_store_n((uint64_t *)mem, magic, __ATOMIC_RELEASE);
+}
+
+TEST_F(set, v1_set_is_refused_by_open)
+{
+	struct etsmgr_set *set = NULL;
+
+	etsmgr_set_close(self->set);
+	self->set = NULL;
+	write_v1_header(self->mem);
+	EXPECT_EQ(-EPROTO, etsmgr_set_open(self->mem, self->size, 0, &set));
+	EXPECT_EQ(-EPROTO, etsmgr_set_open(self->mem, self->size,
+					   ETSMGR_SET_RDONLY, &set));
+	EXPECT_EQ(NULL, set);
+}
+
+TEST_F(set, v1_set_is_refused_by_format_without_force)
+{
+	unsigned char *saved = malloc(self->size);
+
+	ASSERT_NE(NULL, saved);
+	etsmgr_set_close(self->set);
+	self->set = NULL;
+	write_v1_header(self->mem);
+	memcpy(saved, self->mem, self->size);
+	EXPECT_EQ(-EPROTO, etsmgr_set_format(self->mem, self->size, 16, 32,
+					     64, 0));
+	EXPECT_EQ(0, memcmp(saved, self->mem, self->size));
+	/* FORCE starts afresh. */
+	EXPECT_EQ(0, etsmgr_set_format(self->mem, self->size, 16, 32, 64,
+				       ETSMGR_SET_FORCE));
+	EXPECT_EQ(0, etsmgr_set_open(self->mem, self->size, 0, &self->set));
+	EXPECT_EQ(0, etsmgr_set_count(self->set));
+	free(saved);
+}
+
+TEST_F(set, v1_magic_alone_is_refused)
+{
+	uint64_t magic = SET_MAGIC_V1;
+	struct etsmgr_set *set = NULL;
+	unsigned char *mem = self->mem;
+
+	etsmgr_set_close(self->set);
+	self->set = NULL;
+	memset(mem, 0, self->size);
+	memcpy(mem, &magic, sizeof(magic));
+	EXPECT_EQ(-EPROTO, etsmgr_set_open(mem, self->size, 0, &set));
+	EXPECT_EQ(-EPROTO, etsmgr_set_format(mem, self->size, 16, 32, 64, 0));
+	EXPECT_EQ(0, memcmp(mem, &magic, sizeof(magic)));
+	/* Written on a machine of the other byte order. */
+	magic = __builtin_bswap64(magic);
+	memcpy(mem, &magic, sizeof(magic));
+	EXPECT_EQ(-EPROTO, etsmgr_set_open(mem, self->size, 0, &set));
+	EXPECT_EQ(-EPROTO, etsmgr_set_format(mem, self->size, 16, 32, 64, 0));
+	EXPECT_EQ(NULL, set);
+}
+
+/*
+ * Flip each bit of the 32-bit header field at @offset in turn: open (both
+ * kinds) and format without FORCE say -EPROTO and change nothing.
+ */
+static void flip_each_bit(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(set) *self, size_t offset)
+{
+	unsigned char *mem = self->mem, saved[256];
+	struct etsmgr_set *set = NULL;
+
+	ASSERT_EQ(0, insert_str(self->set, "a", "1"));
+	etsmgr_set_close(self->set);
+	self->set = NULL;
+	for (int bit = 0; bit < 32; bit++) {
+		uint32_t field;
+
+		memcpy(&field, mem + offset, 4);
+		field ^= 1u << bit;
+		memcpy(mem + offset, &field, 4);
+		memcpy(saved, mem, sizeof(saved));
+		EXPECT_EQ(-EPROTO, etsmgr_set_open(mem, self->size, 0, &set))
+			TH_LOG("bit %d", bit);
+		EXPECT_EQ(-EPROTO, etsmgr_set_open(mem, self->size,
+						   ETSMGR_SET_RDONLY, &set))
+			TH_LOG("bit %d", bit);
+		EXPECT_EQ(-EPROTO, etsmgr_set_format(mem, self->size, 16, 32,
+						     64, 0))
+			TH_LOG("bit %d", bit);
+		EXPECT_EQ(0, memcmp(saved, mem, sizeof(saved)));
+		field ^= 1u << bit;
+		memcpy(mem + offset, &field, 4);
+	}
+	EXPECT_EQ(NULL, set);
+	/* Restored, it is the set it was. */
+	ASSERT_EQ(0, etsmgr_set_open(mem, self->size, 0, &self->set));
+	EXPECT_STREQ("1", lookup_str(self->set, "a"));
+}
+
+TEST_F(set, version_field_flipped_is_eproto)
+{
+	flip_each_bit(_metadata, self, OFF_VERSION);
+}
+
+TEST_F(set, header_size_field_flipped_is_eproto)
+{
+	flip_each_bit(_metadata, self, OFF_HEADER_SIZE);
+}
+
+TEST_F(set, abi_field_flipped_is_eproto)
+{
+	flip_each_bit(_metadata, self, OFF_ABI);
+}
+
+TEST_F(set, base_not_16_byte_aligned_is_einval)
+{
+	unsigned char *mem = self->mem, *saved = malloc(self->size);
+	struct etsmgr_set *set = NULL;
+
+	ASSERT_NE(NULL, saved);
+	memcpy(saved, mem, self->size);
+	for (size_t off = 1; off < 16; off++) {
+		EXPECT_EQ(-EINVAL, etsmgr_set_format(mem + off,
+						     self->size - 16, 16, 32,
+						     64, 0))
+			TH_LOG("offset %zu", off);
+		EXPECT_EQ(-EINVAL, etsmgr_set_format(mem + off,
+						     self->size - 16, 16, 32,
+						     64, ETSMGR_SET_FORCE))
+			TH_LOG("offset %zu", off);
+		EXPECT_EQ(-EINVAL, etsmgr_set_open(mem + off, self->size - 16,
+						   0, &set))
+			TH_LOG("offset %zu", off);
+	}
+	EXPECT_EQ(NULL, set);
+	EXPECT_EQ(0, memcmp(saved, mem, self->size));
+	/* 16 is enough (there is no set there, but that is another error). */
+	EXPECT_EQ(-ENODATA, etsmgr_set_open(mem + 16, self->size - 16, 0,
+					    &set));
+	free(saved);
+}
+
+/* ------------------------------------------------------------------ */
+/* Counter handles                                                     */
+/* ------------------------------------------------------------------ */
+
+static int64_t counter_value(struct etsmgr_set *set, const char *key)
+{
+	int64_t n = INT64_MIN;
+	size_t len = 0;
+
+	if (etsmgr_set_lookup(set, key, strlen(key), &n, sizeof(n), &len) ||
+	    len != sizeof(n))
+		return INT64_MIN;
+	return n;
+}
+
+static int put_counter(struct etsmgr_set *set, const char *key, int64_t n)
+{
+	return etsmgr_set_insert(set, key, strlen(key), &n, sizeof(n));
+}
+
+TEST_F(set, counter_ref_of_a_missing_key_is_enoent)
+{
+	struct etsmgr_counter_ref ref;
+
+	EXPECT_EQ(-ENOENT, etsmgr_set_counter_ref(self->set, "c", 1, &ref));
+	ASSERT_EQ(0, put_counter(self->set, "c", 1));
+	EXPECT_EQ(-ENOENT, etsmgr_set_counter_ref(self->set, "d", 1, &ref));
+	EXPECT_EQ(-ENOENT, etsmgr_set_counter_ref(self->set, "c\0", 2, &ref));
+	/* A handle not filled adds nothing. */
+	EXPECT_EQ(-EINVAL, etsmgr_counter_add(&ref, 1, NULL));
+}
+
+TEST_F(set, counter_ref_of_a_value_not_8_bytes_is_einval)
+{
+	static const size_t lengths[] = { 0, 1, 7, 9, 16, 64 };
+	struct etsmgr_counter_ref ref;
+	char value[64] = { 0 };
+
+	for (size_t i = 0; i < sizeof(lengths) / sizeof(lengths[0]); i++) {
+		ASSERT_EQ(0, etsmgr_set_insert(self->set, "v", 1, value,
+					       lengths[i]));
+		EXPECT_EQ(-EINVAL, etsmgr_set_counter_ref(self->set, "v", 1,
+							  &ref))
+			TH_LOG("%zu bytes", lengths[i]);
+		EXPECT_EQ(-EINVAL, etsmgr_counter_add(&ref, 1, NULL));
+	}
+}
+
+TEST_F(set, counter_ref_argument_errors)
+{
+	struct etsmgr_counter_ref ref;
+	struct etsmgr_set *ro;
+	char key[33];
+
+	ASSERT_EQ(0, put_counter(self->set, "c", 1));
+	memset(key, 'k', sizeof(key));
+	EXPECT_EQ(-EINVAL, etsmgr_set_counter_ref(self->set, "c", 1, NULL));
+	EXPECT_EQ(-EINVAL, etsmgr_set_counter_ref(NULL, "c", 1, &ref));
+	EXPECT_EQ(-EINVAL, etsmgr_set_counter_ref(self->set, NULL, 1, &ref));
+	EXPECT_EQ(-E2BIG, etsmgr_set_counter_ref(self->set, key, 33, &ref));
+	EXPECT_EQ(-EINVAL, etsmgr_counter_add(NULL, 1, NULL));
+	memset(&ref, 0, sizeof(ref));
+	EXPECT_EQ(-EINVAL, etsmgr_counter_add(&ref, 1, NULL));
+	/* A counter handle writes: not through a read-only handle. */
+	ASSERT_EQ(0, etsmgr_set_open(self->mem, self->size, ETSMGR_SET_RDONLY,
+				     &ro));
+	EXPECT_EQ(-EROFS, etsmgr_set_counter_ref(ro, "c", 1, &ref));
+	EXPECT_EQ(-EINVAL, etsmgr_counter_add(&ref, 1, NULL));
+	etsmgr_set_close(ro);
+	EXPECT_EQ(1, counter_value(self->set, "c"));
+}
+
+TEST_F(set, counter_add_adds_and_lookup_agrees)
+{
+	struct etsmgr_counter_ref ref;
+	int64_t n = 0;
+
+	ASSERT_EQ(0, put_counter(self->set, "c", 10));
+	ASSERT_EQ(0, etsmgr_set_counter_ref(self->set, "c", 1, &ref));
+	EXPECT_EQ(0, etsmgr_counter_add(&ref, 5, &n));
+	EXPECT_EQ(15, n);
+	EXPECT_EQ(15, counter_value(self->set, "c"));
+	EXPECT_EQ(0, etsmgr_counter_add(&ref, -20, &n));
+	EXPECT_EQ(-5, n);
+	EXPECT_EQ(0, etsmgr_counter_add(&ref, 0, NULL));
+	EXPECT_EQ(-5, counter_value(self->set, "c"));
+	/* Adds by key in between: the handle's next add sees them. */
+	ASSERT_EQ(0, etsmgr_set_update_counter(self->set, "c", 1, 100, NULL,
+					       &n));
+	EXPECT_EQ(95, n);
+	EXPECT_EQ(0, etsmgr_counter_add(&ref, 1, &n));
+	EXPECT_EQ(96, n);
+	/* Arithmetic wraps. */
+	ASSERT_EQ(0, etsmgr_counter_add(&ref, INT64_MAX - 96, &n));
+	EXPECT_EQ(INT64_MAX, n);
+	EXPECT_EQ(0, etsmgr_counter_add(&ref, 1, &n));
+	EXPECT_EQ(INT64_MIN, n);
+	EXPECT_EQ(INT64_MIN, counter_value(self->set, "c"));
+	/* Other keys changing do not disturb it. */
+	for (int k = 0; k < 10; k++) {
+		ASSERT_EQ(0, etsmgr_set_insert(self->set, &k, sizeof(k), "x",
+					       1));
+		ASSERT_EQ(0, etsmgr_set_delete(self->set, &k, sizeof(k)));
+	}
+	EXPECT_EQ(0, etsmgr_counter_add(&ref, 1, &n));
+	EXPECT_EQ(INT64_MIN + 1, n);
+	EXPECT_EQ(1, etsmgr_set_count(self->set));
+}
+
+TEST_F(set, counter_add_after_delete_is_estale)
+{
+	struct etsmgr_counter_ref ref;
+	int64_t n = 12345, initial = 100;
+
+	ASSERT_EQ(0, put_counter(self->set, "c", 1));
+	ASSERT_EQ(0, etsmgr_set_counter_ref(self->set, "c", 1, &ref));
+	ASSERT_EQ(0, etsmgr_set_delete(self->set, "c", 1));
+	EXPECT_EQ(-ESTALE, etsmgr_counter_add(&ref, 1, &n));
+	EXPECT_EQ(12345, n);
+	EXPECT_EQ(-ENOENT, etsmgr_set_lookup(self->set, "c", 1, NULL, 0,
+					     NULL));
+	/* The key made again is another record: still stale. */
+	ASSERT_EQ(0, etsmgr_set_update_counter(self->set, "c", 1, 0, &initial,
+					       NULL));
+	EXPECT_EQ(-ESTALE, etsmgr_counter_add(&ref, 1, &n));
+	EXPECT_EQ(100, counter_value(self->set, "c"));
+}
+
+TEST_F(set, counter_add_after_replace_is_estale)
+{
+	struct etsmgr_counter_ref ref;
+	int64_t n = 12345;
+
+	ASSERT_EQ(0, put_counter(self->set, "c", 1));
+	ASSERT_EQ(0, etsmgr_set_counter_ref(self->set, "c", 1, &ref));
+	ASSERT_EQ(0, put_counter(self->set, "c", 42));
+	EXPECT_EQ(-ESTALE, etsmgr_counter_add(&ref, 1, &n));
+	EXPECT_EQ(12345, n);
+	EXPECT_EQ(42, counter_value(self->set, "c"));
+	/* A new handle counts on the new record. */
+	ASSERT_EQ(0, etsmgr_set_counter_ref(self->set, "c", 1, &ref));
+	EXPECT_EQ(0, etsmgr_counter_add(&ref, 1, &n));
+	EXPECT_EQ(43, n);
+}
+
+/*
+ * A handle taken before a replace: however often the record is replaced
+ * (with the very value the handle last saw, so that only the incarnation
+ * tells them apart), and wherever the new record lands, even in the old
+ * slot once the free list came round, its adds never land.
+ */
+TEST_F(set, counter_handle_from_before_a_replace_never_changes_the_new_record)
+{
+	struct etsmgr_counter_ref ref;
+	struct etsmgr_set_info info;
+	int64_t n;
+
+	ASSERT_EQ(0, put_counter(self->set, "c", 7));
+	ASSERT_EQ(0, etsmgr_set_counter_ref(self->set, "c", 1, &ref));
+	ASSERT_EQ(0, etsmgr_set_info(self->set, &info));
+	/* Three times round all the slots (capacity, at most 4096 spares). */
+	for (uint32_t i = 0; i < 3 * (info.capacity + 4096); i++) {
+		ASSERT_EQ(0, put_counter(self->set, "c", 7));
+		ASSERT_EQ(-ESTALE, etsmgr_counter_add(&ref, 1, &n))
+			TH_LOG("replacement %u", i);
+		ASSERT_EQ(7, counter_value(self->set, "c"))
+			TH_LOG("replacement %u", i);
+	}
+	/* Deleted and made again, too. */
+	ASSERT_EQ(0, etsmgr_set_delete(self->set, "c", 1));
+	ASSERT_EQ(0, put_counter(self->set, "c", 7));
+	EXPECT_EQ(-ESTALE, etsmgr_counter_add(&ref, 1, &n));
+	EXPECT_EQ(7, counter_value(self->set, "c"));
+	EXPECT_EQ(1, etsmgr_set_count(self->set));
+}
+
+/* ------------------------------------------------------------------ */
+/* Concurrent adds sum exactly                                         */
+/* ------------------------------------------------------------------ */
+
+#define ADDS 100000
+
+struct adder {
+	struct etsmgr_set *set;
+	char key[8];
+	bool by_handle;		/* etsmgr_counter_add(), else by key */
+	int failures;
+	int64_t added;
+};
+
+/* Add 1..5 in turn ADDS times; the results must keep growing. */
+static void *add_many(void *arg)
+{
+	struct adder *a = arg;
+	struct etsmgr_counter_ref ref;
+	int64_t zero = 0, last = INT64_MIN, n;
+	size_t len = strlen(a->key);
+
+	if (a->by_handle &&
+	    etsmgr_set_counter_ref(a->set, a->key, len, &ref)) {
+		a->failures++;
+		return NULL;
+	}
+	for (int i = 0; i < ADDS; i++) {
+		int64_t inc = i % 5 + 1;
+		int ret = a->by_handle ?
+			  etsmgr_counter_add(&ref, inc, &n) :
+			  etsmgr_set_update_counter(a->set, a->key, len, inc,
+						    &zero, &n);
+
+		if (ret || n <= last) {
+			a->failures++;
+			continue;
+		}
+		last = n;
+		a->added += inc;
+	}
+	return NULL;
+}
+
+static void add_in_threads(struct __test_metadata *_metadata,
+			   struct etsmgr_set *set, const char *key0,
+			   const char *key1, bool by_handle)
+{
+	struct adder a[2] = {
+		{ .set = set, .by_handle = by_handle },
+		{ .set = set, .by_handle = by_handle },
+	};
+	pthread_t threads[2];
+
+	strcpy(a[0].key, key0);
+	strcpy(a[1].key, key1);
+	for (int i = 0; i < 2; i++) {
+		ASSERT_EQ(0, pthread_create(&threads[i], NULL, add_many, &a[i]));
+	}
+	for (int i = 0; i < 2; i++) {
+		ASSERT_EQ(0, pthread_join(threads[i], NULL));
+		EXPECT_EQ(0, a[i].failures);
+	}
+	if (!strcmp(key0, key1)) {
+		EXPECT_EQ(a[0].added + a[1].added, counter_value(set, key0));
+	} else {
+		EXPECT_EQ(a[0].added, counter_value(set, key0));
+		EXPECT_EQ(a[1].added, counter_value(set, key1));
+	}
+}
+
+/* The same in two processes, each with its own mapping and handle. */
+static void add_in_processes(struct __test_metadata *_metadata, int fd,
+			     size_t size, struct etsmgr_set *set,
+			     const char *key0, const char *key1)
+{
+	int64_t *added = mmap(NULL, 2 * sizeof(*added), PROT_READ | PROT_WRITE,
+			      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	const char *keys[2] = { key0, key1 };
+	pid_t pids[2];
+
+	ASSERT_NE(MAP_FAILED, added);
+	for (int i = 0; i < 2; i++) {
+		pids[i] = fork();
+		ASSERT_LE(0, pids[i]);
+		if (pids[i] == 0) {
+			struct adder a = { 0 };
+			void *mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
+					 MAP_SHARED, fd, 0);
+
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (mem == MAP_FAILED ||
+			    etsmgr_set_open(mem, size, 0, &a.set))
+				_exit(2);
+			strcpy(a.key, keys[i]);
+			add_many(&a);
+			added[i] = a.added;
+			_exit(a.failures ? 1 : 0);
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		int status;
+
+		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
+		EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			TH_LOG("adder %d: status %#x", i, status);
+	}
+	if (!strcmp(key0, key1)) {
+		EXPECT_EQ(added[0] + added[1], counter_value(set, key0));
+	} else {
+		EXPECT_EQ(added[0], counter_value(set, key0));
+		EXPECT_EQ(added[1], counter_value(set, key1));
+	}
+	munmap(added, 2 * sizeof(*added));
+}
+
+/* 1 + 2 + 3 + 4 + 5 for every five adds. */
+#define ADDS_SUM	((int64_t)ADDS / 5 * 15)
+
+TEST_F(set, update_counter_from_2_threads_on_one_key_sums_exactly)
+{
+	add_in_threads(_metadata, self->set, "c", "c", false);
+	EXPECT_EQ(2 * ADDS_SUM, counter_value(self->set, "c"));
+	EXPECT_EQ(1, etsmgr_set_count(self->set));
+}
+
+TEST_F(set, update_counter_from_2_threads_on_distinct_keys_sums_exactly)
+{
+	add_in_threads(_metadata, self->set, "c0", "c1", false);
+	EXPECT_EQ(ADDS_SUM, counter_value(self->set, "c0"));
+	EXPECT_EQ(ADDS_SUM, counter_value(self->set, "c1"));
+	EXPECT_EQ(2, etsmgr_set_count(self->set));
+}
+
+TEST_F(set, counter_add_from_2_threads_with_a_handle_each_sums_exactly)
+{
+	ASSERT_EQ(0, put_counter(self->set, "c", 0));
+	add_in_threads(_metadata, self->set, "c", "c", true);
+	EXPECT_EQ(2 * ADDS_SUM, counter_value(self->set, "c"));
+}
+
+TEST_F(set, update_counter_from_2_processes_on_one_key_sums_exactly)
+{
+	add_in_processes(_metadata, self->fd, self->size, self->set, "c",
+			 "c");
+	EXPECT_EQ(2 * ADDS_SUM, counter_value(self->set, "c"));
+	EXPECT_EQ(1, etsmgr_set_count(self->set));
+}
+
+TEST_F(set, update_counter_from_2_processes_on_distinct_keys_sums_exactly)
+{
+	add_in_processes(_metadata, self->fd, self->size, self->set, "c0",
+			 "c1");
+	EXPECT_EQ(ADDS_SUM, counter_value(self->set, "c0"));
+	EXPECT_EQ(ADDS_SUM, counter_value(self->set, "c1"));
+	EXPECT_EQ(2, etsmgr_set_count(self->set));
 }
 
 TEST_HARNESS_MAIN
