@@ -846,4 +846,53 @@ TEST_F(holder, next_insert_takes_the_lock_over_at_once)
 	EXPECT_EQ(0, etsmgr_set_recover(self->g.rw));
 }
 
+/*
+ * The same with a holder made by _Fork(), which runs no pthread_atfork()
+ * handlers (a child of fork(2) by a raw clone is alike): it must still
+ * record its own tid in the lock word, so that its death is noticed at
+ * once, not judged by the (live) parent's tid until the lock times out.
+ */
+TEST(holder_made_by__Fork_is_taken_over_at_once)
+{
+	struct state base;
+	struct region g;
+	double t0, ms;
+	siginfo_t info;
+	uint32_t word;
+	pid_t pid;
+	int ret;
+
+	report = mmap(NULL, sizeof(*report), PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, report);
+	baseline(&base);
+	ASSERT_EQ(0, region_make(&g, &base));
+	/* This process has taken the lock before (it wrote the baseline). */
+	pid = _Fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int64_t result;
+
+		crash_at = 5;	/* holding the lock */
+		stores_seen = 0;
+		etsmgr_set_test_hook = crash_hook;
+		do_op(g.rw, OP_INSERT_NEW, NULL, &result);
+		_exit(0);
+	}
+	ASSERT_EQ(0, waitid(P_PID, (id_t)pid, &info, WEXITED));
+	ASSERT_EQ(CLD_KILLED, info.si_code);
+	word = lock_word(&g);
+	ASSERT_NE(0, word);
+	EXPECT_EQ((uint32_t)pid, word & 0x3fffffffu)
+		TH_LOG("lock word %#x: the child is %d, this process %d",
+		       word, pid, getpid());
+	t0 = now_ms();
+	ret = etsmgr_set_recover(g.rw);
+	ms = now_ms() - t0;
+	EXPECT_EQ(1, ret);
+	EXPECT_LT(ms, TAKEOVER_MS) TH_LOG("recover: %d after %.0f ms", ret, ms);
+	region_free(&g);
+	munmap(report, sizeof(*report));
+}
+
 TEST_HARNESS_MAIN
