@@ -847,6 +847,137 @@ TEST_F(holder, next_insert_takes_the_lock_over_at_once)
 }
 
 /*
+ * Lock-free adds going on while writers die in mid-operation (each
+ * killed at a store picked at random) and their leftovers are repaired
+ * (by etsmgr_set_recover() or by the next writer): no add that returned
+ * 0 is lost, none is counted twice, and no handle goes stale (only the
+ * blobs are written; the counters are never replaced).
+ */
+#define ADDERS 2
+
+struct adds {
+	int stop;
+	int ready;
+	uint64_t by_key[ADDERS];	/* update_counter on ctr-<i> */
+	uint64_t by_handle[ADDERS];	/* counter_add on ctr-0 + ctr-1 */
+	int bad_ret[ADDERS];
+};
+
+static void adder_main(struct region *g, struct adds *a, int id)
+{
+	struct etsmgr_counter_ref ref;
+	const char *own = key_name[CTR0 + id], *common = key_name[NEW_CTR];
+	int ret;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (etsmgr_set_counter_ref(g->rw, common, strlen(common), &ref))
+		_exit(2);
+	__atomic_add_fetch(&a->ready, 1, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE)) {
+		ret = etsmgr_set_update_counter(g->rw, own, strlen(own), 1,
+						NULL, NULL);
+		if (ret)
+			a->bad_ret[id] = ret;
+		else
+			a->by_key[id]++;
+		ret = etsmgr_counter_add(&ref, 1, NULL);
+		if (ret)
+			a->bad_ret[id] = ret;
+		else
+			a->by_handle[id]++;
+	}
+	_exit(0);
+}
+
+TEST(lock_free_adds_survive_killed_writers_and_recoveries)
+{
+	static const enum op ops[] = {
+		OP_INSERT_NEW, OP_INSERT_REPLACE, OP_DELETE,
+	};
+	uint64_t rounds = 0, killed_rounds = 0;
+	const int64_t zero = 0;
+	struct etsmgr_set_info info;
+	struct state base;
+	struct region g;
+	struct adds *a;
+	pid_t adders[ADDERS];
+	double deadline = now_ms() + 1500;
+	int64_t n;
+
+	report = mmap(NULL, sizeof(*report), PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	a = mmap(NULL, sizeof(*a), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, report);
+	ASSERT_NE(MAP_FAILED, a);
+	baseline(&base);
+	ASSERT_EQ(0, region_make(&g, &base));
+	ASSERT_EQ(0, etsmgr_set_update_counter(g.rw, key_name[NEW_CTR],
+					       strlen(key_name[NEW_CTR]), 0,
+					       &zero, NULL));
+	for (int i = 0; i < ADDERS; i++) {
+		adders[i] = fork();
+		ASSERT_LE(0, adders[i]);
+		if (adders[i] == 0)
+			adder_main(&g, a, i);
+	}
+	while (__atomic_load_n(&a->ready, __ATOMIC_ACQUIRE) < ADDERS)
+		usleep(100);
+
+	srandom(7);
+	while (now_ms() < deadline) {
+		enum op op = ops[random() % 3];
+		int status;
+
+		rounds++;
+		/* Most writes die at a store; some complete. */
+		if (!run_child(&g, op, NULL, 1 + (uint32_t)(random() % 30),
+			       &status)) {
+			ASSERT_TRUE(killed(status));
+			killed_rounds++;
+		}
+		/* Repaired by recover(), or by the next writer. */
+		if (random() % 2) {
+			ASSERT_LE(0, etsmgr_set_recover(g.rw));
+		}
+	}
+	__atomic_store_n(&a->stop, 1, __ATOMIC_RELEASE);
+	for (int i = 0; i < ADDERS; i++) {
+		int status;
+
+		ASSERT_EQ(adders[i], waitpid(adders[i], &status, 0));
+		EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		EXPECT_EQ(0, a->bad_ret[i]) TH_LOG("adder %d", i);
+	}
+	ASSERT_LE(0, etsmgr_set_recover(g.rw));
+	ASSERT_EQ(0, etsmgr_set_info(g.rw, &info));
+	TH_LOG("%llu writes (%llu killed), %llu recoveries; adds: %llu + %llu "
+	       "by key, %llu + %llu by handle",
+	       (unsigned long long)rounds, (unsigned long long)killed_rounds,
+	       (unsigned long long)info.recoveries,
+	       (unsigned long long)a->by_key[0],
+	       (unsigned long long)a->by_key[1],
+	       (unsigned long long)a->by_handle[0],
+	       (unsigned long long)a->by_handle[1]);
+	EXPECT_LT(0, killed_rounds);
+	EXPECT_LT(0, info.recoveries);
+	for (int i = 0; i < ADDERS; i++) {
+		ASSERT_EQ(0, etsmgr_set_lookup(g.rw, key_name[CTR0 + i],
+					       strlen(key_name[CTR0 + i]), &n,
+					       sizeof(n), NULL));
+		EXPECT_EQ(counter_of(&base, CTR0 + i) + (int64_t)a->by_key[i],
+			  n) TH_LOG("%s", key_name[CTR0 + i]);
+	}
+	ASSERT_EQ(0, etsmgr_set_lookup(g.rw, key_name[NEW_CTR],
+				       strlen(key_name[NEW_CTR]), &n, sizeof(n),
+				       NULL));
+	EXPECT_EQ((int64_t)(a->by_handle[0] + a->by_handle[1]), n);
+	region_free(&g);
+	munmap(a, sizeof(*a));
+	munmap(report, sizeof(*report));
+}
+
+/*
  * The same with a holder made by _Fork(), which runs no pthread_atfork()
  * handlers (a child of fork(2) by a raw clone is alike): it must still
  * record its own tid in the lock word, so that its death is noticed at
