@@ -530,8 +530,8 @@ static bool crash_round(struct __test_metadata *_metadata,
 			uint32_t n, bool *spoiler_completed, bool *failed)
 {
 	struct state before = *base, after, visible, further;
-	struct etsmgr_counter_ref ref;
-	bool completed, new_visible;
+	struct etsmgr_counter_ref ref, old_ref;
+	bool completed, new_visible, touches_ctr1;
 	int status, ret, expect_recover;
 	uint32_t word;
 	uint64_t count;
@@ -565,6 +565,14 @@ static bool crash_round(struct __test_metadata *_metadata,
 		ASSERT_EQ(0, etsmgr_set_counter_ref(g.rw, key_name[CTR0],
 						    strlen(key_name[CTR0]),
 						    &ref));
+	}
+	/* A handle on the counter the operation replaces or deletes. */
+	touches_ctr1 = variant->op == OP_REPLACE_COUNTER ||
+		       variant->op == OP_DELETE_COUNTER;
+	if (touches_ctr1) {
+		ASSERT_EQ(0, etsmgr_set_counter_ref(g.rw, key_name[CTR1],
+						    strlen(key_name[CTR1]),
+						    &old_ref));
 	}
 	word = lock_word(&g);
 	expect_recover = word ? 1 : 0;
@@ -619,6 +627,27 @@ static bool crash_round(struct __test_metadata *_metadata,
 		       why);
 	EXPECT_EQ(visible.count, etsmgr_set_count(g.rw)) TH_LOG("n=%u", n);
 	EXPECT_EQ(0, etsmgr_set_recover(g.rw)) TH_LOG("n=%u", n);
+
+	/*
+	 * The handle from before: stale once the replace or delete is
+	 * visible; otherwise it may count on the record it names, and
+	 * nowhere else.
+	 */
+	if (touches_ctr1) {
+		ret = etsmgr_counter_add(&old_ref, 1, &result);
+		if (new_visible) {
+			EXPECT_EQ(-ESTALE, ret) TH_LOG("n=%u", n);
+		} else {
+			EXPECT_TRUE(ret == 0 || ret == -ESTALE)
+				TH_LOG("n=%u: %d", n, ret);
+		}
+		if (ret == 0)
+			set_counter(&visible, CTR1,
+				    counter_of(&visible, CTR1) + 1);
+		EXPECT_EQ(0, check_state(g.ro, &visible, why, sizeof(why)))
+			TH_LOG("n=%u, after an add by the old handle: %s", n,
+			       why);
+	}
 
 	/*
 	 * A further write works: a new key, and an add to every counter (none
