@@ -85,7 +85,10 @@ else
 	note "native Redis rows not run: redis-server or redis-benchmark (redis-tools) missing"
 fi
 
-hv=$(grep -qw hypervisor /proc/cpuinfo && echo ", itself a virtual machine (the hypervisor flag: hardware-assisted, native instructions)" || true)
+hv=
+if grep -qw hypervisor /proc/cpuinfo; then
+	hv=", itself a virtual machine (the CPU shows the hypervisor flag), but no emulation: the host's instructions run as they are"
+fi
 {
 	echo "native_date $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "native_host $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $ncpu CPUs, $(awk '/MemTotal/ { printf "%d MiB", $2 / 1024 }' /proc/meminfo), $(uname -sr)$hv"
