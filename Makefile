@@ -14,7 +14,8 @@
 #                     KASAN/lockdep/kmemleak kernel
 #   make shell        a VM shell with the module loaded
 #   make bench        benchmarks against memfd, shm, SCM_RIGHTS, Erlang and
-#                     Redis in one VM; writes bench/results.md
+#                     Redis in one VM, and the counters natively on the
+#                     host (bench/bench-native.sh); writes bench/results.md
 #   make load/unload  on a host that can load modules
 #   make install      userspace, library, headers, man pages, udev rule,
 #                     modules-load.d entry, systemd units (PREFIX, DESTDIR);
@@ -137,8 +138,8 @@ demo:
 	$(MAKE) all
 	scripts/vm-run -- scripts/demo
 
-# Benchmarks, side by side with their peers in one VM (10-15 minutes):
-# prints the table and writes bench/results.md. See bench/README.md.
+# Benchmarks, side by side with their peers in one VM (10-15 minutes),
+# after the native counter rows on the host (about 2 minutes): prints the table and writes bench/results.md. See bench/README.md.
 .PHONY: bench
 bench:
 	scripts/deps erlang-base erlang-dev rebar3 redis-server redis-tools iproute2

@@ -14,6 +14,15 @@ the one the ratio column divides by: ratio = median / base median, so for
 times a ratio above 1 is slower than the base, and for rates (ops/s) a
 ratio above 1 is faster. Nothing here measures or invents a figure: a row
 the run did not produce is not printed, and NOTES says why.
+
+The native section (bench/bench-native.sh, on the host, no VM: groups
+native-1, native-2one, native-2distinct) has two references per group
+instead of one base: the row of role "floor" (a plain atomic add, the
+same thread count) and the row of role "ets" (ets:update_counter, the
+same process count and key pattern); every native row shows its ratio
+against both, and a list of the issue's goals follows, met or missed.
+META keys native_* describe the host; a META without the VM's keys (a
+native run alone) gives a results.md of the native section only.
 """
 import math
 import sys
@@ -143,6 +152,49 @@ LIMITS = [
 ]
 
 
+# The native section: (group, what its rows run).
+NATIVE_GROUPS = [
+    ("native-1", "1"),
+    ("native-2one", "2, one key"),
+    ("native-2distinct", "2, distinct keys"),
+]
+NATIVE_TITLE = "Native (host, no VM): counter increments per second"
+
+# One sentence per kind of native row: (a piece of the label, the sentence).
+NATIVE_LIMITS = [
+    ("floor:",
+     "One locked add on a word of a memfd mapped MAP_SHARED: what any "
+     "shared counter costs at least; on one word from two cores, the "
+     "cache line moves between them at every add."),
+    ("etsmgr_set_update_counter",
+     "The key's hash and lookup in the set (a thread remembers its last "
+     "counter, so a repeated key is checked, not searched), then one "
+     "16-byte compare-and-swap of the record's incarnation and value; no "
+     "lock."),
+    ("etsmgr_counter_add",
+     "The record found once (etsmgr_set_counter_ref); per add, one "
+     "16-byte compare-and-swap of incarnation and value (lock cmpxchg16b), "
+     "retried when another adder raced it."),
+    ("ets:update_counter",
+     "A hash lookup and an in-place add under the bucket's lock inside "
+     "the Erlang VM; write_concurrency spreads keys over locks, but one "
+     "key still serialises on its lock."),
+    ("counters:new(N, [atomics])",
+     "One atomic add on a word of the counters array, plus the BIF call; "
+     "on one index from two schedulers, the cache line bounces."),
+    ("counters:new(N, [write_concurrency])",
+     "A word per scheduler for every index, summed by counters:get: adds "
+     "never contend, even on one index, and reads cost more."),
+    ("not pipelined",
+     "One loopback TCP round trip per INCR: the client's send and "
+     "receive, the server's wake-up on the other CPU, parsing and reply."),
+    ("pipelined (-P 64)",
+     "64 requests per round trip amortise the network and the wake-ups; "
+     "the single-threaded server's parsing, dispatch and reply per INCR "
+     "remain."),
+]
+
+
 def percentile(values, p):
     ordered = sorted(values)
     rank = min(len(ordered), max(1, math.ceil(p / 100 * len(ordered) - 1e-9)))
@@ -218,18 +270,39 @@ def markdown(meta_path, rows_path, notes_path):
     with open(notes_path) as f:
         notes = [line.strip() for line in f if line.strip()]
 
+    vm = "kernel" in meta
+    native = "native_host" in meta
     out = []
     out.append("# etsmgr benchmarks (`make bench`)")
     out.append("")
-    out.append(f"* Date: {meta.get('date', '?')}")
-    out.append(f"* Kernel: {meta.get('kernel', '?')}")
-    out.append(f"* Machine: {meta.get('guest', '?')}; host: {meta.get('host', '?')}")
-    out.append(f"* Accelerator (scripts/vm-run): {meta.get('accel_why', '?')}")
-    out.append(f"* Peers: Erlang {meta.get('erlang', '?')}; {meta.get('redis', '?')}")
-    if meta.get("quick") == "1":
+    if native:
+        out.append(f"* Native rows (host, no VM): {meta.get('native_date', '?')}; "
+                   f"{meta['native_host']}; Erlang {meta.get('native_erlang', '?')}; "
+                   f"{meta.get('native_redis', '?')}")
+    if vm:
+        out.append(f"* VM rows, date: {meta.get('date', '?')}")
+        out.append(f"* Kernel: {meta.get('kernel', '?')}")
+        out.append(f"* Machine: {meta.get('guest', '?')}; host: {meta.get('host', '?')}")
+        out.append(f"* Accelerator (scripts/vm-run): {meta.get('accel_why', '?')}")
+        out.append(f"* Peers: Erlang {meta.get('erlang', '?')}; {meta.get('redis', '?')}")
+    if meta.get("quick") == "1" or meta.get("native_quick") == "1":
         out.append("* **BENCH_QUICK=1: tiny iteration counts, a smoke test; these figures mean nothing.**")
     out.append("")
-    out.append("All rows ran side by side in one VM boot. Times: median and 99th "
+    if native:
+        out.append(f"The section \"{NATIVE_TITLE}\" ran on the host itself, "
+                   "not in the QEMU guest" +
+                   (", just before the VM booted" if vm else "") +
+                   ": those rows, and only those, are **native**; their ratios "
+                   "are those of the host's CPU. Every other section is "
+                   "measured in the VM" +
+                   (" (emulated, QEMU TCG)" if vm and meta.get("accel") != "kvm" else "") +
+                   ".")
+        out.append("")
+    if not vm:
+        out.extend(native_section(rows))
+        print("\n".join(out))
+        return
+    out.append("All VM rows ran side by side in one VM boot. Times: median and 99th "
                "percentile (nearest rank) over n samples. Rates: median over n "
                "runs, and as \"p99\" the rate of the slowest 1 % of runs (with "
                "few runs, the slowest). Ratio = median / the median of the "
@@ -243,14 +316,21 @@ def markdown(meta_path, rows_path, notes_path):
                 "work: absolute figures are many times those of real hardware "
                 "and noisy; compare the ratios."))
     out.append("")
-    known = {s[0] for s in SECTIONS}
+    known = {s[0] for s in SECTIONS} | {g for g, _ in NATIVE_GROUPS}
     for group in sorted({r["group"] for r in rows} - known):
         sys.exit(f"report.py: unknown group {group}")
+    if native:
+        out.extend(native_section(rows))
+    # Where the VM's counter rows ran: they are not native.
+    vm_label = ("in the VM (QEMU KVM)" if meta.get("accel") == "kvm"
+                else "emulated (QEMU TCG)")
     for group, title, base_name, limit in SECTIONS:
         grows = [r for r in rows if r["group"] == group]
         if not grows:
             continue
         base = next((r for r in grows if r["role"] == "base"), grows[0])
+        if group.startswith("counter-"):
+            title = f"{title}: {vm_label}"
         out.append(f"## {title}")
         out.append("")
         out.append(f"| figure | n | median | p99 | ratio (vs {base_name}) |")
@@ -280,6 +360,85 @@ def markdown(meta_path, rows_path, notes_path):
             out.append(f"* {n}")
         out.append("")
     print("\n".join(out))
+
+
+def native_section(rows):
+    """The native section's table and its goals, as markdown lines."""
+    out = [f"## {NATIVE_TITLE}", ""]
+    groups = {g: [r for r in rows if r["group"] == g] for g, _ in NATIVE_GROUPS}
+    if not any(groups.values()):
+        return []
+
+    def ref(group, role):
+        return next((r for r in groups[group] if r["role"] == role), None)
+
+    def ratio(r, b):
+        if b is None or not float(b["median"]):
+            return "–"
+        return fmt_ratio(float(r["median"]) / float(b["median"]))
+
+    out.append("Ratios: this row's median over the floor's (a plain atomic add "
+               "on the same memory, the same thread count) and over ETS's "
+               "(ets:update_counter, the same process count and key pattern). "
+               "Threads and Erlang schedulers are pinned to CPUs 0 and 1.")
+    out.append("")
+    out.append("| figure | threads | n | median | p99 | vs floor | vs ETS |")
+    out.append("|---|---|--:|--:|--:|--:|--:|")
+    for group, threads in NATIVE_GROUPS:
+        floor, ets = ref(group, "floor"), ref(group, "ets")
+        for r in groups[group]:
+            out.append(f"| {r['label']} | {threads} | {r['n']} | "
+                       f"{fmt(r['median'], r['unit'])} | {fmt(r['p99'], r['unit'])} | "
+                       f"{ratio(r, floor)} | {ratio(r, ets)} |")
+    out.append("")
+    out.append("What limits each figure:")
+    out.append("")
+    for piece, sentence in NATIVE_LIMITS:
+        if any(piece in r["label"] for g in groups.values() for r in g):
+            out.append(f"* {piece.rstrip(':')}: {sentence}")
+    out.append("")
+
+    def find(group, prefix):
+        return [r for r in groups[group] if r["label"].startswith(prefix)]
+
+    def one(group, prefix):
+        found = find(group, prefix)
+        return found[0] if found else None
+
+    keyed, handle = "libetsmgr etsmgr_set_update_counter", "libetsmgr etsmgr_counter_add"
+    counters = find("native-1", "Erlang counters:add")
+    best_counters = max(counters, key=lambda r: float(r["median"])) if counters else None
+    goals = [
+        ("keyed etsmgr_set_update_counter, 1 thread >= 3x ets:update_counter, 1 process",
+         one("native-1", keyed), ref("native-1", "ets"), 3),
+        ("counter handle etsmgr_counter_add, 1 thread >= 2x counters:add, 1 process "
+         "(the faster of atomics and write_concurrency)",
+         one("native-1", handle), best_counters, 2),
+        ("counter handle etsmgr_counter_add, 1 thread within 2x of the plain atomic "
+         "add (>= 0.5x the floor)",
+         one("native-1", handle), ref("native-1", "floor"), 0.5),
+        ("keyed etsmgr_set_update_counter, 2 threads on distinct keys >= 1.7x 1 thread",
+         one("native-2distinct", keyed), one("native-1", keyed), 1.7),
+        ("counter handle, 2 threads on distinct keys >= 1.7x 1 thread",
+         one("native-2distinct", handle), one("native-1", handle), 1.7),
+        ("keyed etsmgr_set_update_counter, 2 threads on one hot key >= 3x "
+         "ets:update_counter, 2 processes on one key",
+         one("native-2one", keyed), ref("native-2one", "ets"), 3),
+        ("counter handle, 2 threads on one hot key >= 3x ets:update_counter, "
+         "2 processes on one key",
+         one("native-2one", handle), ref("native-2one", "ets"), 3),
+    ]
+    out.append("Goals (native rows of this run):")
+    out.append("")
+    for text, row, against, target in goals:
+        if row is None or against is None or not float(against["median"]):
+            out.append(f"* {text}: not measured (a row is missing)")
+            continue
+        x = float(row["median"]) / float(against["median"])
+        out.append(f"* {text}: {fmt_ratio(x)}x, "
+                   f"{'**met**' if x >= target else '**missed**'}")
+    out.append("")
+    return out
 
 
 def main():
