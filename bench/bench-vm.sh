@@ -111,7 +111,7 @@ ncpu=$(nproc)
 
 # ------------------------------------------------------------- reclaim
 
-progress "1/5 reclaim latency: etsmgr vs memfd_create, shm_open, SCM_RIGHTS ($RECLAIM_ROUNDS rounds)"
+progress "1/5 reclaim latency: the floor (ioctl + mmap), etsmgr, memfd_create, shm_open, SCM_RIGHTS ($RECLAIM_ROUNDS rounds)"
 row "$bin/reclaim_bench" "$RECLAIM_ROUNDS" 65536
 
 # ------------------------------------------------------------ recovery

@@ -22,7 +22,7 @@ import sys
 # whole section's figures or None)
 SECTIONS = [
     ("reclaim", "Reclaim latency: a restarted process gets its 64 KiB of state back",
-     "ATTACH + mmap", None),
+     "the floor", None),
     ("recovery", "Recovery: kill -> supervisor restart -> first count answered with the old value",
      "etscounter start", None),
     ("manager", "Manager restart: the manager goes and comes back, the daemon's table is registered again",
@@ -60,11 +60,20 @@ SECTIONS = [
 # One sentence per figure, for the sections without a common one:
 # (group, a piece of the row's label, the sentence).
 LIMITS = [
+    ("reclaim", "floor:",
+     "The least a reclaim of kept memory through a descriptor costs: one "
+     "system call answered by the VFS (FIONREAD on the memfd), an mmap of "
+     "the shmem file and the fault that maps its first, already present, "
+     "page."),
     ("reclaim", "ATTACH + mmap (session open)",
-     "An ioctl that finds the name in a hash table under the registry "
-     "mutex and moves the table to the caller's session, then an mmap of "
-     "its shmem file and the page fault of the first read; emulated "
-     "syscalls and faults dominate."),
+     "The floor's mmap and fault, with an ioctl that does the work: beyond "
+     "the floor, ATTACH copies its argument in and out, takes the registry "
+     "mutex, finds the name in a hash table and moves the table to the "
+     "caller's session (a pid reference, an event, the fence of earlier "
+     "owners' mappings and a walk of the caller's mappings under its "
+     "mmap lock to renew their grants), and the mmap goes through the "
+     "device (the id looked up under the mutex, a grant, the mapping "
+     "switched to the table's shmem file)."),
     ("reclaim", "open + ATTACH + mmap",
      "The row above plus the open(2) of /dev/etsmgr that a freshly "
      "started process needs (a session: a file and a small allocation)."),
