@@ -81,7 +81,7 @@ row() {
 [ -c /dev/etsmgr ] || fail "/dev/etsmgr is missing: the module is not loaded"
 # The guest boots with loopback down; Redis and its clients need it.
 ip link set lo up || fail "ip link set lo up"
-for f in reclaim_bench recovery_bench scale_bench counter_bench; do
+for f in reclaim_bench recovery_bench restart_floor scale_bench counter_bench; do
 	[ -x "$bin/$f" ] || fail "$bin/$f is not built (make -C bench)"
 done
 mkdir -p "$out"
@@ -137,8 +137,12 @@ recovery_row() {
 	etscounter --socket "$sock" stop || fail "etscounter stop"
 }
 
+progress "2/5 recovery floor: SIGKILL -> fork + exec + first accept of a trivial server ($KILLS kills)"
+row "$bin/restart_floor" "$scratch/floor.sock" "$KILLS" "$KILL_PAUSE_MS" base \
+	"floor: SIGKILL -> a minimal supervisor forks and execs a trivial server on the socket it holds -> first accept answered (one byte)"
+
 progress "2/5 recovery after SIGKILL: etscounterd under etssup ($KILLS kills)"
-recovery_row "$scratch/etscounter.log" base \
+recovery_row "$scratch/etscounter.log" peer \
 	"etscounterd (etscounter start): SIGKILL -> etssup restarts it (fork, exec) -> reclaim from etsmgr.ko -> first count (old value + 1)"
 echo "bench:   reclaims logged: $(grep -c 'from etsmgr, reclaimed' "$scratch/etscounter.log")" >&2
 
