@@ -125,11 +125,11 @@ LIMITS = [
      "The floor's rmmod and insmod, of a larger module that unregisters "
      "and registers its device and netlink family, then the inotify "
      "wake-up of etscounterd's waiting thread, a new session and one "
-     "ADOPT ioctl; counts are answered from the mapping all along. Most "
-     "of the gap to the floor is that counting: the client thread in the "
-     "tool's Python process and etscounterd answering and logging every "
-     "count share the two vCPUs (and the tool's interpreter) with rmmod "
-     "and insmod, which the floor runs alone."),
+     "ADOPT ioctl; counts are answered from the mapping all along. That "
+     "counting, which the floor does not run, weighs too: the client "
+     "thread in the tool's Python process and etscounterd answering and "
+     "logging every count share the two vCPUs (and the tool's "
+     "interpreter) with rmmod and insmod."),
     ("manager", "Erlang",
      "etsmgr_sup restarts etsmgr_srv inside the running VM; etscounter_srv "
      "gets the EXIT, polls for the new server (etsmgr:wait4etsmgr/0 looks "
