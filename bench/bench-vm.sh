@@ -11,7 +11,12 @@
 # example), manager restart (etsmgr.ko drain + rmmod + insmod vs a kill of
 # the Erlang example's etsmgr_srv), counter throughput on one and two cores (libetsmgr vs Erlang
 # ETS vs Redis INCR), scale (attach vs table size, create/dump/delete per
-# table for 10..10000 tables, kernel memory per table).
+# table for 10..10000 tables, kernel memory per table). The reclaim,
+# recovery and manager sections each start with their floor, the section's
+# base row: one ioctl + mmap + first fault of an open memfd (in
+# reclaim_bench); fork + exec + first accept of a trivial server under a
+# minimal supervisor (restart_floor); rmmod + insmod of a module that does
+# nothing (noop.ko, built by make -C bench for this kernel).
 #
 # Environment (set by scripts/bench):
 #   BENCH_ERLANG_EBIN    ebin of the built public Erlang etsmgr example;
@@ -81,9 +86,14 @@ row() {
 [ -c /dev/etsmgr ] || fail "/dev/etsmgr is missing: the module is not loaded"
 # The guest boots with loopback down; Redis and its clients need it.
 ip link set lo up || fail "ip link set lo up"
-for f in reclaim_bench recovery_bench scale_bench counter_bench; do
+for f in reclaim_bench recovery_bench restart_floor scale_bench counter_bench; do
 	[ -x "$bin/$f" ] || fail "$bin/$f is not built (make -C bench)"
 done
+noop_ko=$bin/noop/noop.ko
+[ -f "$noop_ko" ] || fail "$noop_ko is not built (make -C bench noop)"
+noop_for=$(modinfo -F vermagic "$noop_ko" | awk '{ print $1 }')
+[ "$noop_for" = "$(uname -r)" ] ||
+	fail "$noop_ko is built for ${noop_for:-?}, this guest runs $(uname -r) (make -C bench noop KERNEL=$(uname -r))"
 mkdir -p "$out"
 : > "$rows"
 : > "$notes"
@@ -111,7 +121,7 @@ ncpu=$(nproc)
 
 # ------------------------------------------------------------- reclaim
 
-progress "1/5 reclaim latency: etsmgr vs memfd_create, shm_open, SCM_RIGHTS ($RECLAIM_ROUNDS rounds)"
+progress "1/5 reclaim latency: the floor (ioctl + mmap), etsmgr, memfd_create, shm_open, SCM_RIGHTS ($RECLAIM_ROUNDS rounds)"
 row "$bin/reclaim_bench" "$RECLAIM_ROUNDS" 65536
 
 # ------------------------------------------------------------ recovery
@@ -137,8 +147,12 @@ recovery_row() {
 	etscounter --socket "$sock" stop || fail "etscounter stop"
 }
 
+progress "2/5 recovery floor: SIGKILL -> fork + exec + first accept of a trivial server ($KILLS kills)"
+row "$bin/restart_floor" "$scratch/floor.sock" "$KILLS" "$KILL_PAUSE_MS" base \
+	"floor: SIGKILL -> a minimal supervisor forks and execs a trivial server on the socket it holds -> first accept answered (one byte)"
+
 progress "2/5 recovery after SIGKILL: etscounterd under etssup ($KILLS kills)"
-recovery_row "$scratch/etscounter.log" base \
+recovery_row "$scratch/etscounter.log" peer \
 	"etscounterd (etscounter start): SIGKILL -> etssup restarts it (fork, exec) -> reclaim from etsmgr.ko -> first count (old value + 1)"
 echo "bench:   reclaims logged: $(grep -c 'from etsmgr, reclaimed' "$scratch/etscounter.log")" >&2
 
@@ -166,14 +180,19 @@ fi
 # The seed's second example: the manager goes away and comes back. Ours:
 # drain, rmmod, insmod while a client counts; from insmod to the table
 # adopted by etscounterd, same id (selftests/etscounter_tool.py reloads,
-# which also checks that no count was lost). Erlang's: etsmgr_srv killed,
-# from the kill to the table registered again.
+# which also checks that no count was lost); timed from rmmod, as its floor
+# (module-floor: rmmod + insmod of noop.ko, run the same way). Erlang's:
+# etsmgr_srv killed, from the kill to the table registered again.
+
+progress "3/5 manager restart floor: rmmod + insmod of a module that does nothing ($KILLS reloads)"
+BENCH_ROW="manager|base|floor: rmmod + insmod of a module that does nothing (noop.ko)" \
+	row python3 "$root/selftests/etscounter_tool.py" module-floor "$KILLS" "$noop_ko"
 
 progress "3/5 manager restart: etsmgr.ko drain + rmmod + insmod ($KILLS reloads)"
 etscounter --socket "$sock" --log "$scratch/reload.log" start ||
 	fail "etscounter start (reloads)"
 ko=${ETSMGR_KO:-$root/module/etsmgr.ko}
-BENCH_ROW="manager|base|etsmgr.ko reload: drain, rmmod, insmod -> etscounterd adopts its table (same id; counts answered throughout)" \
+BENCH_ROW="manager|peer|etsmgr.ko reload: drain, then rmmod + insmod -> etscounterd adopts its table (timed from rmmod; same id; counts answered throughout)" \
 	row python3 "$root/selftests/etscounter_tool.py" reloads "$sock" "$KILLS" "$ko" \
 	"$scratch/reload.log"
 etscounter --socket "$sock" stop || fail "etscounter stop (reloads)"

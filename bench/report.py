@@ -31,11 +31,11 @@ import sys
 # whole section's figures or None)
 SECTIONS = [
     ("reclaim", "Reclaim latency: a restarted process gets its 64 KiB of state back",
-     "ATTACH + mmap", None),
+     "the floor", None),
     ("recovery", "Recovery: kill -> supervisor restart -> first count answered with the old value",
-     "etscounter start", None),
+     "the floor", None),
     ("manager", "Manager restart: the manager goes and comes back, the daemon's table is registered again",
-     "etsmgr.ko reload", None),
+     "the floor", None),
     ("counter-1core", "Counter increments per second, one core", "libetsmgr", None),
     ("counter-2core", "Counter increments per second, two cores (one counter, contended)",
      "libetsmgr", None),
@@ -69,11 +69,20 @@ SECTIONS = [
 # One sentence per figure, for the sections without a common one:
 # (group, a piece of the row's label, the sentence).
 LIMITS = [
+    ("reclaim", "floor:",
+     "The least a reclaim of kept memory through a descriptor costs: one "
+     "system call answered by the VFS (FIONREAD on the memfd), an mmap of "
+     "the shmem file and the fault that maps its first, already present, "
+     "page."),
     ("reclaim", "ATTACH + mmap (session open)",
-     "An ioctl that finds the name in a hash table under the registry "
-     "mutex and moves the table to the caller's session, then an mmap of "
-     "its shmem file and the page fault of the first read; emulated "
-     "syscalls and faults dominate."),
+     "The floor's mmap and fault, with an ioctl that does the work: beyond "
+     "the floor, ATTACH copies its argument in and out, takes the registry "
+     "mutex, finds the name in a hash table and moves the table to the "
+     "caller's session (a pid reference, an event, the fence of earlier "
+     "owners' mappings and a walk of the caller's mappings under its "
+     "mmap lock to renew their grants), and the mmap goes through the "
+     "device (the id looked up under the mutex, a grant, the mapping "
+     "switched to the table's shmem file)."),
     ("reclaim", "open + ATTACH + mmap",
      "The row above plus the open(2) of /dev/etsmgr that a freshly "
      "started process needs (a session: a file and a small allocation)."),
@@ -89,28 +98,47 @@ LIMITS = [
      "A socket and connect, waking the holder process for its accept and "
      "sendmsg, and our recvmsg: the context switches between two "
      "processes dominate, although both run on one CPU here."),
+    ("recovery", "floor:",
+     "The least any restart of a server costs: the kill, the supervisor's "
+     "wake-up in waitpid, fork, exec of a binary linked against libc "
+     "only, and its first accept and write on the listening socket the "
+     "supervisor holds (the client's connection waits in its backlog)."),
     ("recovery", "(etscounter start):",
-     "etssup's SIGCHLD handling, then fork and exec of a new etscounterd "
-     "(dynamic loading and start-up, tens of milliseconds under "
-     "emulation) before its reclaim and its first accept; the reclaim "
-     "itself is the fraction of a millisecond of the reclaim section."),
+     "The floor's kill, fork, exec and loading of libc, plus: etssup's "
+     "bookkeeping before it forks (the reap, its state file written and "
+     "renamed, a PROGRESS report) and its child's dropping of "
+     "capabilities before exec, a few milliseconds; then etscounterd's "
+     "start-up before its first accept, most of the rest under emulation "
+     "(first touches of its larger binary, signal and socket set-up, "
+     "/etc/localtime for its reports' time stamps, its NOTICE report), "
+     "in which the reclaim itself (open, ATTACH, mmap) is under a "
+     "millisecond; the count is one more NOTICE."),
     ("recovery", "--standby",
-     "No fork or exec: etssup, the heir, gives the table to the idle "
-     "instance already running, which maps it and serves on the socket "
-     "etssup holds; what remains is the wake-ups of etssup and the "
-     "standby and the hand-off ioctls, while the fork and exec of the "
-     "next standby, started right after the take-over, compete for the "
-     "CPUs."),
+     "No fork or exec, hence below the floor of a restart: etssup, the "
+     "heir, gives the table to the idle instance already running, which "
+     "maps it and serves on the socket etssup holds; what remains is the "
+     "wake-ups of etssup and the standby and the hand-off ioctls, while "
+     "the fork and exec of the next standby, started right after the "
+     "take-over, compete for the CPUs."),
     ("recovery", "Erlang",
      "A restart inside one running Erlang VM: spawning a process, a "
      "gen_server call by which etsmgr_srv gives the ETS table away, and "
      "the count cast and sys:get_state round trip; the operating system "
      "creates no process."),
+    ("manager", "floor:",
+     "The least any reload of a module costs: the rmmod and insmod "
+     "programs (fork, exec, delete_module, reading the .ko and "
+     "finit_module), run by the same Python tool as the row below; the "
+     "module has no code to run."),
     ("manager", "etsmgr.ko",
-     "insmod of the module under emulation (reading the .ko, relocating "
-     "it, registering the device and the netlink family), then the inotify "
+     "The floor's rmmod and insmod, of a larger module that unregisters "
+     "and registers its device and netlink family, then the inotify "
      "wake-up of etscounterd's waiting thread, a new session and one "
-     "ADOPT ioctl; counts are answered from the mapping all along."),
+     "ADOPT ioctl; counts are answered from the mapping all along. That "
+     "counting, which the floor does not run, weighs too: the client "
+     "thread in the tool's Python process and etscounterd answering and "
+     "logging every count share the two vCPUs (and the tool's "
+     "interpreter) with rmmod and insmod."),
     ("manager", "Erlang",
      "etsmgr_sup restarts etsmgr_srv inside the running VM; etscounter_srv "
      "gets the EXIT, polls for the new server (etsmgr:wait4etsmgr/0 looks "

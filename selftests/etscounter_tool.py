@@ -14,7 +14,10 @@ killer, a checker, module reloads, and a mini socket-activating supervisor.
   reloads SOCK CYCLES KO LOG  drain, rmmod, insmod KO CYCLES times while a
                               client counts; adoption time from LOG (with
                               BENCH_ROW=GROUP|ROLE|LABEL, also as a ROW
-                              line of bench/bench.h)
+                              line of bench/bench.h: rmmod -> adopted)
+  module-floor CYCLES KO      rmmod + insmod of KO (a module that does
+                              nothing) CYCLES times, run as reloads runs
+                              them: the floor of its ROW (BENCH_ROW)
   activate SOCK DAEMON LOG    hold a listening socket, run DAEMON with it
                               (LISTEN_FDS), SIGKILL it, run it again
   request SOCK LINE           one raw request; prints the answer
@@ -360,18 +363,20 @@ def reloads(path, cycles, ko, log):
 
     thread = threading.Thread(target=counter)
     thread.start()
-    times = []
+    times, restarts = [], []
     try:
         for _ in range(cycles):
             run("etsmgrctl", "drain")
-            run("rmmod", "etsmgr")
             offset = os.path.getsize(log)
+            t_rmmod = time.time()
+            run("rmmod", "etsmgr")
             t0 = time.time()
             run("insmod", ko)
             adopted, stamp = wait_adopted(log, offset)
             if adopted != table:
                 fail(f"adopted table {adopted}, want {table}")
             times.append((stamp - t0) * 1000)
+            restarts.append((stamp - t_rmmod) * 1000)
     finally:
         done.set()
         thread.join(timeout=30)
@@ -385,15 +390,44 @@ def reloads(path, cycles, ko, log):
           f"p99 {percentile(times, 99):.1f} ms over {cycles} reloads "
           f"(insmod -> table adopted, same id; counts were answered "
           f"throughout)")
-    # For make bench: the figure as a ROW line of bench/bench.h.
+    # For make bench: rmmod -> adopted, as a ROW line of bench/bench.h
+    # (module-floor times rmmod + insmod of a module that does nothing).
     if os.environ.get("BENCH_ROW"):
         print(f"ROW|{os.environ['BENCH_ROW']}|ms|{cycles}|"
-              f"{statistics.median(times):.3f}|{percentile(times, 99):.3f}")
+              f"{statistics.median(restarts):.3f}|"
+              f"{percentile(restarts, 99):.3f}")
     if end_table != table:
         fail(f"table {end_table} after the reloads, want {table}")
     if state["unacked"] or end - start != state["acked"]:
         fail(f"counter went up by {end - start}, {state['acked']} answered, "
              f"{state['unacked']} unanswered")
+
+
+def module_floor(cycles, ko):
+    """rmmod + insmod of a module that does nothing (bench/noop), with
+    the same run() as reloads: what any reload of a module pays."""
+    r = subprocess.run(["modinfo", "-F", "name", ko], stdout=subprocess.PIPE,
+                       text=True, timeout=60)
+    name = r.stdout.strip()
+    if r.returncode != 0 or not name:
+        fail(f"modinfo {ko}: no module name")
+    with open("/proc/modules") as f:
+        if any(line.split()[0] == name for line in f):
+            run("rmmod", name)
+    run("insmod", ko)
+    times = []
+    for _ in range(cycles):
+        t0 = time.time()
+        run("rmmod", name)
+        run("insmod", ko)
+        times.append((time.time() - t0) * 1000)
+    run("rmmod", name)
+    print(f"# module floor: rmmod + insmod of {name}: median "
+          f"{statistics.median(times):.1f} ms, p99 "
+          f"{percentile(times, 99):.1f} ms over {cycles} reloads")
+    if os.environ.get("BENCH_ROW"):
+        print(f"ROW|{os.environ['BENCH_ROW']}|ms|{cycles}|"
+              f"{statistics.median(times):.3f}|{percentile(times, 99):.3f}")
 
 
 # --------------------------------------------------------------- activate
@@ -464,6 +498,8 @@ def main():
             recovery(args[0], int(args[1]), *args[2:3])
         elif mode == "reloads":
             reloads(args[0], int(args[1]), args[2], args[3])
+        elif mode == "module-floor":
+            module_floor(int(args[0]), args[1])
         elif mode == "activate":
             activate(*args)
         elif mode == "request":
