@@ -844,9 +844,14 @@ static int setup(struct sup *s, const struct sup_spec *spec)
 	s->children = calloc(2 * s->n, sizeof(*s->children));
 	s->entries = calloc(2 * s->n, sizeof(*s->entries));
 	s->listeners = calloc(s->n, sizeof(*s->listeners));
-	if (!s->children || !s->entries || !s->listeners ||
-	    intensity_init(&s->restarts, spec->intensity, spec->period_s) < 0) {
+	if (!s->children || !s->entries || !s->listeners) {
 		report_message("out of memory");
+		return -1;
+	}
+	ret = intensity_init(&s->restarts, spec->intensity, spec->period_s);
+	if (ret < 0) {
+		report_message("restart intensity %u in %u s: %s",
+			       spec->intensity, spec->period_s, strerror(-ret));
 		return -1;
 	}
 	for (size_t i = 0; i < s->n; i++) {
