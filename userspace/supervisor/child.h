@@ -41,7 +41,9 @@ struct child {
 	/* Set by the supervisor, passed to every process it starts: */
 	bool standby;			/* the idle second instance */
 	bool given_tables;		/* etssup gave it a predecessor's tables */
-	uint64_t start_due_ns;		/* a standby to start then, or 0 */
+	uint64_t start_due_ns;		/* a (re)start due then, or 0 */
+	uint64_t started_ns;		/* its last start, or 0: long ago */
+	unsigned int backoff_step;	/* delayed restarts in a row */
 	int listen_fd;			/* descriptor 3 with LISTEN_FDS=1, or -1 */
 	pid_t heir_pid;			/* ETSSUP_HEIR_PID, or 0 */
 };

@@ -32,6 +32,9 @@ static const struct option options[] = {
 	{ "listen", required_argument, NULL, OPT_SETTING },
 	{ "heir", optional_argument, NULL, OPT_SETTING },
 	{ "standby", optional_argument, NULL, OPT_SETTING },
+	{ "restart-sec", required_argument, NULL, OPT_SETTING },
+	{ "restart-steps", required_argument, NULL, OPT_SETTING },
+	{ "restart-max-delay-sec", required_argument, NULL, OPT_SETTING },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -68,6 +71,12 @@ static const char usage[] =
 "                      gives them to the restarted child\n"
 "  --standby[=BOOL]    also keep an idle second instance that takes over\n"
 "                      the tables at once when the first one dies\n"
+"  --restart-sec S     a child that ran less than S seconds (default 0.1)\n"
+"                      is restarted S seconds after its start, not at once;\n"
+"  --restart-steps N   each such delay in a row is longer, in N steps\n"
+"                      (default 5) ...\n"
+"  --restart-max-delay-sec S\n"
+"                      ... up to S seconds (default 1)\n"
 "\n"
 "  -h, --help          this help\n"
 "\n"

@@ -13,8 +13,13 @@
 
 #include "config.h"
 
-/* Keys set so far in the current section, to reject a second setting. */
-#define MAX_KEYS 8
+/*
+ * Keys set so far in the current section, to reject a second setting:
+ * room for every key of a section (a child has 11), each as long as the
+ * longest, restart-max-delay-sec.
+ */
+#define MAX_KEYS 16
+#define MAX_KEY_LEN 32
 
 struct parser {
 	const char *path;
@@ -23,7 +28,7 @@ struct parser {
 	struct child_spec *child;	/* the current stanza's, or NULL */
 	unsigned int *header_lines;	/* of each child's stanza */
 	struct {
-		char key[16];
+		char key[MAX_KEY_LEN];
 		unsigned int line;
 	} seen[MAX_KEYS];
 	size_t nseen;

@@ -91,24 +91,35 @@ static void header(struct out *o, const char *kind, const char *sup)
 	out_add(o, "    supervisor: {local,%s}\n", sup);
 }
 
-/* "    label: [{pid,..},\n" and the rest aligned under the first '{'. */
-static void child_list(struct out *o, const char *label,
-		       const struct child_spec *c, pid_t pid)
+/*
+ * "    label: [{pid,PID},\n" and the rest aligned under the first '{';
+ * @pid is the text of the pid: "1234", "undefined", "{restarting,1234}".
+ */
+static void child_list_as(struct out *o, const char *label,
+			  const struct child_spec *c, const char *pid)
 {
 	int indent = 4 + (int)strlen(label) + 2 + 1;
 	char shutdown[32];
 
 	shutdown_text(c, shutdown, sizeof(shutdown));
-	out_add(o, "    %s: [", label);
-	if (pid > 0)
-		out_add(o, "{pid,%d},\n", (int)pid);
-	else
-		out_add(o, "{pid,undefined},\n");
+	out_add(o, "    %s: [{pid,%s},\n", label, pid);
 	out_add(o, "%*s{id,%s},\n", indent, "", c->id);
 	out_add(o, "%*s{restart_type,%s},\n", indent, "",
 		restart_type_name(c->restart));
 	out_add(o, "%*s{shutdown,%s},\n", indent, "", shutdown);
 	out_add(o, "%*s{child_type,worker}]\n", indent, "");
+}
+
+static void child_list(struct out *o, const char *label,
+		       const struct child_spec *c, pid_t pid)
+{
+	char text[24];
+
+	if (pid > 0)
+		snprintf(text, sizeof(text), "%d", (int)pid);
+	else
+		snprintf(text, sizeof(text), "undefined");
+	child_list_as(o, label, c, text);
 }
 
 static void supervisor_report(const char *sup, const char *context,
@@ -181,6 +192,27 @@ void report_promoted(const char *sup, const struct child *c, pid_t dead)
 	header(&o, "PROGRESS", sup);
 	child_list(&o, "promoted", c->spec, c->pid);
 	out_add(&o, "    role: standby of {pid,%d}, now active\n", (int)dead);
+	emit(&o);
+}
+
+void report_delayed(const char *sup, const struct child *c,
+		    unsigned int delay_ms, unsigned int interval_ms,
+		    uint64_t ran_ms)
+{
+	struct out o = { .len = 0 };
+	char pid[40];
+
+	/* OTP's pid of a child between its death and its restart. */
+	if (c->last_pid > 0)
+		snprintf(pid, sizeof(pid), "{restarting,%d}", (int)c->last_pid);
+	else
+		snprintf(pid, sizeof(pid), "{restarting,undefined}");
+	header(&o, "PROGRESS", sup);
+	child_list_as(&o, "delayed", c->spec, pid);
+	if (c->standby)
+		out_add(&o, "    role: standby\n");
+	out_add(&o, "    delay: %u ms (restart interval %u ms, %llu ms since its last start)\n",
+		delay_ms, interval_ms, (unsigned long long)ran_ms);
 	emit(&o);
 }
 

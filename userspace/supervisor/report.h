@@ -42,6 +42,15 @@ void report_table(const char *sup, const char *verb, uint64_t id,
 		  const char *name, const char *dir, pid_t pid,
 		  const struct child_spec *c, const char *more);
 
+/*
+ * PROGRESS REPORT "delayed:": the child (its last process @c->last_pid)
+ * starts again in @delay_ms, not at once: it ran @ran_ms, less than its
+ * restart interval @interval_ms (backoff.h).
+ */
+void report_delayed(const char *sup, const struct child *c,
+		    unsigned int delay_ms, unsigned int interval_ms,
+		    uint64_t ran_ms);
+
 /* SUPERVISOR REPORT child_terminated: it exited on its own. */
 void report_child_terminated(const char *sup, const struct child_spec *c,
 			     pid_t pid, const struct exit_info *e);

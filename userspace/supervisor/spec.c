@@ -18,12 +18,26 @@
 #define DEFAULT_SHUTDOWN_MS 5000
 
 /*
+ * The restart backoff (backoff.h): 0.1 s as systemd's RestartSec=, then
+ * up to 1 s in 5 steps. A child failing at once is started 7 times in its
+ * first 3 s, then once a second; one killed after 1 s or more of running
+ * (0.1 s or more, unless it failed quickly just before) is restarted at
+ * once.
+ */
+#define DEFAULT_RESTART_MS 100
+#define DEFAULT_RESTART_STEPS 5
+#define DEFAULT_RESTART_MAX_DELAY_MS 1000
+
+/*
  * Bounds that keep arithmetic simple: the restart history is an array of
  * intensity + 1 entries, and millisecond timeouts fit an int (epoll).
  */
 #define MAX_INTENSITY 100000
 #define MAX_PERIOD_S 31536000
 #define MAX_SHUTDOWN_MS INT_MAX
+/* An hour: the delays are ms in an int too. */
+#define MAX_RESTART_S 3600
+#define MAX_RESTART_STEPS 1000
 
 static const char *const strategy_names[] = {
 	[STRATEGY_ONE_FOR_ONE] = "one_for_one",
@@ -66,6 +80,53 @@ static int parse_uint(const char *s, unsigned long min, unsigned long max,
 		return -1;
 	*out = (unsigned int)v;
 	return 0;
+}
+
+/*
+ * Seconds with up to 3 decimals ("0.1", "5", "2.25"), as milliseconds,
+ * from 0 to max_s: plain decimal only, like parse_uint().
+ */
+static int parse_seconds_ms(const char *s, unsigned int max_s,
+			    unsigned int *ms)
+{
+	unsigned long whole = 0, frac = 0;
+	int decimals = 0;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		whole = whole * 10 + (unsigned long)(*s - '0');
+		if (whole > max_s)
+			return -1;
+	}
+	if (*s == '.') {
+		for (s++; *s >= '0' && *s <= '9'; s++) {
+			if (++decimals > 3)
+				return -1;
+			frac = frac * 10 + (unsigned long)(*s - '0');
+		}
+		if (decimals == 0)
+			return -1;
+	}
+	if (*s != '\0')
+		return -1;
+	for (; decimals < 3; decimals++)
+		frac *= 10;
+	if (whole == max_s && frac > 0)
+		return -1;
+	*ms = (unsigned int)(whole * 1000 + frac);
+	return 0;
+}
+
+/* "0.1", "5", "2.25": milliseconds as the seconds they were given in. */
+static void seconds_text(unsigned int ms, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%u.%03u", ms / 1000, ms % 1000);
+
+	while (n > 0 && (size_t)n < len && buf[n - 1] == '0')
+		buf[--n] = '\0';
+	if (n > 0 && (size_t)n < len && buf[n - 1] == '.')
+		buf[--n] = '\0';
 }
 
 bool spec_name_valid(const char *s)
@@ -149,6 +210,9 @@ struct child_spec *sup_spec_add_child(struct sup_spec *s)
 	c->restart = RESTART_PERMANENT;
 	c->shutdown = SHUTDOWN_TIMEOUT;
 	c->shutdown_ms = DEFAULT_SHUTDOWN_MS;
+	c->backoff.first_ms = DEFAULT_RESTART_MS;
+	c->backoff.steps = DEFAULT_RESTART_STEPS;
+	c->backoff.max_ms = DEFAULT_RESTART_MAX_DELAY_MS;
 	return c;
 }
 
@@ -256,6 +320,55 @@ static int set_listen(struct child_spec *c, const char *value,
 	return 0;
 }
 
+/* restart-sec and restart-max-delay-sec: seconds, to 3 decimals. */
+static int set_seconds(unsigned int *ms, const char *value,
+		       char err[SPEC_ERR_MAX])
+{
+	if (parse_seconds_ms(value, MAX_RESTART_S, ms) < 0) {
+		snprintf(err, SPEC_ERR_MAX,
+			 "'%.80s' is not a number of seconds from 0 to %d, with at most 3 decimals (e.g. 0.1)",
+			 value, MAX_RESTART_S);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The restart backoff. Until restart-max-delay-sec is given, it follows a
+ * restart-sec above its default, so that restart-sec alone is enough to
+ * ask for a longer delay; given, it must not be below (sup_spec_check).
+ */
+static int set_backoff(struct child_spec *c, const char *key,
+		       const char *value, char err[SPEC_ERR_MAX])
+{
+	struct backoff *b = &c->backoff;
+
+	if (strcmp(key, "restart-sec") == 0) {
+		if (set_seconds(&b->first_ms, value, err) < 0)
+			return -1;
+		if (!c->max_delay_set)
+			b->max_ms = b->first_ms > DEFAULT_RESTART_MAX_DELAY_MS ?
+				    b->first_ms : DEFAULT_RESTART_MAX_DELAY_MS;
+		return 0;
+	}
+	if (strcmp(key, "restart-max-delay-sec") == 0) {
+		if (set_seconds(&b->max_ms, value, err) < 0)
+			return -1;
+		c->max_delay_set = true;
+		return 0;
+	}
+	if (strcmp(key, "restart-steps") == 0) {
+		if (parse_uint(value, 0, MAX_RESTART_STEPS, &b->steps) < 0) {
+			snprintf(err, SPEC_ERR_MAX,
+				 "'%.80s' is not a number of steps from 0 to %d",
+				 value, MAX_RESTART_STEPS);
+			return -1;
+		}
+		return 0;
+	}
+	return SPEC_UNKNOWN_KEY;
+}
+
 int child_spec_set(struct child_spec *c, const char *key, const char *value,
 		   char err[SPEC_ERR_MAX])
 {
@@ -298,7 +411,7 @@ int child_spec_set(struct child_spec *c, const char *key, const char *value,
 		c->heir |= c->standby;
 		return 0;
 	}
-	return SPEC_UNKNOWN_KEY;
+	return set_backoff(c, key, value, err);
 }
 
 void child_spec_set_argv(struct child_spec *c, char **argv)
@@ -325,6 +438,16 @@ int sup_spec_check(const struct sup_spec *s, char err[SPEC_ERR_MAX])
 		if (!c->argv || !c->argv[0]) {
 			snprintf(err, SPEC_ERR_MAX, "child '%s' has no command",
 				 c->id);
+			return -1;
+		}
+		if (c->backoff.max_ms < c->backoff.first_ms) {
+			char max[16], first[16];
+
+			seconds_text(c->backoff.max_ms, max, sizeof(max));
+			seconds_text(c->backoff.first_ms, first, sizeof(first));
+			snprintf(err, SPEC_ERR_MAX,
+				 "child '%s': restart-max-delay-sec %s is less than its restart-sec %s",
+				 c->id, max, first);
 			return -1;
 		}
 		if (c->standby && c->restart == RESTART_TEMPORARY) {

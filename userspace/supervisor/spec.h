@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <sys/capability.h>
 
+#include "backoff.h"
+
 enum strategy {
 	STRATEGY_ONE_FOR_ONE,
 	STRATEGY_ONE_FOR_ALL,
@@ -52,6 +54,8 @@ struct child_spec {
 	char *listen;			/* a Unix socket etssup holds, or NULL */
 	bool heir;			/* etssup inherits its etsmgr tables */
 	bool standby;			/* ... and keeps an idle second instance */
+	struct backoff backoff;		/* restart-sec, -steps, -max-delay-sec */
+	bool max_delay_set;		/* restart-max-delay-sec was given */
 };
 
 struct sup_spec {
@@ -67,7 +71,8 @@ struct sup_spec {
 
 /* The keys each setter knows, for messages. */
 #define SUP_KEYS "name, strategy, intensity, period, state-dir or log"
-#define CHILD_KEYS "restart, shutdown, keep-caps, listen, heir or standby"
+#define CHILD_KEYS "restart, shutdown, keep-caps, listen, heir, standby, " \
+	"restart-sec, restart-steps or restart-max-delay-sec"
 
 /* Result of the setters: the key is unknown to this level. */
 #define SPEC_UNKNOWN_KEY (-2)
@@ -88,7 +93,7 @@ int sup_spec_set(struct sup_spec *s, const char *key, const char *value,
 
 /*
  * Set a child-level key (id, restart, shutdown, keep-caps, listen, heir,
- * standby); the command
+ * standby, restart-sec, restart-steps, restart-max-delay-sec); the command
  * is set with child_spec_set_argv(), and the id is not among CHILD_KEYS
  * because a config file gives it in a stanza's header. Same results as
  * sup_spec_set().

@@ -10,6 +10,10 @@
  * the main loop, in start order, so that no restart ever runs inside the
  * wait of a stop sequence.
  *
+ * A restart waits when the child failed soon after its start (backoff.h):
+ * the start is then due later, and the main loop makes it (start_due),
+ * serving signals and the other children in the meantime.
+ *
  * A child with heir names etssup the heir of its etsmgr tables: etssup
  * takes them at its death (heir.c) and gives them to its successor. With
  * standby, that successor is already running, idle: it takes over at
@@ -31,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backoff.h"
 #include "child.h"
 #include "heir.h"
 #include "intensity.h"
@@ -302,6 +307,9 @@ static struct child *successor(struct sup *s, size_t i, pid_t from)
 
 	if (child_running(a) && a->pid != from)
 		return a;
+	/* Its restart waits (backoff): the tables wait for it, not the standby. */
+	if (!child_running(a) && a->start_due_ns)
+		return NULL;
 	if (b && child_running(b))
 		return b;
 	return NULL;
@@ -432,6 +440,8 @@ static int start_child(struct sup *s, struct child *c)
 	c->exit_pending = false;
 	c->given_tables = false;
 	c->start_due_ns = 0;
+	/* A failed start is one that ran 0 ms, for the backoff. */
+	c->started_ns = now_ns();
 	if (child_start(c, why, sizeof(why)) < 0) {
 		report_start_error(s->spec->name, c->spec, why);
 		return -1;
@@ -559,31 +569,70 @@ static bool needs_restart(const struct child *c)
 }
 
 /*
- * Restart after c exited, by the strategy; a failed start counts as one
- * more restart and is retried, until the intensity says to give up.
+ * Start @c again after its backoff: at once when its last start is at
+ * least its restart interval ago, else when that interval is over. Either
+ * way from the main loop (start_due), which serves signals and the other
+ * children until then.
+ */
+static void schedule_start(struct sup *s, struct child *c)
+{
+	const struct backoff *b = &c->spec->backoff;
+	uint64_t now = now_ns(), ran_ms = UINT64_MAX;
+	unsigned int interval = backoff_interval_ms(b, c->backoff_step);
+	unsigned int delay;
+
+	/* started_ns 0: a re-adopted child, which ran for long. */
+	if (c->started_ns)
+		ran_ms = (now - c->started_ns) / 1000000u;
+	delay = backoff_delay_ms(b, &c->backoff_step, ran_ms);
+	c->start_due_ns = now + (uint64_t)delay * 1000000u;
+	if (delay > 0)
+		report_delayed(s->spec->name, c, delay, interval, ran_ms);
+}
+
+/*
+ * Restart after c exited (or failed to start), by the strategy. It counts
+ * for the intensity now, at its death, as in OTP, whenever it starts;
+ * one_for_all stops the others now too, and starts every child when c's
+ * start is due.
  */
 static enum outcome restart(struct sup *s, struct child *c)
 {
-	while (!s->stop_signal) {
-		if (!intensity_add(&s->restarts, now_ns())) {
-			report_escalation(s->spec->name, c->spec, c->last_pid);
-			return ESCALATE;
-		}
-		if (s->spec->strategy == STRATEGY_ONE_FOR_ONE) {
-			if (start_child(s, c) == 0) {
-				start_standby(s, c);
-				return CARRY_ON;
-			}
-			continue;
-		}
+	if (s->stop_signal)
+		return CARRY_ON;
+	if (!intensity_add(&s->restarts, now_ns())) {
+		report_escalation(s->spec->name, c->spec, c->last_pid);
+		return ESCALATE;
+	}
+	if (s->spec->strategy == STRATEGY_ONE_FOR_ALL) {
 		stop_all(s);
 		if (s->stop_signal)	/* no use starting what must stop */
-			break;
-		c = start_all(s);
-		if (!c)
 			return CARRY_ON;
 	}
+	schedule_start(s, c);
 	return CARRY_ON;
+}
+
+/*
+ * The restart of @c is due. A start that fails counts as one more
+ * restart and is tried again, after the backoff, until the intensity
+ * says to give up.
+ */
+static enum outcome restart_due(struct sup *s, struct child *c)
+{
+	struct child *failed = c;
+
+	if (s->spec->strategy == STRATEGY_ONE_FOR_ONE) {
+		if (start_child(s, c) == 0) {
+			start_standby(s, c);
+			return CARRY_ON;
+		}
+	} else {
+		failed = start_all(s);
+		if (!failed)
+			return CARRY_ON;
+	}
+	return restart(s, failed);
 }
 
 /*
@@ -594,6 +643,7 @@ static enum outcome restart(struct sup *s, struct child *c)
 static enum outcome promote(struct sup *s, struct child *a, struct child *b)
 {
 	uint32_t a_generation = a->generation, b_generation = b->generation;
+	unsigned int a_step = a->backoff_step;
 	struct exit_info last_exit = a->exit;
 	pid_t dead = a->last_pid;
 
@@ -606,6 +656,7 @@ static enum outcome promote(struct sup *s, struct child *a, struct child *b)
 	a->standby = false;
 	a->given_tables = false;
 	a->generation = a_generation;
+	a->backoff_step = a_step;	/* b's is the standby role's */
 	a->last_pid = dead;	/* its tables may still come in */
 	a->exit = last_exit;
 	watch(s, a);
@@ -632,7 +683,7 @@ static enum outcome restart_standby(struct sup *s, struct child *b)
 		report_escalation(s->spec->name, b->spec, b->last_pid);
 		return ESCALATE;
 	}
-	start_child(s, b);
+	schedule_start(s, b);
 	return CARRY_ON;
 }
 
@@ -676,6 +727,7 @@ static int adopt(struct sup *s, struct child *c, const struct state_entry *e)
 			       c->spec->id, why);
 		return -1;
 	}
+	c->started_ns = 0;	/* when, is not known: long ago */
 	watch(s, c);
 	save_state(s);
 	report_started(s->spec->name, c);
@@ -844,9 +896,14 @@ static int setup(struct sup *s, const struct sup_spec *spec)
 	s->children = calloc(2 * s->n, sizeof(*s->children));
 	s->entries = calloc(2 * s->n, sizeof(*s->entries));
 	s->listeners = calloc(s->n, sizeof(*s->listeners));
-	if (!s->children || !s->entries || !s->listeners ||
-	    intensity_init(&s->restarts, spec->intensity, spec->period_s) < 0) {
+	if (!s->children || !s->entries || !s->listeners) {
 		report_message("out of memory");
+		return -1;
+	}
+	ret = intensity_init(&s->restarts, spec->intensity, spec->period_s);
+	if (ret < 0) {
+		report_message("restart intensity %u in %u s: %s",
+			       spec->intensity, spec->period_s, strerror(-ret));
 		return -1;
 	}
 	for (size_t i = 0; i < s->n; i++) {
@@ -922,28 +979,41 @@ static struct child *first_pending(struct sup *s)
 }
 
 /*
- * Start the standbys whose delay after a promotion is over; returns the
- * milliseconds until the next one is due, or -1.
+ * Make the starts that are due: delayed restarts (restart_due) and
+ * standbys (after a promotion, or their own restart). ESCALATE when a
+ * restart failed once too often; *timeout_ms is the time until the next
+ * start is due, or -1.
  */
-static int start_due_standbys(struct sup *s)
+static enum outcome start_due(struct sup *s, int *timeout_ms)
 {
 	uint64_t now = now_ns(), next = UINT64_MAX;
 
-	for (size_t i = s->n; i < 2 * s->n; i++) {
-		struct child *b = &s->children[i];
+	for (size_t i = 0; i < 2 * s->n; i++) {
+		struct child *c = &s->children[i];
 
-		if (!b->start_due_ns)
+		if (!c->start_due_ns || c->start_due_ns > now)
 			continue;
-		if (b->start_due_ns <= now) {
-			b->start_due_ns = 0;
+		c->start_due_ns = 0;
+		if (i >= s->n)
 			start_standby(s, &s->children[i - s->n]);
-		} else if (b->start_due_ns < next) {
-			next = b->start_due_ns;
-		}
+		else if (restart_due(s, c) == ESCALATE)
+			return ESCALATE;
+	}
+	/* Again: a failed start may be due again, a one_for_all took time. */
+	now = now_ns();
+	for (size_t i = 0; i < 2 * s->n; i++) {
+		uint64_t due = s->children[i].start_due_ns;
+
+		if (due && due < next)
+			next = due;
 	}
 	if (next == UINT64_MAX)
-		return -1;
-	return (int)((next - now + 999999) / 1000000);
+		*timeout_ms = -1;
+	else if (next <= now)
+		*timeout_ms = 0;
+	else
+		*timeout_ms = (int)((next - now + 999999) / 1000000);
+	return CARRY_ON;
 }
 
 /* The sooner of two epoll timeouts (-1: none). */
@@ -981,6 +1051,8 @@ int supervisor_run(const struct sup_spec *spec)
 		goto out;
 	}
 	for (;;) {
+		int due_ms;
+
 		if (s.stop_signal) {
 			signal_name(s.stop_signal, signame, sizeof(signame));
 			snprintf(reason, sizeof(reason), "signal %s", signame);
@@ -990,19 +1062,22 @@ int supervisor_run(const struct sup_spec *spec)
 			break;
 		}
 		c = first_pending(&s);
-		if (!c) {
-			/* Held tables go to the children that now run. */
-			next_give_retry(&s, deliver(&s));
-			pump(&s, sooner(sooner(s.give_retry_ms ?
-					       (int)s.give_retry_ms : -1,
-					       start_due_standbys(&s)),
-					heir_reopen(&s)));
+		if (c) {
+			if (handle_exit(&s, c) == ESCALATE) {
+				stop_all(&s);
+				break;
+			}
 			continue;
 		}
-		if (handle_exit(&s, c) == ESCALATE) {
+		if (start_due(&s, &due_ms) == ESCALATE) {
 			stop_all(&s);
 			break;
 		}
+		/* Held tables go to the children that now run. */
+		next_give_retry(&s, deliver(&s));
+		pump(&s, sooner(sooner(s.give_retry_ms ?
+				       (int)s.give_retry_ms : -1, due_ms),
+				heir_reopen(&s)));
 	}
 out:
 	teardown(&s);

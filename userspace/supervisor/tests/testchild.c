@@ -12,6 +12,9 @@
  *   --exit-once FILE STATUS
  *                         the first time (FILE absent): create FILE and
  *                         exit with STATUS; afterwards run normally
+ *   --exit-first FILE N STATUS
+ *                         the first N times (counted in FILE, one byte a
+ *                         start) exit with STATUS; afterwards run normally
  *   --daemonize PIDFILE   fork a grandchild that writes its pid to
  *                         PIDFILE and waits for SIGTERM; exit 0 at once
  *   --accept              socket activation: check LISTEN_PID/LISTEN_FDS
@@ -28,6 +31,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char *log_path;
@@ -90,6 +94,22 @@ static bool first_time(const char *file)
 	return true;
 }
 
+/* This start is one of the first n counted in FILE (a byte each). */
+static bool among_first(const char *file, long n)
+{
+	int fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	struct stat st;
+	bool first;
+
+	if (fd < 0 || write(fd, "x", 1) != 1 || fstat(fd, &st) < 0) {
+		perror("testchild: --exit-first");
+		exit(2);
+	}
+	first = st.st_size <= n;
+	close(fd);
+	return first;
+}
+
 /* The socket etssup passed: LISTEN_PID is us, LISTEN_FDS=1, fd 3 listens. */
 static bool activated(void)
 {
@@ -139,8 +159,9 @@ static void __attribute__((noreturn)) serve_pid(void)
 int main(int argc, char **argv)
 {
 	bool accept_connections = false;
-	const char *daemon_pidfile = NULL, *once_file = NULL;
-	int exit_status = -1, once_status = 0;
+	const char *daemon_pidfile = NULL, *once_file = NULL, *first_file = NULL;
+	int exit_status = -1, once_status = 0, first_status = 0;
+	long first_n = 0;
 	bool ignore_term = false;
 	sigset_t term;
 
@@ -160,6 +181,10 @@ int main(int argc, char **argv)
 		} else if (strcmp(argv[i], "--exit-once") == 0 && i + 2 < argc) {
 			once_file = argv[++i];
 			once_status = atoi(argv[++i]);
+		} else if (strcmp(argv[i], "--exit-first") == 0 && i + 3 < argc) {
+			first_file = argv[++i];
+			first_n = atol(argv[++i]);
+			first_status = atoi(argv[++i]);
 		} else if (strcmp(argv[i], "--daemonize") == 0 && i + 1 < argc) {
 			daemon_pidfile = argv[++i];
 		} else if (strcmp(argv[i], "--accept") == 0) {
@@ -173,6 +198,8 @@ int main(int argc, char **argv)
 	log_event("start");
 	if (once_file && first_time(once_file))
 		return once_status;
+	if (first_file && among_first(first_file, first_n))
+		return first_status;
 	if (exit_status >= 0)
 		return exit_status;
 	if (accept_connections)
