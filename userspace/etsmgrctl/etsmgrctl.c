@@ -294,28 +294,17 @@ static int cmd_delete(const struct options *options, int argc, char **argv)
 	return ret ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
-/* The walk of `dump`: one line, or one array element, per record. */
-struct dump_walk {
-	const struct options *options;
-	unsigned int count;
-};
-
+/* `dump` as text: one line per record. */
 static int print_record(const void *key, size_t key_len, const void *value,
 			size_t value_len, void *arg)
 {
-	struct dump_walk *walk = arg;
 	char line[4096];
 	size_t len;
 
-	if (walk->options->json) {
-		fputs(walk->count ? "," : "", stdout);
-		print_record_json(stdout, key, key_len, value, value_len);
-	} else {
-		len = etsmgr_record_text(line, sizeof(line), key, key_len,
-					 value, value_len);
-		printf("%s%s\n", line, len >= sizeof(line) ? "..." : "");
-	}
-	walk->count++;
+	(void)arg;
+	len = etsmgr_record_text(line, sizeof(line), key, key_len, value,
+				 value_len);
+	printf("%s%s\n", line, len >= sizeof(line) ? "..." : "");
 	return 0;
 }
 
@@ -326,7 +315,6 @@ static int print_record(const void *key, size_t key_len, const void *value,
  */
 static int cmd_dump(const struct options *options, int argc, char **argv)
 {
-	struct dump_walk walk = { .options = options };
 	struct etsmgr_set *set = NULL;
 	const char *name = NULL;
 	struct etsmgr_info info;
@@ -365,14 +353,10 @@ static int cmd_dump(const struct options *options, int argc, char **argv)
 		print_failure(what, ret, NULL);
 		goto out;
 	}
-	if (options->json) {
-		printf("{\"id\":%llu,\"name\":", (unsigned long long)info.id);
-		print_json_string(stdout, info.name);
-		fputs(",\"records\":[", stdout);
-	}
-	ret = etsmgr_set_foreach(set, print_record, &walk);
 	if (options->json)
-		puts("]}");
+		ret = print_dump_json(stdout, set, info.id, info.name);
+	else
+		ret = etsmgr_set_foreach(set, print_record, NULL);
 	if (ret)
 		print_failure(what, ret, NULL);
 out:

@@ -94,6 +94,37 @@ void print_record_json(FILE *out, const void *key, size_t key_len,
 	fputc('}', out);
 }
 
+/* The walk of `dump -j`: one array element per record. */
+struct dump_walk {
+	FILE *out;
+	unsigned int count;
+};
+
+static int print_dump_record(const void *key, size_t key_len,
+			     const void *value, size_t value_len, void *arg)
+{
+	struct dump_walk *walk = arg;
+
+	fputs(walk->count ? "," : "", walk->out);
+	print_record_json(walk->out, key, key_len, value, value_len);
+	walk->count++;
+	return 0;
+}
+
+int print_dump_json(FILE *out, const struct etsmgr_set *set, uint64_t id,
+		    const char *name)
+{
+	struct dump_walk walk = { .out = out };
+	int ret;
+
+	fprintf(out, "{\"id\":%" PRIu64 ",\"name\":", id);
+	print_json_string(out, name);
+	fputs(",\"records\":[", out);
+	ret = etsmgr_set_foreach(set, print_dump_record, &walk);
+	fputs("]}\n", out);
+	return ret;
+}
+
 /* An enum value by name, or by number when @name is NULL. */
 static void print_enum_text(FILE *out, const char *name, uint32_t value)
 {

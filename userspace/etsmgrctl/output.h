@@ -28,6 +28,15 @@ void print_json_string(FILE *out, const char *text);
 void print_record_json(FILE *out, const void *key, size_t key_len,
 		       const void *value, size_t value_len);
 
+/*
+ * `etsmgrctl -j dump`: {"id":ID,"name":NAME,"records":[...]} and a
+ * newline, the records of @set as print_record_json() prints them.
+ * Returns 0 or the error of etsmgr_set_foreach().
+ */
+struct etsmgr_set;
+int print_dump_json(FILE *out, const struct etsmgr_set *set, uint64_t id,
+		    const char *name);
+
 /* `etsmgrctl info`: one line, newline included. */
 void print_table_text(FILE *out, const struct etsmgr_table *table);
 /* `etsmgrctl -j info`: one object, no newline. */
