@@ -5,6 +5,10 @@
  * monitor, drain; and dump, which reads a table's records through a
  * read-only mapping. See Documentation/etsmgrctl.8.
  *
+ * With -j, each command prints exactly one JSON document
+ * (built with json-c, printed once it is complete, so a failure prints
+ * none), except monitor: one object per event, each a line of its own.
+ *
  * Exit status: 0 success, 1 the operation failed, 2 usage error. Every
  * message goes to stderr as "etsmgrctl: WHAT: REASON"; usage errors are
  * detected before any contact with the kernel.
@@ -151,23 +155,45 @@ struct options {
 	bool json;
 };
 
-/* The walk of `info`: one line, or one array element, per table. */
+/*
+ * Print a complete JSON document (NULL: it could not be built): 0 or
+ * -ENOMEM. A write error is finish_output()'s to report, as for text.
+ */
+static int print_document(const struct options *options,
+			  struct json_object *doc)
+{
+	int ret;
+
+	(void)options;
+	ret = doc ? print_json(stdout, doc, false) : -ENOMEM;
+	return ret == -EIO ? 0 : ret;
+}
+
+/*
+ * The walk of `info`: one line per table, or, with -j, one element of
+ * the array printed at the end.
+ */
 struct info_walk {
 	const struct options *options;
-	unsigned int count;
+	struct json_object *array;
 };
 
 static int print_info_table(const struct etsmgr_table *table, void *arg)
 {
 	struct info_walk *walk = arg;
+	struct json_object *obj;
 
-	if (walk->options->json) {
-		fputc(walk->count ? ',' : '[', stdout);
-		print_table_json(stdout, table);
-	} else {
+	if (!walk->options->json) {
 		print_table_text(stdout, table);
+		return 0;
 	}
-	walk->count++;
+	obj = table_json(table);
+	if (!obj)
+		return -ENOMEM;
+	if (json_object_array_add(walk->array, obj)) {
+		json_object_put(obj);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -182,15 +208,28 @@ static int cmd_info(const struct options *options, int argc, char **argv)
 	nl = open_netlink();
 	if (!nl)
 		return EXIT_FAILURE;
+	if (options->json) {
+		walk.array = json_object_new_array();
+		if (!walk.array) {
+			ret = -ENOMEM;
+			print_failure("info", ret, NULL);
+			goto out;
+		}
+	}
 	/*
 	 * The library calls print_info_table() only once the dump is
 	 * complete and consistent, so a failure prints nothing at all.
 	 */
 	ret = etsmgr_nl_dump_tables(nl, print_info_table, &walk);
-	if (ret)
+	if (ret) {
 		print_failure("info", ret, nl);
-	else if (options->json)
-		fputs(walk.count ? "]\n" : "[]\n", stdout);
+	} else if (options->json) {
+		ret = print_document(options, walk.array);
+		if (ret)
+			print_failure("info", ret, NULL);
+	}
+out:
+	json_object_put(walk.array);
 	etsmgr_nl_close(nl);
 	return ret ? EXIT_FAILURE : EXIT_SUCCESS;
 }
@@ -207,12 +246,18 @@ static int cmd_stats(const struct options *options, int argc, char **argv)
 	if (!nl)
 		return EXIT_FAILURE;
 	ret = etsmgr_nl_get_stats(nl, &stats);
-	if (ret)
+	if (ret) {
 		print_failure("stats", ret, nl);
-	else if (options->json)
-		print_stats_json(stdout, &stats);
-	else
+	} else if (options->json) {
+		struct json_object *doc = stats_json(&stats);
+
+		ret = print_document(options, doc);
+		json_object_put(doc);
+		if (ret)
+			print_failure("stats", ret, NULL);
+	} else {
 		print_stats_text(stdout, &stats);
+	}
 	etsmgr_nl_close(nl);
 	return ret ? EXIT_FAILURE : EXIT_SUCCESS;
 }
@@ -353,10 +398,17 @@ static int cmd_dump(const struct options *options, int argc, char **argv)
 		print_failure(what, ret, NULL);
 		goto out;
 	}
-	if (options->json)
-		ret = print_dump_json(stdout, set, info.id, info.name);
-	else
+	/* With -j, the whole document or, when the walk fails, nothing. */
+	if (options->json) {
+		struct json_object *doc;
+
+		ret = dump_json(set, info.id, info.name, &doc);
+		if (!ret)
+			ret = print_document(options, doc);
+		json_object_put(doc);
+	} else {
 		ret = etsmgr_set_foreach(set, print_record, NULL);
+	}
 	if (ret)
 		print_failure(what, ret, NULL);
 out:
@@ -432,10 +484,18 @@ static int monitor_loop(struct etsmgr_nl *nl, const struct options *options,
 				print_failure("monitor", ret, NULL);
 				return EXIT_FAILURE;
 			}
-			if (options->json)
-				print_event_json(stdout, &event);
-			else
+			if (options->json) {
+				struct json_object *obj = event_json(&event);
+
+				ret = print_document(options, obj);
+				json_object_put(obj);
+				if (ret) {
+					print_failure("monitor", ret, NULL);
+					return EXIT_FAILURE;
+				}
+			} else {
 				print_event_text(stdout, &event);
+			}
 			/* A reader at the other end of a pipe waits for it. */
 			if (fflush(stdout))
 				return EXIT_FAILURE;
@@ -625,14 +685,21 @@ static int cmd_drain(const struct options *options, int argc, char **argv)
 		print_failure("drain", ret, nl);
 		goto abort;
 	}
-	if (options->json)
-		printf("{\"drained\":true,\"tables\":%llu,\"discarded\":%u}\n",
-		       (unsigned long long)(stats.tables - unmapped.count),
-		       unmapped.count);
-	else
+	/* Drained: a failure to print that fails, but does not undo it. */
+	if (options->json) {
+		struct json_object *doc = drain_json(stats.tables -
+						     unmapped.count,
+						     unmapped.count);
+
+		ret = print_document(options, doc);
+		json_object_put(doc);
+		if (ret)
+			print_failure("drain", ret, NULL);
+	} else {
 		printf("drained: %llu table(s) kept in their owners' mappings, %u discarded; rmmod etsmgr may go ahead\n",
 		       (unsigned long long)(stats.tables - unmapped.count),
 		       unmapped.count);
+	}
 	goto out;
 
 abort:
