@@ -324,6 +324,30 @@ test_info_held_exited() {
 		exit_reason=exited exit_status=3 mapped=false heir_pid=0 <<< "$out"
 }
 
+# -p (--pretty): the JSON of -j, over several lines.
+test_pretty() {
+	local opt compact
+
+	run "$ctl" -j info
+	[ $rc -eq 0 ] || { show; return 1; }
+	compact=$out
+	for opt in -p --pretty "-j -p"; do
+		# shellcheck disable=SC2086 # split "-j -p" into words
+		run "$ctl" $opt info
+		[ $rc -eq 0 ] && [ -z "$err" ] && [ "$(wc -l <<< "$out")" -gt 1 ] ||
+			{ show; return 1; }
+		"$python" -c 'import json, sys
+p = sys.argv[1]
+ours = lambda text: [t for t in json.loads(text) if t["name"].startswith(p)]
+assert ours(sys.argv[2]) == ours(sys.argv[3]), (sys.argv[2], sys.argv[3])
+assert len(ours(sys.argv[2])) == 2, sys.argv[2]' "$prefix" "$out" "$compact" ||
+			{ show; return 1; }
+	done
+	run "$ctl" -p stats
+	[ $rc -eq 0 ] && [ "$(wc -l <<< "$out")" -gt 1 ] &&
+		json_check stats <<< "$out" || { show; return 1; }
+}
+
 # mapped: whether a live process maps the table (ets-tool hold does not;
 # hold-mapped does, until it is killed).
 test_info_mapped() {
@@ -705,6 +729,11 @@ else
 	not_ok "ets-tool holds two tables" "$(cat "$tmp"/hold.*)"
 fi
 check "info: one text line per table, owned" test_info_text_owned
+if [ -n "$python" ]; then
+	check "-p info, -p stats: the JSON of -j, pretty-printed" test_pretty
+else
+	skip "-p info, -p stats: the JSON of -j, pretty-printed" "no python3"
+fi
 if [ -n "$python" ]; then
 	check "-j info: both tables, every key, right values" \
 		test_info_json_owned

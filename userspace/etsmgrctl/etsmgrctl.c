@@ -5,7 +5,7 @@
  * monitor, drain; and dump, which reads a table's records through a
  * read-only mapping. See Documentation/etsmgrctl.8.
  *
- * With -j, each command prints exactly one JSON document
+ * With -j (or -p, pretty), each command prints exactly one JSON document
  * (built with json-c, printed once it is complete, so a failure prints
  * none), except monitor: one object per event, each a line of its own.
  *
@@ -35,7 +35,7 @@
 #define EXIT_USAGE	2
 
 static const char short_usage[] =
-	"usage: etsmgrctl [-j|--json] [-h|--help] COMMAND [ARGS]\n"
+	"usage: etsmgrctl [-j|--json] [-p|--pretty] [-h|--help] COMMAND [ARGS]\n"
 	"commands: info, stats, delete [--uid UID] NAME, delete id ID,\n"
 	"          dump NAME, dump id ID,\n"
 	"          monitor [--count N] [--ready],\n"
@@ -43,7 +43,7 @@ static const char short_usage[] =
 	"Try 'etsmgrctl --help' for more information.\n";
 
 static const char full_usage[] =
-	"Usage: etsmgrctl [-j|--json] [-h|--help] COMMAND [ARGS]\n"
+	"Usage: etsmgrctl [-j|--json] [-p|--pretty] [-h|--help] COMMAND [ARGS]\n"
 	"\n"
 	"Inspect and administer etsmgr tables (module etsmgr.ko) over\n"
 	"generic netlink.\n"
@@ -73,7 +73,9 @@ static const char full_usage[] =
 	"  drain --abort        serve again after a drain\n"
 	"\n"
 	"Options:\n"
-	"  -j, --json           print JSON instead of text\n"
+	"  -j, --json           print JSON instead of text: one document\n"
+	"                       per command (monitor: one object per line)\n"
+	"  -p, --pretty         print JSON, pretty-printed (implies -j)\n"
 	"  -h, --help           print this help and exit\n"
 	"\n"
 	"Exit status: 0 success, 1 operation failed, 2 usage error.\n"
@@ -153,6 +155,7 @@ static struct etsmgr_nl *open_netlink(void)
 
 struct options {
 	bool json;
+	bool pretty;		/* implies json */
 };
 
 /*
@@ -162,10 +165,8 @@ struct options {
 static int print_document(const struct options *options,
 			  struct json_object *doc)
 {
-	int ret;
+	int ret = doc ? print_json(stdout, doc, options->pretty) : -ENOMEM;
 
-	(void)options;
-	ret = doc ? print_json(stdout, doc, false) : -ENOMEM;
 	return ret == -EIO ? 0 : ret;
 }
 
@@ -738,6 +739,7 @@ int main(int argc, char **argv)
 {
 	static const struct option long_options[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "pretty", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -746,10 +748,14 @@ int main(int argc, char **argv)
 
 	/* '+': options stop at the command; ours are only global ones. */
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+jh", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+jph", long_options, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			options.json = true;
+			break;
+		case 'p':
+			options.json = true;
+			options.pretty = true;
 			break;
 		case 'h':
 			fputs(full_usage, stdout);

@@ -33,6 +33,10 @@ run --help
 [ $rc -eq 0 ] && grep -q '^Usage: etsmgrctl' "$tmp/out" && [ ! -s "$tmp/err" ]
 result $? "--help prints the usage on stdout, exit 0" "rc $rc"
 
+run --help
+grep -q -- '-p, --pretty' "$tmp/out"
+result $? "--help tells -p/--pretty" "$(cat "$tmp/out")"
+
 run -h info
 [ $rc -eq 0 ] && grep -q '^Usage: etsmgrctl' "$tmp/out"
 result $? "-h wins over a command" "rc $rc"
@@ -54,6 +58,7 @@ usage_error "unknown option '-x'" -x info
 usage_error "unknown option '--bogus'" --bogus info
 usage_error "info: unexpected argument 'extra'" info extra
 usage_error "info: unexpected argument '-j'" info -j
+usage_error "unknown option '-x'" -p -x info
 usage_error "stats: unexpected argument 'extra'" stats extra
 usage_error "delete: missing table name" delete
 usage_error "delete: unexpected argument 'b'" delete a b c
@@ -84,7 +89,22 @@ for cmd in info stats "delete t" "delete id 1" monitor; do
 		"rc $rc, stderr: $(cat "$tmp/err")"
 done
 
-for cmd in "dump t" "dump id 1"; do
+# -p and --pretty are -j, pretty-printed.
+for opts in -p --pretty "-j -p" "-p -j"; do
+	if [ -e /sys/module/etsmgr ]; then
+		count=$((count + 1))
+		echo "ok $count no module: etsmgrctl $opts info # SKIP the module is loaded"
+		continue
+	fi
+	# shellcheck disable=SC2086 # split "-j -p" into words
+	run $opts info
+	[ $rc -eq 1 ] && [ ! -s "$tmp/out" ] &&
+		[ "$(cat "$tmp/err")" = 'etsmgrctl: the etsmgr module is not loaded (no generic netlink family "etsmgr")' ]
+	result $? "no module: etsmgrctl $opts info exits 1 with a clear message" \
+		"rc $rc, stderr: $(cat "$tmp/err")"
+done
+
+for cmd in "dump t" "dump id 1" "-j dump t" "-p dump t"; do
 	if [ -e /dev/etsmgr ]; then
 		count=$((count + 1))
 		echo "ok $count no module: etsmgrctl $cmd # SKIP /dev/etsmgr exists"

@@ -562,6 +562,36 @@ static void test_dump_json(void)
 	free(region);
 }
 
+/* -p: the same document over several lines, indented. */
+static void test_pretty(void)
+{
+	struct json_object *obj = table_json(&owned_table), *back;
+	struct capture capture;
+	char *compact, *pretty;
+	const char *tail;
+
+	CHECK(obj != NULL);
+	capture_start(&capture);
+	CHECK_INT(print_json(capture.out, obj, false), 0);
+	compact = capture_end(&capture);
+	capture_start(&capture);
+	CHECK_INT(print_json(capture.out, obj, true), 0);
+	pretty = capture_end(&capture);
+	CHECK(strncmp(pretty, "{\n  \"name\": \"etscounter\",\n  \"id\": ", 34) == 0);
+	tail = "\n  \"heir_pid\": 0\n}\n";
+	CHECK(strlen(pretty) > strlen(tail) &&
+	      strcmp(pretty + strlen(pretty) - strlen(tail), tail) == 0);
+	back = json_tokener_parse(pretty);
+	CHECK(back != NULL);
+	if (back)
+		CHECK_STR(json_object_to_json_string_ext(back,
+			JSON_C_TO_STRING_PLAIN), strtok(compact, "\n"));
+	json_object_put(back);
+	json_object_put(obj);
+	free(compact);
+	free(pretty);
+}
+
 int main(void)
 {
 	UNIT_TEST(test_json_string);
@@ -574,5 +604,6 @@ int main(void)
 	UNIT_TEST(test_event_json);
 	UNIT_TEST(test_record_json);
 	UNIT_TEST(test_dump_json);
+	UNIT_TEST(test_pretty);
 	return unit_done();
 }
