@@ -234,7 +234,7 @@ test_help() {
 
 test_usage_errors() {
 	local args
-	for args in "" "frobnicate" "-x info" "info extra" "delete" \
+	for args in "" "frobnicate" "-x info" "info a b" "info id x" "delete" \
 		    "delete a b" "delete id abc" "monitor --count 0" \
 		    "delete --uid" "delete --uid x a" "delete --uid 1 id 5"; do
 		# shellcheck disable=SC2086 # split into words on purpose
@@ -322,6 +322,47 @@ test_info_held_exited() {
 	run "$ctl" -j info
 	json_check table "$c" "id=$id" owner_pid=0 state=held access=private \
 		exit_reason=exited exit_status=3 mapped=false heir_pid=0 <<< "$out"
+}
+
+# `info NAME` and `info id ID`: the line `info` prints for that table;
+# with -j an array of that one object, as `ip -j link show dev X`.
+test_info_one() {
+	local b=${prefix}b line
+
+	line=$(info_line "$b")
+	[ -n "$line" ] || { echo "no info line of $b"; return 1; }
+	run "$ctl" info "$b"
+	[ $rc -eq 0 ] && [ -z "$err" ] || { show; return 1; }
+	expect "info $b" "$line" "$out" || return 1
+	run "$ctl" info id "${table_id[$b]}"
+	[ $rc -eq 0 ] && [ -z "$err" ] || { show; return 1; }
+	expect "info id ${table_id[$b]}" "$line" "$out" || return 1
+	[ -z "$python" ] && return 0
+	run "$ctl" -j info "$b"
+	[ $rc -eq 0 ] && [ -z "$err" ] || { show; return 1; }
+	json_check table "$b" "id=${table_id[$b]}" \
+		"owner_pid=${holder_pid[$b]}" state=owned access=public \
+		mapped=false heir_pid=0 <<< "$out" &&
+	"$python" -c 'import json, sys
+assert len(json.load(sys.stdin)) == 1' <<< "$out" || { show; return 1; }
+}
+
+# A table that is not there: exit 1 and the message dump and delete give.
+test_info_one_missing() {
+	local m=${prefix}missing a=${prefix}a
+
+	run "$ctl" info "$m"
+	[ $rc -eq 1 ] && [ -z "$out" ] || { show; return 1; }
+	expect "stderr" "etsmgrctl: info $m: No such file or directory" \
+		"$err" || return 1
+	run "$ctl" -j info id 1
+	[ $rc -eq 1 ] && [ -z "$out" ] || { show; return 1; }
+	expect "stderr" "etsmgrctl: info id 1: No such file or directory" \
+		"$err" || return 1
+	# Names are per uid: uid 65534 has no table of that name.
+	run "${nobody[@]}" "$nobody_ctl" -j info "$a"
+	[ $rc -eq 1 ] && [ -z "$out" ] || { show; return 1; }
+	expect "stderr" "etsmgrctl: info $a: No such file or directory" "$err"
 }
 
 # -p (--pretty): the JSON of -j, over several lines.
@@ -729,6 +770,10 @@ else
 	not_ok "ets-tool holds two tables" "$(cat "$tmp"/hold.*)"
 fi
 check "info: one text line per table, owned" test_info_text_owned
+check "info NAME, info id ID: that table's line; -j: an array of it" \
+	test_info_one
+check "info of a missing table: ENOENT, exit 1, nothing on stdout" \
+	test_info_one_missing
 if [ -n "$python" ]; then
 	check "-p info, -p stats: the JSON of -j, pretty-printed" test_pretty
 else

@@ -36,8 +36,8 @@
 
 static const char short_usage[] =
 	"usage: etsmgrctl [-j|--json] [-p|--pretty] [-h|--help] COMMAND [ARGS]\n"
-	"commands: info, stats, delete [--uid UID] NAME, delete id ID,\n"
-	"          dump NAME, dump id ID,\n"
+	"commands: info [NAME | id ID], stats, delete [--uid UID] NAME,\n"
+	"          delete id ID, dump NAME, dump id ID,\n"
 	"          monitor [--count N] [--ready],\n"
 	"          drain [--timeout S] [--discard] | drain --abort\n"
 	"Try 'etsmgrctl --help' for more information.\n";
@@ -49,7 +49,8 @@ static const char full_usage[] =
 	"generic netlink.\n"
 	"\n"
 	"Commands:\n"
-	"  info                 one line per visible table\n"
+	"  info [NAME | id ID]  one line per visible table, or the line of\n"
+	"                       the caller's table NAME, or of table ID\n"
 	"  stats                the module's counters and limits\n"
 	"  delete [--uid UID] NAME\n"
 	"                       delete the table NAME of the caller's uid, or\n"
@@ -153,6 +154,35 @@ static struct etsmgr_nl *open_netlink(void)
 	return nl;
 }
 
+/*
+ * A table named by `NAME` or `id ID` (the arguments of info, delete and
+ * dump): fills @name or @id and @what ("CMD NAME"); 0, or the usage
+ * error's exit status.
+ */
+static int parse_table_args(const char *cmd, int argc, char **argv,
+			    const char **name, uint64_t *id, char *what,
+			    size_t what_size)
+{
+	if (argc == 1) {
+		*name = argv[0];
+		snprintf(what, what_size, "%s %s", cmd, *name);
+	} else if (argc == 2 && strcmp(argv[0], "id") == 0) {
+		if (etsmgr_parse_u64(argv[1], id) || *id == 0)
+			return usage_error("%s: bad table id '%s'", cmd,
+					   argv[1]);
+		snprintf(what, what_size, "%s id %s", cmd, argv[1]);
+	} else if (argc == 0) {
+		return usage_error("%s: missing table name", cmd);
+	} else {
+		/* The first word that neither form can take. */
+		bool by_id = strcmp(argv[0], "id") == 0;
+
+		return usage_error("%s: unexpected argument '%s'", cmd,
+				   argv[by_id ? 2 : 1]);
+	}
+	return 0;
+}
+
 struct options {
 	bool json;
 	bool pretty;		/* implies json */
@@ -198,14 +228,31 @@ static int print_info_table(const struct etsmgr_table *table, void *arg)
 	return 0;
 }
 
+/*
+ * `info`: every visible table; `info NAME` or `info id ID`: that one, as
+ * `ip link show dev X` (with -j an array of one object).
+ */
 static int cmd_info(const struct options *options, int argc, char **argv)
 {
 	struct info_walk walk = { .options = options };
+	struct etsmgr_table table;
+	const char *name = NULL;
 	struct etsmgr_nl *nl;
+	char what[128] = "info";
+	uint64_t id = 0;
 	int ret;
 
-	if (argc > 0)
-		return usage_error("info: unexpected argument '%s'", argv[0]);
+	/* Options come before the command: -j here is a mistake. */
+	for (int i = 0; i < argc; i++)
+		if (argv[i][0] == '-')
+			return usage_error("info: unexpected argument '%s'",
+					   argv[i]);
+	if (argc > 0) {
+		ret = parse_table_args("info", argc, argv, &name, &id, what,
+				       sizeof(what));
+		if (ret)
+			return ret;
+	}
 	nl = open_netlink();
 	if (!nl)
 		return EXIT_FAILURE;
@@ -213,21 +260,28 @@ static int cmd_info(const struct options *options, int argc, char **argv)
 		walk.array = json_object_new_array();
 		if (!walk.array) {
 			ret = -ENOMEM;
-			print_failure("info", ret, NULL);
+			print_failure(what, ret, NULL);
 			goto out;
 		}
 	}
-	/*
-	 * The library calls print_info_table() only once the dump is
-	 * complete and consistent, so a failure prints nothing at all.
-	 */
-	ret = etsmgr_nl_dump_tables(nl, print_info_table, &walk);
+	if (argc == 0) {
+		/*
+		 * The library calls print_info_table() only once the dump
+		 * is complete and consistent, so a failure prints nothing.
+		 */
+		ret = etsmgr_nl_dump_tables(nl, print_info_table, &walk);
+	} else {
+		ret = name ? etsmgr_nl_get_table_by_name(nl, name, &table) :
+			     etsmgr_nl_get_table_by_id(nl, id, &table);
+		if (!ret)
+			ret = print_info_table(&table, &walk);
+	}
 	if (ret) {
-		print_failure("info", ret, nl);
+		print_failure(what, ret, nl);
 	} else if (options->json) {
 		ret = print_document(options, walk.array);
 		if (ret)
-			print_failure("info", ret, NULL);
+			print_failure(what, ret, NULL);
 	}
 out:
 	json_object_put(walk.array);
@@ -261,35 +315,6 @@ static int cmd_stats(const struct options *options, int argc, char **argv)
 	}
 	etsmgr_nl_close(nl);
 	return ret ? EXIT_FAILURE : EXIT_SUCCESS;
-}
-
-/*
- * A table named by `NAME` or `id ID` (the arguments of delete and dump):
- * fills @name or @id and @what ("CMD NAME"); 0, or the usage error's
- * exit status.
- */
-static int parse_table_args(const char *cmd, int argc, char **argv,
-			    const char **name, uint64_t *id, char *what,
-			    size_t what_size)
-{
-	if (argc == 1) {
-		*name = argv[0];
-		snprintf(what, what_size, "%s %s", cmd, *name);
-	} else if (argc == 2 && strcmp(argv[0], "id") == 0) {
-		if (etsmgr_parse_u64(argv[1], id) || *id == 0)
-			return usage_error("%s: bad table id '%s'", cmd,
-					   argv[1]);
-		snprintf(what, what_size, "%s id %s", cmd, argv[1]);
-	} else if (argc == 0) {
-		return usage_error("%s: missing table name", cmd);
-	} else {
-		/* The first word that neither form can take. */
-		bool by_id = strcmp(argv[0], "id") == 0;
-
-		return usage_error("%s: unexpected argument '%s'", cmd,
-				   argv[by_id ? 2 : 1]);
-	}
-	return 0;
 }
 
 /* `delete [--uid UID] NAME` or `delete id ID`. */

@@ -34,8 +34,8 @@ run --help
 result $? "--help prints the usage on stdout, exit 0" "rc $rc"
 
 run --help
-grep -q -- '-p, --pretty' "$tmp/out"
-result $? "--help tells -p/--pretty" "$(cat "$tmp/out")"
+grep -q -- '-p, --pretty' "$tmp/out" && grep -q '^  info \[NAME | id ID\]' "$tmp/out"
+result $? "--help tells -p/--pretty and info NAME" "$(cat "$tmp/out")"
 
 run -h info
 [ $rc -eq 0 ] && grep -q '^Usage: etsmgrctl' "$tmp/out"
@@ -56,8 +56,12 @@ usage_error "missing command" -j
 usage_error "unknown command 'frobnicate'" frobnicate
 usage_error "unknown option '-x'" -x info
 usage_error "unknown option '--bogus'" --bogus info
-usage_error "info: unexpected argument 'extra'" info extra
+usage_error "info: unexpected argument 'b'" info a b
+usage_error "info: unexpected argument '2'" info id 1 2
 usage_error "info: unexpected argument '-j'" info -j
+usage_error "info: unexpected argument '-p'" info t -p
+usage_error "info: bad table id 'x'" info id x
+usage_error "info: bad table id '0'" info id 0
 usage_error "unknown option '-x'" -p -x info
 usage_error "stats: unexpected argument 'extra'" stats extra
 usage_error "delete: missing table name" delete
@@ -75,7 +79,7 @@ usage_error "monitor: bad count '0'" monitor --count 0
 usage_error "monitor: bad count 'x'" monitor --count x
 usage_error "monitor: unexpected argument 'extra'" monitor extra
 
-for cmd in info stats "delete t" "delete id 1" monitor; do
+for cmd in info "info t" "info id 1" stats "delete t" "delete id 1" monitor; do
 	if [ -e /sys/module/etsmgr ]; then
 		count=$((count + 1))
 		echo "ok $count no module: etsmgrctl -j $cmd # SKIP the module is loaded"
