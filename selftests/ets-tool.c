@@ -7,6 +7,9 @@
  *	Create the table (or reclaim it if held), print its line and then
  *	"ready", and own it until stdin reaches EOF (exit 0) or a signal
  *	kills the process: the test picks how the owner goes away.
+ *   ets-tool hold-mapped NAME SIZE [ACCESS]
+ *	The same, with the table mapped (read-write) all along: the
+ *	netlink family says a live process maps it.
  *   ets-tool create-exit NAME SIZE [ACCESS [STATUS]]
  *	Create (or reclaim) the table, print its line, exit with STATUS
  *	(default 0): the table is left held, exit reason "exited".
@@ -51,6 +54,7 @@
 static int usage(void)
 {
 	fputs("usage: ets-tool hold NAME SIZE [ACCESS]\n"
+	      "       ets-tool hold-mapped NAME SIZE [ACCESS]\n"
 	      "       ets-tool create-exit NAME SIZE [ACCESS [STATUS]]\n"
 	      "       ets-tool fill-exit NAME SIZE\n"
 	      "       ets-tool reclaim-delete NAME\n"
@@ -283,6 +287,20 @@ int main(int argc, char **argv)
 		ret = attach(name, ETSMGR_ATTACH_CREATE, size, access, &session,
 			     &result);
 		return ret ? ret : hold_until_eof();
+	}
+	if (strcmp(command, "hold-mapped") == 0 && argc <= 5) {
+		void *base;
+
+		ret = attach(name, ETSMGR_ATTACH_CREATE, size, access, &session,
+			     &result);
+		if (ret)
+			return ret;
+		ret = etsmgr_session_map(session, result.mmap_offset,
+					 result.size, PROT_READ | PROT_WRITE,
+					 &base);
+		if (ret)
+			return fail("map", name, ret);
+		return hold_until_eof();
 	}
 	if (strcmp(command, "create-exit") == 0 && argc <= 6) {
 		if (argc > 5 && (etsmgr_parse_u64(argv[5], &status) ||

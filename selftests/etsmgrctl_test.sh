@@ -100,11 +100,12 @@ mkfifo "$tmp/stdin"
 # shellcheck disable=SC2034 # only ever closed by exit
 exec {keep_stdin}<> "$tmp/stdin"
 
-# Own NAME in a background ets-tool; sets holder_pid[NAME], table_id[NAME].
+# Own NAME in a background ets-tool (`ets-tool hold`, or HOLD, which may
+# be hold-mapped); sets holder_pid[NAME], table_id[NAME].
 hold() { # NAME SIZE [ACCESS]
 	local output=$tmp/hold.$((++holders))
 
-	"$tool" hold "$@" < "$tmp/stdin" > "$output" 2>&1 &
+	"$tool" "${HOLD:-hold}" "$@" < "$tmp/stdin" > "$output" 2>&1 &
 	holder_pid[$1]=$!
 	wait_for_line "$output" '^ready$' || return 1
 	table_id[$1]=$(awk '$1 == "id" { print $2 }' "$output")
@@ -142,14 +143,15 @@ import sys
 
 TABLE_KEYS = {"name", "id", "owner_pid", "state", "size", "generation",
               "access", "uid", "create_time_ns", "transfer_time_ns",
-              "exit_reason", "exit_status"}
+              "exit_reason", "exit_status", "mapped", "heir_pid"}
 STATS_KEYS = {"sessions", "tables", "held", "bytes", "created", "reclaimed",
               "deleted", "events", "max_tables", "max_table_size",
               "max_total_size", "load_time_ns", "state", "adopted",
               "ns_reaped"}
 EVENT_KEYS = {"event", "pid"} | TABLE_KEYS
 INT_KEYS = (TABLE_KEYS | STATS_KEYS | {"pid"}) - {
-    "name", "state", "access", "exit_reason", "event"}
+    "name", "state", "access", "exit_reason", "event", "mapped"}
+BOOL_KEYS = {"mapped"}
 
 
 def fail(message):
@@ -165,12 +167,16 @@ def check_object(obj, keys, where):
         value = obj[key]
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             fail(f"{where}: {key} is {value!r}, not an integer >= 0")
+    for key in keys & BOOL_KEYS:
+        if not isinstance(obj[key], bool):
+            fail(f"{where}: {key} is {obj[key]!r}, not a boolean")
 
 
 def check_values(obj, specs, where):
     for spec in specs:
         key, _, want = spec.partition("=")
-        want = int(want) if want.isdigit() else want
+        want = {"true": True, "false": False, "null": None}.get(want, want)
+        want = int(want) if isinstance(want, str) and want.isdigit() else want
         if obj.get(key) != want:
             fail(f"{where}: {key} is {obj.get(key)!r}, want {want!r}")
 
@@ -228,7 +234,7 @@ test_help() {
 
 test_usage_errors() {
 	local args
-	for args in "" "frobnicate" "-x info" "info extra" "delete" \
+	for args in "" "frobnicate" "-x info" "info a b" "info id x" "delete" \
 		    "delete a b" "delete id abc" "monitor --count 0" \
 		    "delete --uid" "delete --uid x a" "delete --uid 1 id 5"; do
 		# shellcheck disable=SC2086 # split into words on purpose
@@ -282,11 +288,11 @@ test_info_json_owned() {
 	json_check table "$a" "id=${table_id[$a]}" \
 		"owner_pid=${holder_pid[$a]}" state=owned "size=$page" \
 		generation=1 access=protected uid=0 exit_reason=none \
-		exit_status=0 <<< "$out" &&
+		exit_status=0 mapped=false heir_pid=0 <<< "$out" &&
 	json_check table "$b" "id=${table_id[$b]}" \
 		"owner_pid=${holder_pid[$b]}" state=owned \
 		"size=$(round_up 10000)" generation=1 access=public uid=0 \
-		exit_reason=none exit_status=0 <<< "$out"
+		exit_reason=none exit_status=0 mapped=false heir_pid=0 <<< "$out"
 }
 
 test_info_held_signaled() {
@@ -298,7 +304,8 @@ test_info_held_signaled() {
 	[ -z "$python" ] && return 0
 	run "$ctl" -j info
 	json_check table "$a" "id=${table_id[$a]}" owner_pid=0 state=held \
-		generation=1 exit_reason=signaled exit_status=9 <<< "$out"
+		generation=1 exit_reason=signaled exit_status=9 mapped=false \
+		heir_pid=0 <<< "$out"
 }
 
 test_info_held_exited() {
@@ -314,7 +321,89 @@ test_info_held_exited() {
 	[ -z "$python" ] && return 0
 	run "$ctl" -j info
 	json_check table "$c" "id=$id" owner_pid=0 state=held access=private \
-		exit_reason=exited exit_status=3 <<< "$out"
+		exit_reason=exited exit_status=3 mapped=false heir_pid=0 <<< "$out"
+}
+
+# `info NAME` and `info id ID`: the line `info` prints for that table;
+# with -j an array of that one object, as `ip -j link show dev X`.
+test_info_one() {
+	local b=${prefix}b line
+
+	line=$(info_line "$b")
+	[ -n "$line" ] || { echo "no info line of $b"; return 1; }
+	run "$ctl" info "$b"
+	[ $rc -eq 0 ] && [ -z "$err" ] || { show; return 1; }
+	expect "info $b" "$line" "$out" || return 1
+	run "$ctl" info id "${table_id[$b]}"
+	[ $rc -eq 0 ] && [ -z "$err" ] || { show; return 1; }
+	expect "info id ${table_id[$b]}" "$line" "$out" || return 1
+	[ -z "$python" ] && return 0
+	run "$ctl" -j info "$b"
+	[ $rc -eq 0 ] && [ -z "$err" ] || { show; return 1; }
+	json_check table "$b" "id=${table_id[$b]}" \
+		"owner_pid=${holder_pid[$b]}" state=owned access=public \
+		mapped=false heir_pid=0 <<< "$out" &&
+	"$python" -c 'import json, sys
+assert len(json.load(sys.stdin)) == 1' <<< "$out" || { show; return 1; }
+}
+
+# A table that is not there: exit 1 and the message dump and delete give.
+test_info_one_missing() {
+	local m=${prefix}missing a=${prefix}a
+
+	run "$ctl" info "$m"
+	[ $rc -eq 1 ] && [ -z "$out" ] || { show; return 1; }
+	expect "stderr" "etsmgrctl: info $m: No such file or directory" \
+		"$err" || return 1
+	run "$ctl" -j info id 1
+	[ $rc -eq 1 ] && [ -z "$out" ] || { show; return 1; }
+	expect "stderr" "etsmgrctl: info id 1: No such file or directory" \
+		"$err" || return 1
+	# Names are per uid: uid 65534 has no table of that name.
+	run "${nobody[@]}" "$nobody_ctl" -j info "$a"
+	[ $rc -eq 1 ] && [ -z "$out" ] || { show; return 1; }
+	expect "stderr" "etsmgrctl: info $a: No such file or directory" "$err"
+}
+
+# -p (--pretty): the JSON of -j, over several lines.
+test_pretty() {
+	local opt compact
+
+	run "$ctl" -j info
+	[ $rc -eq 0 ] || { show; return 1; }
+	compact=$out
+	for opt in -p --pretty "-j -p"; do
+		# shellcheck disable=SC2086 # split "-j -p" into words
+		run "$ctl" $opt info
+		[ $rc -eq 0 ] && [ -z "$err" ] && [ "$(wc -l <<< "$out")" -gt 1 ] ||
+			{ show; return 1; }
+		"$python" -c 'import json, sys
+p = sys.argv[1]
+ours = lambda text: [t for t in json.loads(text) if t["name"].startswith(p)]
+assert ours(sys.argv[2]) == ours(sys.argv[3]), (sys.argv[2], sys.argv[3])
+assert len(ours(sys.argv[2])) == 2, sys.argv[2]' "$prefix" "$out" "$compact" ||
+			{ show; return 1; }
+	done
+	run "$ctl" -p stats
+	[ $rc -eq 0 ] && [ "$(wc -l <<< "$out")" -gt 1 ] &&
+		json_check stats <<< "$out" || { show; return 1; }
+}
+
+# mapped: whether a live process maps the table (ets-tool hold does not;
+# hold-mapped does, until it is killed).
+test_info_mapped() {
+	local m=${prefix}m
+
+	HOLD=hold-mapped hold "$m" 4096 || return 1
+	run "$ctl" -j info "$m"
+	[ $rc -eq 0 ] && json_check table "$m" state=owned mapped=true \
+		heir_pid=0 <<< "$out" || { show; return 1; }
+	kill_holder "$m"
+	run "$ctl" -j info "$m"
+	[ $rc -eq 0 ] && json_check table "$m" state=held mapped=false \
+		heir_pid=0 <<< "$out" || { show; return 1; }
+	run "$ctl" delete "$m"
+	[ $rc -eq 0 ] || { show; return 1; }
 }
 
 test_info_hidden_from_nobody() {
@@ -548,6 +637,27 @@ test_monitor_json() {
 		"event=deleted,name=$name,id=$id,pid=$pid2,generation=2"
 }
 
+# Each -j event is a line of its own, written at once (into a file here,
+# not a terminal), while the monitor goes on.
+test_monitor_json_flushed() {
+	local name=${prefix}mon-flush monitor
+
+	"$ctl" -j monitor --ready > "$tmp/monitor.out" 2> "$tmp/monitor.err" &
+	monitor=$!
+	wait_for_line "$tmp/monitor.err" '^ready$' || return 1
+	run "$tool" create-exit "$name" 4096
+	[ $rc -eq 0 ] || { show; kill -9 "$monitor"; return 1; }
+	wait_for_line "$tmp/monitor.out" "\"name\":\"$name\".*\}\$" ||
+		{ kill -9 "$monitor"; return 1; }
+	kill -TERM "$monitor"
+	wait_for_exit "$monitor" || return 1
+	[ "$rc" -eq 0 ] || { cat "$tmp/monitor.err"; return 1; }
+	"$python" -c 'import json, sys
+for line in open(sys.argv[1]):
+    json.loads(line)' "$tmp/monitor.out" || { cat "$tmp/monitor.out"; return 1; }
+	"$ctl" delete "$name"
+}
+
 # A signal ends the monitor cleanly, exit 0.
 test_monitor_sigterm() {
 	local monitor
@@ -566,13 +676,16 @@ test_monitor_sigterm() {
 
 # A held table with records, as ets-tool records-exit leaves it.
 records_table() { # NAME
-	run "$tool" records-exit "$1" 65536 count +3 name etsmgr "Key 1" x
+	run "$tool" records-exit "$1" 65536 count +3 name etsmgr "Key 1" x \
+		eight 12345678
 	[ $rc -eq 0 ] || { show; return 1; }
 	table_id[$1]=$(awk '$1 == "id" { print $2 }' <<< "$out")
 }
 
+# 8 bytes are a counter, whatever they hold: "12345678" reads as one.
 dump_records='{<<"Key 1">>,<<"x">>}
 {count,3}
+{eight,4050765991979987505}
 {name,<<"etsmgr">>}'
 
 test_dump_text() {
@@ -601,11 +714,17 @@ test_dump_json() {
 	import json, sys
 	d = json.loads(sys.argv[1])
 	assert d["id"] == int(sys.argv[2]) and d["name"] == sys.argv[3], d
-	got = sorted((r["key"], r["value"], r["term"]) for r in d["records"])
-	want = sorted([("count", 3, "{count,3}"),
-	               ("name", "etsmgr", '{name,<<"etsmgr">>}'),
-	               ("Key 1", "x", '{<<"Key 1">>,<<"x">>}')])
+	got = sorted((r["key"], json.dumps(r["value"]), r["term"])
+	             for r in d["records"])
+	want = sorted([
+	    ("count", '{"int": 3, "hex": "0300000000000000"}', "{count,3}"),
+	    ("eight", '{"int": 4050765991979987505, "hex": "3132333435363738"}',
+	     "{eight,4050765991979987505}"),
+	    ("name", '"etsmgr"', '{name,<<"etsmgr">>}'),
+	    ("Key 1", '"x"', '{<<"Key 1">>,<<"x">>}')])
 	assert got == want, got
+	eight = [r for r in d["records"] if r["key"] == "eight"][0]
+	assert bytes.fromhex(eight["value"]["hex"]) == b"12345678", eight
 	EOF
 }
 
@@ -651,6 +770,15 @@ else
 	not_ok "ets-tool holds two tables" "$(cat "$tmp"/hold.*)"
 fi
 check "info: one text line per table, owned" test_info_text_owned
+check "info NAME, info id ID: that table's line; -j: an array of it" \
+	test_info_one
+check "info of a missing table: ENOENT, exit 1, nothing on stdout" \
+	test_info_one_missing
+if [ -n "$python" ]; then
+	check "-p info, -p stats: the JSON of -j, pretty-printed" test_pretty
+else
+	skip "-p info, -p stats: the JSON of -j, pretty-printed" "no python3"
+fi
 if [ -n "$python" ]; then
 	check "-j info: both tables, every key, right values" \
 		test_info_json_owned
@@ -661,6 +789,13 @@ kill_holder "${prefix}a"
 check "info after kill -9: held, exit signal 9" test_info_held_signaled
 check "info after exit(3): held, exit status 3" test_info_held_exited
 check "info as uid 65534 hides root's tables" test_info_hidden_from_nobody
+if [ -n "$python" ]; then
+	check "-j info: mapped while a live process maps the table, not after" \
+		test_info_mapped
+else
+	skip "-j info: mapped while a live process maps the table, not after" \
+		"no python3"
+fi
 check "info lists $many tables, a dump of several parts" test_info_many
 check "info during fast table churn: complete listings or EAGAIN" \
 	test_info_during_churn 0
@@ -694,6 +829,12 @@ if [ -n "$python" ]; then
 		test_monitor_json
 else
 	skip "-j monitor --count 4: one JSON object per event" "no python3"
+fi
+if [ -n "$python" ]; then
+	check "-j monitor: each event one line, flushed at once" \
+		test_monitor_json_flushed
+else
+	skip "-j monitor: each event one line, flushed at once" "no python3"
 fi
 check "monitor ends on SIGTERM with status 0" test_monitor_sigterm
 check "dump: one Erlang term per record, counters as integers" test_dump_text

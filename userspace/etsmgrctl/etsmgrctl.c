@@ -5,6 +5,10 @@
  * monitor, drain; and dump, which reads a table's records through a
  * read-only mapping. See Documentation/etsmgrctl.8.
  *
+ * With -j (or -p, pretty), each command prints exactly one JSON document
+ * (built with json-c, printed once it is complete, so a failure prints
+ * none), except monitor: one object per event, each a line of its own.
+ *
  * Exit status: 0 success, 1 the operation failed, 2 usage error. Every
  * message goes to stderr as "etsmgrctl: WHAT: REASON"; usage errors are
  * detected before any contact with the kernel.
@@ -31,21 +35,22 @@
 #define EXIT_USAGE	2
 
 static const char short_usage[] =
-	"usage: etsmgrctl [-j|--json] [-h|--help] COMMAND [ARGS]\n"
-	"commands: info, stats, delete [--uid UID] NAME, delete id ID,\n"
-	"          dump NAME, dump id ID,\n"
+	"usage: etsmgrctl [-j|--json] [-p|--pretty] [-h|--help] COMMAND [ARGS]\n"
+	"commands: info [NAME | id ID], stats, delete [--uid UID] NAME,\n"
+	"          delete id ID, dump NAME, dump id ID,\n"
 	"          monitor [--count N] [--ready],\n"
 	"          drain [--timeout S] [--discard] | drain --abort\n"
 	"Try 'etsmgrctl --help' for more information.\n";
 
 static const char full_usage[] =
-	"Usage: etsmgrctl [-j|--json] [-h|--help] COMMAND [ARGS]\n"
+	"Usage: etsmgrctl [-j|--json] [-p|--pretty] [-h|--help] COMMAND [ARGS]\n"
 	"\n"
 	"Inspect and administer etsmgr tables (module etsmgr.ko) over\n"
 	"generic netlink.\n"
 	"\n"
 	"Commands:\n"
-	"  info                 one line per visible table\n"
+	"  info [NAME | id ID]  one line per visible table, or the line of\n"
+	"                       the caller's table NAME, or of table ID\n"
 	"  stats                the module's counters and limits\n"
 	"  delete [--uid UID] NAME\n"
 	"                       delete the table NAME of the caller's uid, or\n"
@@ -69,7 +74,9 @@ static const char full_usage[] =
 	"  drain --abort        serve again after a drain\n"
 	"\n"
 	"Options:\n"
-	"  -j, --json           print JSON instead of text\n"
+	"  -j, --json           print JSON instead of text: one document\n"
+	"                       per command (monitor: one object per line)\n"
+	"  -p, --pretty         print JSON, pretty-printed (implies -j)\n"
 	"  -h, --help           print this help and exit\n"
 	"\n"
 	"Exit status: 0 success, 1 operation failed, 2 usage error.\n"
@@ -147,80 +154,10 @@ static struct etsmgr_nl *open_netlink(void)
 	return nl;
 }
 
-struct options {
-	bool json;
-};
-
-/* The walk of `info`: one line, or one array element, per table. */
-struct info_walk {
-	const struct options *options;
-	unsigned int count;
-};
-
-static int print_info_table(const struct etsmgr_table *table, void *arg)
-{
-	struct info_walk *walk = arg;
-
-	if (walk->options->json) {
-		fputc(walk->count ? ',' : '[', stdout);
-		print_table_json(stdout, table);
-	} else {
-		print_table_text(stdout, table);
-	}
-	walk->count++;
-	return 0;
-}
-
-static int cmd_info(const struct options *options, int argc, char **argv)
-{
-	struct info_walk walk = { .options = options };
-	struct etsmgr_nl *nl;
-	int ret;
-
-	if (argc > 0)
-		return usage_error("info: unexpected argument '%s'", argv[0]);
-	nl = open_netlink();
-	if (!nl)
-		return EXIT_FAILURE;
-	/*
-	 * The library calls print_info_table() only once the dump is
-	 * complete and consistent, so a failure prints nothing at all.
-	 */
-	ret = etsmgr_nl_dump_tables(nl, print_info_table, &walk);
-	if (ret)
-		print_failure("info", ret, nl);
-	else if (options->json)
-		fputs(walk.count ? "]\n" : "[]\n", stdout);
-	etsmgr_nl_close(nl);
-	return ret ? EXIT_FAILURE : EXIT_SUCCESS;
-}
-
-static int cmd_stats(const struct options *options, int argc, char **argv)
-{
-	struct etsmgr_stats stats;
-	struct etsmgr_nl *nl;
-	int ret;
-
-	if (argc > 0)
-		return usage_error("stats: unexpected argument '%s'", argv[0]);
-	nl = open_netlink();
-	if (!nl)
-		return EXIT_FAILURE;
-	ret = etsmgr_nl_get_stats(nl, &stats);
-	if (ret)
-		print_failure("stats", ret, nl);
-	else if (options->json)
-		print_stats_json(stdout, &stats);
-	else
-		print_stats_text(stdout, &stats);
-	etsmgr_nl_close(nl);
-	return ret ? EXIT_FAILURE : EXIT_SUCCESS;
-}
-
 /*
- * A table named by `NAME` or `id ID` (the arguments of delete and dump):
- * fills @name or @id and @what ("CMD NAME"); 0, or the usage error's
- * exit status.
+ * A table named by `NAME` or `id ID` (the arguments of info, delete and
+ * dump): fills @name or @id and @what ("CMD NAME"); 0, or the usage
+ * error's exit status.
  */
 static int parse_table_args(const char *cmd, int argc, char **argv,
 			    const char **name, uint64_t *id, char *what,
@@ -244,6 +181,140 @@ static int parse_table_args(const char *cmd, int argc, char **argv,
 				   argv[by_id ? 2 : 1]);
 	}
 	return 0;
+}
+
+struct options {
+	bool json;
+	bool pretty;		/* implies json */
+};
+
+/*
+ * Print a complete JSON document (NULL: it could not be built): 0 or
+ * -ENOMEM. A write error is finish_output()'s to report, as for text.
+ */
+static int print_document(const struct options *options,
+			  struct json_object *doc)
+{
+	int ret = doc ? print_json(stdout, doc, options->pretty) : -ENOMEM;
+
+	return ret == -EIO ? 0 : ret;
+}
+
+/*
+ * The walk of `info`: one line per table, or, with -j, one element of
+ * the array printed at the end.
+ */
+struct info_walk {
+	const struct options *options;
+	struct json_object *array;
+};
+
+static int print_info_table(const struct etsmgr_table *table, void *arg)
+{
+	struct info_walk *walk = arg;
+	struct json_object *obj;
+
+	if (!walk->options->json) {
+		print_table_text(stdout, table);
+		return 0;
+	}
+	obj = table_json(table);
+	if (!obj)
+		return -ENOMEM;
+	if (json_object_array_add(walk->array, obj)) {
+		json_object_put(obj);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * `info`: every visible table; `info NAME` or `info id ID`: that one, as
+ * `ip link show dev X` (with -j an array of one object).
+ */
+static int cmd_info(const struct options *options, int argc, char **argv)
+{
+	struct info_walk walk = { .options = options };
+	struct etsmgr_table table;
+	const char *name = NULL;
+	struct etsmgr_nl *nl;
+	char what[128] = "info";
+	uint64_t id = 0;
+	int ret;
+
+	/* Options come before the command: -j here is a mistake. */
+	for (int i = 0; i < argc; i++)
+		if (argv[i][0] == '-')
+			return usage_error("info: unexpected argument '%s'",
+					   argv[i]);
+	if (argc > 0) {
+		ret = parse_table_args("info", argc, argv, &name, &id, what,
+				       sizeof(what));
+		if (ret)
+			return ret;
+	}
+	nl = open_netlink();
+	if (!nl)
+		return EXIT_FAILURE;
+	if (options->json) {
+		walk.array = json_object_new_array();
+		if (!walk.array) {
+			ret = -ENOMEM;
+			print_failure(what, ret, NULL);
+			goto out;
+		}
+	}
+	if (argc == 0) {
+		/*
+		 * The library calls print_info_table() only once the dump
+		 * is complete and consistent, so a failure prints nothing.
+		 */
+		ret = etsmgr_nl_dump_tables(nl, print_info_table, &walk);
+	} else {
+		ret = name ? etsmgr_nl_get_table_by_name(nl, name, &table) :
+			     etsmgr_nl_get_table_by_id(nl, id, &table);
+		if (!ret)
+			ret = print_info_table(&table, &walk);
+	}
+	if (ret) {
+		print_failure(what, ret, nl);
+	} else if (options->json) {
+		ret = print_document(options, walk.array);
+		if (ret)
+			print_failure(what, ret, NULL);
+	}
+out:
+	json_object_put(walk.array);
+	etsmgr_nl_close(nl);
+	return ret ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+static int cmd_stats(const struct options *options, int argc, char **argv)
+{
+	struct etsmgr_stats stats;
+	struct etsmgr_nl *nl;
+	int ret;
+
+	if (argc > 0)
+		return usage_error("stats: unexpected argument '%s'", argv[0]);
+	nl = open_netlink();
+	if (!nl)
+		return EXIT_FAILURE;
+	ret = etsmgr_nl_get_stats(nl, &stats);
+	if (ret) {
+		print_failure("stats", ret, nl);
+	} else if (options->json) {
+		struct json_object *doc = stats_json(&stats);
+
+		ret = print_document(options, doc);
+		json_object_put(doc);
+		if (ret)
+			print_failure("stats", ret, NULL);
+	} else {
+		print_stats_text(stdout, &stats);
+	}
+	etsmgr_nl_close(nl);
+	return ret ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 /* `delete [--uid UID] NAME` or `delete id ID`. */
@@ -294,28 +365,17 @@ static int cmd_delete(const struct options *options, int argc, char **argv)
 	return ret ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
-/* The walk of `dump`: one line, or one array element, per record. */
-struct dump_walk {
-	const struct options *options;
-	unsigned int count;
-};
-
+/* `dump` as text: one line per record. */
 static int print_record(const void *key, size_t key_len, const void *value,
 			size_t value_len, void *arg)
 {
-	struct dump_walk *walk = arg;
 	char line[4096];
 	size_t len;
 
-	if (walk->options->json) {
-		fputs(walk->count ? "," : "", stdout);
-		print_record_json(stdout, key, key_len, value, value_len);
-	} else {
-		len = etsmgr_record_text(line, sizeof(line), key, key_len,
-					 value, value_len);
-		printf("%s%s\n", line, len >= sizeof(line) ? "..." : "");
-	}
-	walk->count++;
+	(void)arg;
+	len = etsmgr_record_text(line, sizeof(line), key, key_len, value,
+				 value_len);
+	printf("%s%s\n", line, len >= sizeof(line) ? "..." : "");
 	return 0;
 }
 
@@ -326,7 +386,6 @@ static int print_record(const void *key, size_t key_len, const void *value,
  */
 static int cmd_dump(const struct options *options, int argc, char **argv)
 {
-	struct dump_walk walk = { .options = options };
 	struct etsmgr_set *set = NULL;
 	const char *name = NULL;
 	struct etsmgr_info info;
@@ -365,14 +424,17 @@ static int cmd_dump(const struct options *options, int argc, char **argv)
 		print_failure(what, ret, NULL);
 		goto out;
 	}
+	/* With -j, the whole document or, when the walk fails, nothing. */
 	if (options->json) {
-		printf("{\"id\":%llu,\"name\":", (unsigned long long)info.id);
-		print_json_string(stdout, info.name);
-		fputs(",\"records\":[", stdout);
+		struct json_object *doc;
+
+		ret = dump_json(set, info.id, info.name, &doc);
+		if (!ret)
+			ret = print_document(options, doc);
+		json_object_put(doc);
+	} else {
+		ret = etsmgr_set_foreach(set, print_record, NULL);
 	}
-	ret = etsmgr_set_foreach(set, print_record, &walk);
-	if (options->json)
-		puts("]}");
 	if (ret)
 		print_failure(what, ret, NULL);
 out:
@@ -448,10 +510,18 @@ static int monitor_loop(struct etsmgr_nl *nl, const struct options *options,
 				print_failure("monitor", ret, NULL);
 				return EXIT_FAILURE;
 			}
-			if (options->json)
-				print_event_json(stdout, &event);
-			else
+			if (options->json) {
+				struct json_object *obj = event_json(&event);
+
+				ret = print_document(options, obj);
+				json_object_put(obj);
+				if (ret) {
+					print_failure("monitor", ret, NULL);
+					return EXIT_FAILURE;
+				}
+			} else {
 				print_event_text(stdout, &event);
+			}
 			/* A reader at the other end of a pipe waits for it. */
 			if (fflush(stdout))
 				return EXIT_FAILURE;
@@ -641,14 +711,21 @@ static int cmd_drain(const struct options *options, int argc, char **argv)
 		print_failure("drain", ret, nl);
 		goto abort;
 	}
-	if (options->json)
-		printf("{\"drained\":true,\"tables\":%llu,\"discarded\":%u}\n",
-		       (unsigned long long)(stats.tables - unmapped.count),
-		       unmapped.count);
-	else
+	/* Drained: a failure to print that fails, but does not undo it. */
+	if (options->json) {
+		struct json_object *doc = drain_json(stats.tables -
+						     unmapped.count,
+						     unmapped.count);
+
+		ret = print_document(options, doc);
+		json_object_put(doc);
+		if (ret)
+			print_failure("drain", ret, NULL);
+	} else {
 		printf("drained: %llu table(s) kept in their owners' mappings, %u discarded; rmmod etsmgr may go ahead\n",
 		       (unsigned long long)(stats.tables - unmapped.count),
 		       unmapped.count);
+	}
 	goto out;
 
 abort:
@@ -687,6 +764,7 @@ int main(int argc, char **argv)
 {
 	static const struct option long_options[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "pretty", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -695,10 +773,14 @@ int main(int argc, char **argv)
 
 	/* '+': options stop at the command; ours are only global ones. */
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+jh", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+jph", long_options, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			options.json = true;
+			break;
+		case 'p':
+			options.json = true;
+			options.pretty = true;
 			break;
 		case 'h':
 			fputs(full_usage, stdout);

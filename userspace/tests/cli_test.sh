@@ -33,6 +33,10 @@ run --help
 [ $rc -eq 0 ] && grep -q '^Usage: etsmgrctl' "$tmp/out" && [ ! -s "$tmp/err" ]
 result $? "--help prints the usage on stdout, exit 0" "rc $rc"
 
+run --help
+grep -q -- '-p, --pretty' "$tmp/out" && grep -q '^  info \[NAME | id ID\]' "$tmp/out"
+result $? "--help tells -p/--pretty and info NAME" "$(cat "$tmp/out")"
+
 run -h info
 [ $rc -eq 0 ] && grep -q '^Usage: etsmgrctl' "$tmp/out"
 result $? "-h wins over a command" "rc $rc"
@@ -52,8 +56,13 @@ usage_error "missing command" -j
 usage_error "unknown command 'frobnicate'" frobnicate
 usage_error "unknown option '-x'" -x info
 usage_error "unknown option '--bogus'" --bogus info
-usage_error "info: unexpected argument 'extra'" info extra
+usage_error "info: unexpected argument 'b'" info a b
+usage_error "info: unexpected argument '2'" info id 1 2
 usage_error "info: unexpected argument '-j'" info -j
+usage_error "info: unexpected argument '-p'" info t -p
+usage_error "info: bad table id 'x'" info id x
+usage_error "info: bad table id '0'" info id 0
+usage_error "unknown option '-x'" -p -x info
 usage_error "stats: unexpected argument 'extra'" stats extra
 usage_error "delete: missing table name" delete
 usage_error "delete: unexpected argument 'b'" delete a b c
@@ -70,7 +79,7 @@ usage_error "monitor: bad count '0'" monitor --count 0
 usage_error "monitor: bad count 'x'" monitor --count x
 usage_error "monitor: unexpected argument 'extra'" monitor extra
 
-for cmd in info stats "delete t" "delete id 1" monitor; do
+for cmd in info "info t" "info id 1" stats "delete t" "delete id 1" monitor; do
 	if [ -e /sys/module/etsmgr ]; then
 		count=$((count + 1))
 		echo "ok $count no module: etsmgrctl -j $cmd # SKIP the module is loaded"
@@ -84,7 +93,22 @@ for cmd in info stats "delete t" "delete id 1" monitor; do
 		"rc $rc, stderr: $(cat "$tmp/err")"
 done
 
-for cmd in "dump t" "dump id 1"; do
+# -p and --pretty are -j, pretty-printed.
+for opts in -p --pretty "-j -p" "-p -j"; do
+	if [ -e /sys/module/etsmgr ]; then
+		count=$((count + 1))
+		echo "ok $count no module: etsmgrctl $opts info # SKIP the module is loaded"
+		continue
+	fi
+	# shellcheck disable=SC2086 # split "-j -p" into words
+	run $opts info
+	[ $rc -eq 1 ] && [ ! -s "$tmp/out" ] &&
+		[ "$(cat "$tmp/err")" = 'etsmgrctl: the etsmgr module is not loaded (no generic netlink family "etsmgr")' ]
+	result $? "no module: etsmgrctl $opts info exits 1 with a clear message" \
+		"rc $rc, stderr: $(cat "$tmp/err")"
+done
+
+for cmd in "dump t" "dump id 1" "-j dump t" "-p dump t"; do
 	if [ -e /dev/etsmgr ]; then
 		count=$((count + 1))
 		echo "ok $count no module: etsmgrctl $cmd # SKIP /dev/etsmgr exists"
