@@ -3,7 +3,8 @@
 # etscounter, etscounterd and etssup end to end, run by selftests/run-all
 # in the VM (root, module loaded): the seed's scenarios with their exact
 # numbers, messages, log reports and exit statuses; the table deleted by
-# stop; a kill storm (counts never lost, never doubled, never backwards);
+# stop; pipelined requests; a kill storm (counts never lost, never
+# doubled, never backwards);
 # recovery time after SIGKILL; the manager restarted (drain, rmmod,
 # insmod) under a running counter; the daemon waiting for the module;
 # socket activation; and `start` loading the module. TAP output; the
@@ -358,6 +359,15 @@ test_bad_request() {
 		{ show; return 1; }
 }
 
+# Requests pipelined in one write, answered although the answers fill
+# the socket (the daemon's send would block), while another client that
+# never reads holds nobody up.
+test_pipeline() {
+	run "$python" "$tool" pipeline "$sock" 100000
+	grep '^#' <<< "$out" >&3
+	[ $rc -eq 0 ] || { show; return 1; }
+}
+
 # --------------------------------------------------- storm and recovery
 
 test_storm() {
@@ -586,6 +596,8 @@ check "etsmgrctl -j info after die: new owner, generation 2" \
 check "die then check at once: the check waits for the restart" \
 	test_die_then_check 5
 check "a bad request is answered with an error" test_bad_request
+check "requests pipelined in one write: one answer each, in order, though sends block" \
+	test_pipeline
 ec stop
 
 # The storm and the recovery need a supervisor that never gives up.

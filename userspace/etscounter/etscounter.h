@@ -18,6 +18,12 @@
  *   other     error TEXT
  *
  * Any request may also be answered "error TEXT" when it failed.
+ *
+ * A client may send several requests at once (pipelining): each is
+ * answered, in order. The daemon queues the answers a client does not
+ * read yet, up to ETSCOUNTER_QUEUE_MAX bytes, and reads nothing more of
+ * it meanwhile; a client that reads none of them for
+ * ETSCOUNTER_STALL_MS is dropped.
  */
 #ifndef ETSCOUNTER_H
 #define ETSCOUNTER_H
@@ -36,5 +42,11 @@
 
 /* An answer that reports a failure starts with this. */
 #define ETSCOUNTER_ERROR_PREFIX		"error "
+
+/* Answers queued for a client that does not read them (yet), in bytes. */
+#define ETSCOUNTER_QUEUE_MAX		(32 * ETSCOUNTER_LINE_MAX)
+
+/* A client whose queued answers do not move for this long is dropped. */
+#define ETSCOUNTER_STALL_MS		30000
 
 #endif /* ETSCOUNTER_H */

@@ -11,6 +11,10 @@
  * the dead one stopped. Every count is in the table before it is
  * answered, so an answered count is never lost.
  *
+ * Answers a client does not read at once are queued (bounded,
+ * ETSCOUNTER_QUEUE_MAX) and sent on POLLOUT, so pipelined requests are
+ * all answered, in order.
+ *
  * When the manager stops (etsmgrctl drain, for a module reload), the
  * daemon lets go of its session, keeps its mapping and goes on serving
  * from it; a thread waits for the manager to come back, and the table is
@@ -75,6 +79,9 @@
 
 /* The first descriptor passed by socket activation (sd_listen_fds(3)). */
 #define LISTEN_FDS_START	3
+
+/* How long the answer to a die may take to leave before the SIGKILL. */
+#define DIE_FLUSH_MS		1000
 
 /* ------------------------------------------------------------------ */
 /* Reports                                                             */
@@ -141,14 +148,29 @@ report(const char *kind, const char *fmt, ...)
 	exit(1);				\
 } while (0)
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* ------------------------------------------------------------------ */
 /* The server's state                                                  */
 /* ------------------------------------------------------------------ */
 
 struct client {
 	int fd;			/* -1: a free slot */
-	size_t len;		/* bytes of an unfinished line in @line */
+	uid_t uid;		/* the peer, as SO_PEERCRED says; -1: unknown */
+	pid_t pid;
+	bool eof;		/* it sends no more; close once answered */
+	bool closing;		/* close once the queued answers are out */
+	size_t len;		/* bytes of requests not served yet, in @line */
 	char line[ETSCOUNTER_LINE_MAX];
+	size_t out_len;		/* answers queued, not sent yet, in @out */
+	int64_t stalled_ms;	/* since when @out has not moved, or 0 */
+	char out[ETSCOUNTER_QUEUE_MAX];
 };
 
 struct server {
@@ -782,37 +804,97 @@ static int text_add_record(const void *key, size_t key_len,
 	return 0;
 }
 
-/* Answer a client; one that does not take it at once is dropped. */
-static void answer(struct client *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
 static void close_client(struct client *c)
 {
 	close(c->fd);
 	c->fd = -1;
 	c->len = 0;
+	c->out_len = 0;
+	c->stalled_ms = 0;
+	c->eof = c->closing = false;
 }
+
+/*
+ * Send what is queued for @c, as much as its socket takes now. Returns
+ * 0 (all sent, or the rest waits for POLLOUT) or -1 when the client is
+ * gone (and closed).
+ */
+static int flush_client(struct client *c)
+{
+	ssize_t n;
+
+	while (c->out_len > 0) {
+		n = send(c->fd, c->out, c->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (!c->stalled_ms)
+				c->stalled_ms = now_ms();
+			return 0;
+		}
+		if (n <= 0) {
+			close_client(c);
+			return -1;
+		}
+		c->out_len -= (size_t)n;
+		memmove(c->out, c->out + n, c->out_len);
+		c->stalled_ms = 0;
+	}
+	c->stalled_ms = 0;
+	return 0;
+}
+
+/* Send what is queued, waiting up to @ms for the client to take it. */
+static void flush_client_wait(struct client *c, int ms)
+{
+	int64_t deadline = now_ms() + ms;
+	struct pollfd pfd;
+	int left;
+
+	while (c->fd >= 0 && c->out_len > 0) {
+		if (flush_client(c) || c->out_len == 0)
+			return;
+		left = (int)(deadline - now_ms());
+		if (left <= 0)
+			return;
+		pfd = (struct pollfd){ .fd = c->fd, .events = POLLOUT };
+		if (poll(&pfd, 1, left) < 0 && errno != EINTR)
+			return;
+	}
+}
+
+/* Room for one more answer in the client's queue? */
+static bool can_answer(const struct client *c)
+{
+	return sizeof(c->out) - c->out_len >= ETSCOUNTER_LINE_MAX;
+}
+
+/*
+ * Queue one answer line for a client; it is sent when the requests at
+ * hand are served (flush_client()). The caller made sure of the room
+ * (can_answer()).
+ */
+static void answer(struct client *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 static void answer(struct client *c, const char *fmt, ...)
 {
-	char buf[ETSCOUNTER_LINE_MAX];
+	size_t room = sizeof(c->out) - c->out_len;
+	char *buf = c->out + c->out_len;
 	va_list ap;
-	ssize_t n;
 	int len;
 
+	if (room < 2)
+		return;		/* not reached: see can_answer() */
 	va_start(ap, fmt);
-	len = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	len = vsnprintf(buf, room - 1, fmt, ap);
 	va_end(ap);
 	if (len < 0)
 		len = 0;
-	if ((size_t)len > sizeof(buf) - 2)
-		len = sizeof(buf) - 2;
+	if ((size_t)len > room - 2)
+		len = (int)(room - 2);
 	buf[len++] = '\n';
-	do {
-		n = send(c->fd, buf, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT);
-	} while (n < 0 && errno == EINTR);
-	if (n != len)
-		close_client(c);
+	c->out_len += (size_t)len;
 }
 
 static void do_count(struct server *s, struct client *c)
@@ -832,13 +914,32 @@ static void do_count(struct server *s, struct client *c)
 	answer(c, "Counter %" PRId64 ".", count);
 }
 
-static void do_check(struct server *s, struct client *c)
+/* The table's records as ETS shows them, "[{count,3}]", into @data. */
+static int table_text(struct server *s, struct text *data)
 {
-	struct text data = { .len = 0 };
 	int ret;
 
-	text_add(&data, "[");
-	ret = etsmgr_set_foreach(s->set, text_add_record, &data);
+	data->len = 0;
+	data->truncated = false;
+	text_add(data, "[");
+	ret = etsmgr_set_foreach(s->set, text_add_record, data);
+	if (ret)
+		return ret;
+	text_add(data, "]");
+	if (data->truncated) {
+		snprintf(data->buf + data->len, sizeof(data->buf) - data->len,
+			 "...]");
+		data->len = strlen(data->buf);
+	}
+	return 0;
+}
+
+static void do_check(struct server *s, struct client *c)
+{
+	struct text data;
+	int ret;
+
+	ret = table_text(s, &data);
 	if (ret) {
 		report("ERROR", "cannot read table %" PRIu64 ": %s.", s->id,
 		       strerror(-ret));
@@ -846,11 +947,8 @@ static void do_check(struct server *s, struct client *c)
 		       strerror(-ret));
 		return;
 	}
-	text_add(&data, "]");
-	notice("Table: %" PRIu64 ", Data %s%s.", s->id, data.buf,
-	       data.truncated ? "...]" : "");
-	answer(c, "Table: %" PRIu64 ", Data %s%s.", s->id, data.buf,
-	       data.truncated ? "...]" : "");
+	notice("Table: %" PRIu64 ", Data %s.", s->id, data.buf);
+	answer(c, "Table: %" PRIu64 ", Data %s.", s->id, data.buf);
 }
 
 /*
@@ -888,10 +986,12 @@ static void handle_request(struct server *s, struct client *c,
 	} else if (strcmp(request, "die") == 0) {
 		notice("about to die.");
 		answer(c, "ok");
+		flush_client_wait(c, DIE_FLUSH_MS);
 		kill(getpid(), SIGKILL);
 	} else if (strcmp(request, "stop") == 0) {
 		terminate(s);
 		answer(c, "ok");
+		flush_client_wait(c, DIE_FLUSH_MS);
 		exit(0);
 	} else {
 		answer(c, ETSCOUNTER_ERROR_PREFIX "unknown request \"%.64s\" (count, check, die, stop or ping)",
@@ -899,50 +999,128 @@ static void handle_request(struct server *s, struct client *c,
 	}
 }
 
-/* Read what a client sent and serve each complete line. */
-static void read_client(struct server *s, struct client *c)
+/*
+ * Serve each complete request line that the client sent, in order, as
+ * long as its queue has room for the answer; then send the answers. The
+ * rest waits, unread, until the client takes them (POLLOUT).
+ */
+static void serve_client(struct server *s, struct client *c)
 {
 	char *newline;
-	ssize_t n;
+	size_t used;
 
-	n = read(c->fd, c->line + c->len, sizeof(c->line) - 1 - c->len);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		close_client(c);
-		return;
-	}
-	c->len += (size_t)n;
-	c->line[c->len] = '\0';
-	while (c->fd >= 0 && (newline = strchr(c->line, '\n'))) {
+	while (c->fd >= 0 && !c->closing && can_answer(c) &&
+	       (newline = memchr(c->line, '\n', c->len))) {
 		*newline = '\0';
 		if (newline > c->line && newline[-1] == '\r')
 			newline[-1] = '\0';
 		handle_request(s, c, c->line);
 		if (c->fd < 0)
-			return;	/* the answer could not be sent */
-		c->len -= (size_t)(newline + 1 - c->line);
-		memmove(c->line, newline + 1, c->len + 1);
+			return;
+		used = (size_t)(newline + 1 - c->line);
+		c->len -= used;
+		memmove(c->line, newline + 1, c->len);
 	}
-	if (c->fd >= 0 && c->len == sizeof(c->line) - 1) {
+	if (c->fd >= 0 && !c->closing && can_answer(c) &&
+	    c->len == sizeof(c->line) - 1) {
 		answer(c, ETSCOUNTER_ERROR_PREFIX "request too long");
-		close_client(c);
+		c->closing = true;
 	}
+	if (c->fd < 0 || flush_client(c))
+		return;
+	/* Done with it: all answered and sent, and it sends no more. */
+	if (c->out_len == 0 &&
+	    (c->closing || (c->eof && !memchr(c->line, '\n', c->len))))
+		close_client(c);
+}
+
+/* Read what a client sent (as far as there is room) and serve it. */
+static void read_client(struct server *s, struct client *c)
+{
+	ssize_t n;
+
+	n = read(c->fd, c->line + c->len, sizeof(c->line) - 1 - c->len);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n < 0) {
+		close_client(c);
+		return;
+	}
+	if (n == 0)
+		c->eof = true;
+	c->len += (size_t)n;
+	serve_client(s, c);
+}
+
+/* The events to wait for on a client: requests, or room for answers. */
+static short client_events(const struct client *c)
+{
+	short events = 0;
+
+	if (!c->eof && !c->closing && can_answer(c) &&
+	    c->len < sizeof(c->line) - 1)
+		events |= POLLIN;
+	if (c->out_len > 0)
+		events |= POLLOUT;
+	return events;
+}
+
+static void client_ready(struct server *s, struct client *c, short events,
+			 short revents)
+{
+	if ((revents & POLLOUT) && flush_client(c))
+		return;
+	if (events & POLLIN) {
+		if (revents & (POLLIN | POLLHUP | POLLERR)) {
+			read_client(s, c);
+			return;
+		}
+	} else if (revents & (POLLHUP | POLLERR | POLLNVAL)) {
+		/* Not reading it: answers pending that nobody will take. */
+		close_client(c);
+		return;
+	}
+	serve_client(s, c);	/* room again: the requests that waited */
+}
+
+/* Drop a client whose queued answers did not move for too long. */
+static void drop_stalled(struct client *c, int64_t now)
+{
+	if (!c->stalled_ms || now - c->stalled_ms < ETSCOUNTER_STALL_MS)
+		return;
+	warning("dropped a client (uid %d, pid %d) that read none of its answers for %d s (%zu bytes queued).",
+		(int)c->uid, (int)c->pid, ETSCOUNTER_STALL_MS / 1000,
+		c->out_len);
+	close_client(c);
 }
 
 static void accept_client(struct server *s)
 {
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct client *c;
 	int fd, i;
 
 	fd = accept4(s->listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0)
 		return;	/* gone already, or EAGAIN: nothing to do */
 	for (i = 0; i < MAX_CLIENTS; i++) {
-		if (s->clients[i].fd < 0) {
-			s->clients[i].fd = fd;
-			s->clients[i].len = 0;
-			return;
+		c = &s->clients[i];
+		if (c->fd >= 0)
+			continue;
+		c->fd = fd;
+		c->len = 0;
+		c->out_len = 0;
+		c->stalled_ms = 0;
+		c->eof = c->closing = false;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+			c->uid = cred.uid;
+			c->pid = cred.pid;
+		} else {
+			c->uid = (uid_t)-1;	/* allowed nothing */
+			c->pid = 0;
 		}
+		return;
 	}
 	close(fd);	/* not reached: the listener is not polled when full */
 }
@@ -968,11 +1146,31 @@ static int block_signals(void)
 	return fd;
 }
 
+/* The poll timeout: when the next stalled client is due. */
+static int next_timeout(const struct server *s)
+{
+	int64_t now = now_ms(), due = -1;
+	int i;
+
+	for (i = 0; i < MAX_CLIENTS; i++) {
+		const struct client *c = &s->clients[i];
+		int64_t at = c->stalled_ms + ETSCOUNTER_STALL_MS;
+
+		if (c->fd >= 0 && c->stalled_ms && (due < 0 || at < due))
+			due = at;
+	}
+	if (due < 0)
+		return -1;
+	return due <= now ? 0 : (int)(due - now);
+}
+
 static void serve(struct server *s)
 {
 	struct pollfd pfd[4 + MAX_CLIENTS];
 	struct client *polled[MAX_CLIENTS];
+	short events[MAX_CLIENTS];
 	int n, i, nclients, first_client, session_at, back_at, listener_at;
+	int64_t now;
 
 	for (;;) {
 		n = 0;
@@ -993,9 +1191,11 @@ static void serve(struct server *s)
 		for (i = 0; i < MAX_CLIENTS; i++) {
 			if (s->clients[i].fd < 0)
 				continue;
-			polled[nclients++] = &s->clients[i];
+			events[nclients] = client_events(&s->clients[i]);
+			polled[nclients] = &s->clients[i];
 			pfd[n++] = (struct pollfd){ .fd = s->clients[i].fd,
-						    .events = POLLIN };
+						    .events = events[nclients] };
+			nclients++;
 		}
 		if (nclients < MAX_CLIENTS) {
 			listener_at = n;
@@ -1003,7 +1203,7 @@ static void serve(struct server *s)
 						    .events = POLLIN };
 		}
 
-		if (poll(pfd, (nfds_t)n, -1) < 0) {
+		if (poll(pfd, (nfds_t)n, next_timeout(s)) < 0) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll: %s.", strerror(errno));
@@ -1027,7 +1227,12 @@ static void serve(struct server *s)
 			manager_back(s);
 		for (i = 0; i < nclients; i++)
 			if (pfd[first_client + i].revents && polled[i]->fd >= 0)
-				read_client(s, polled[i]);
+				client_ready(s, polled[i], events[i],
+					     pfd[first_client + i].revents);
+		now = now_ms();
+		for (i = 0; i < MAX_CLIENTS; i++)
+			if (s->clients[i].fd >= 0)
+				drop_stalled(&s->clients[i], now);
 		if (listener_at >= 0 && pfd[listener_at].revents)
 			accept_client(s);
 	}
@@ -1072,7 +1277,8 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct server s = {
+	/* Static: the clients' answer queues make it large. */
+	static struct server s = {
 		.socket_path = ETSCOUNTER_SOCKET_DEFAULT,
 		.table_name = ETSCOUNTER_TABLE,
 		.session = -1,
