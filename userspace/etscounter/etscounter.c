@@ -14,10 +14,12 @@
  * A request made while the supervisor restarts the daemon waits for the
  * new one (bounded), so `etscounter die; etscounter check` works. A count
  * whose connection broke after it was sent is never sent again: it may
- * have been made, and counting it twice would be worse (exit status 3).
+ * have been made, and counting it twice would be worse (exit status 69).
  *
  * Exit status: 0 success, 1 failure (not running, refused, error answer),
- * 2 usage, 3 a count or die was sent but not answered.
+ * 2 usage, 69 (EX_UNAVAILABLE) a count or die was sent but not
+ * answered: it may or may not have been done. Never LSB's 3 ("not
+ * running" for a status action), which scripts read otherwise.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -64,11 +66,16 @@
 #define DEVICE_TIMEOUT_MS	2000	/* /dev/etsmgr after loading */
 #define RETRY_PAUSE_MS		5	/* between two connection attempts */
 
+/*
+ * The exit statuses scripts rely on (etscounter(1)). "No answer" is
+ * outside LSB's init-script codes (1-7: for a status action 3 is "not
+ * running", 4 "unknown"), as sysexits.h's EX_UNAVAILABLE.
+ */
 enum exit_status {
 	EXIT_OK = 0,
 	EXIT_FAILED = 1,
 	EXIT_USAGE = 2,
-	EXIT_NO_ANSWER = 3,
+	EXIT_NO_ANSWER = 69,
 };
 
 struct options {
@@ -683,7 +690,7 @@ static void usage(FILE *out)
 		"  -h, --help        this help\n"
 		"\n"
 		"Exit status: 0 success, 1 failure (not running, refused, error),\n"
-		"2 usage, 3 sent but not answered (a count may have been made).\n"
+		"2 usage, 69 sent but not answered (a count may have been made).\n"
 		"See etscounter(1).\n",
 		INTENSITY_DEFAULT, PERIOD_DEFAULT);
 }
