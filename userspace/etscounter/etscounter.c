@@ -8,16 +8,20 @@
  *   etscounter count   Counter N.
  *   etscounter check   Table: ID, Data [{count,N}].
  *   etscounter die     the daemon kills itself; etssup restarts it
- *   etscounter stop    SIGTERM to etssup, which stops the daemon: the daemon
- *                      deletes its table; etsmgr.ko stays loaded
+ *   etscounter stop    ask the daemon to stop (it deletes its table), then
+ *                      SIGTERM to etssup, which stops the daemon;
+ *                      etsmgr.ko stays loaded
  *
  * A request made while the supervisor restarts the daemon waits for the
  * new one (bounded), so `etscounter die; etscounter check` works. A count
  * whose connection broke after it was sent is never sent again: it may
  * have been made, and counting it twice would be worse (exit status 69).
  *
+ * SIGTERM alone (systemctl stop, etssup's shutdown) keeps the table, for
+ * the next start to reclaim; only `etscounter stop` deletes it.
+ *
  * Exit status: 0 success, 1 failure (not running, refused, error answer),
- * 2 usage, 69 (EX_UNAVAILABLE) a count or die was sent but not
+ * 2 usage, 69 (EX_UNAVAILABLE) a count, die or stop was sent but not
  * answered: it may or may not have been done. Never LSB's 3 ("not
  * running" for a status action), which scripts read otherwise.
  */
@@ -129,12 +133,15 @@ enum progress {
 
 /*
  * One request on a new connection: send @request, read one answer line
- * into @answer (without its newline). With @until_closed, then wait for
- * the daemon to close the connection (it exits after die and stop).
- * Returns 0 or -errno, and sets *@progress.
+ * into @answer (without its newline). With @until_closed, then say we
+ * send no more and wait for the daemon to close the connection (it exits
+ * after die, and after stop once we hang up). With @keep (and not
+ * @until_closed), the connection stays open, in *@keep, for the caller
+ * to close. Returns 0 or -errno, and sets *@progress.
  */
 static int exchange(const char *path, const char *request, char *answer,
-		    size_t size, bool until_closed, enum progress *progress)
+		    size_t size, bool until_closed, int *keep,
+		    enum progress *progress)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	char line[ETSCOUNTER_LINE_MAX];
@@ -204,12 +211,17 @@ static int exchange(const char *path, const char *request, char *answer,
 			snprintf(answer, size, "%s", line);
 			if (!until_closed)
 				break;
+			shutdown(fd, SHUT_WR);
 		} else if (len == sizeof(line) - 1) {
 			ret = -EMSGSIZE;
 			goto out;
 		}
 	}
 	ret = 0;
+	if (keep && !until_closed) {
+		*keep = fd;
+		return 0;
+	}
 out:
 	close(fd);
 	return ret;
@@ -247,23 +259,32 @@ static bool supervisor_running(pid_t *pid)
 	return running;
 }
 
+/* How a request to the daemon ended; the messages are said already. */
+enum asked {
+	ANSWERED,	/* an answer, not an error: in the caller's buffer */
+	REFUSED,	/* an error answer ("error ..."): nothing was done */
+	UNREACHED,	/* not running, or not reachable: nothing was sent */
+	UNANSWERED,	/* sent, no answer: it may or may not have been done */
+};
+
 /*
- * Ask the daemon, and print its answer on stdout unless @quiet. While the
- * supervisor runs, a refused connection means the daemon is being
- * restarted: try again for up to RESTART_WAIT_MS. A request whose answer
- * did not come is tried again only if it is @idempotent.
+ * Ask the daemon. While the supervisor runs, a refused connection means
+ * the daemon is being restarted: try again for up to RESTART_WAIT_MS. A
+ * request whose answer did not come is tried again only if it is
+ * @idempotent. With @keep, the connection of an answered request stays
+ * open, in *@keep.
  */
-static int ask(const struct options *o, const char *request, bool idempotent,
-	       bool until_closed, bool quiet)
+static enum asked ask_daemon(const struct options *o, const char *request,
+			     bool idempotent, bool until_closed, int *keep,
+			     char *answer, size_t size)
 {
 	int64_t deadline = now_ms() + RESTART_WAIT_MS;
-	char answer[ETSCOUNTER_LINE_MAX];
 	enum progress progress;
 	int ret;
 
 	for (;;) {
-		ret = exchange(o->socket_path, request, answer, sizeof(answer),
-			       until_closed, &progress);
+		ret = exchange(o->socket_path, request, answer, size,
+			       until_closed, keep, &progress);
 		if (ret == 0)
 			break;
 		if (now_ms() >= deadline || !supervisor_running(NULL) ||
@@ -275,16 +296,16 @@ static int ask(const struct options *o, const char *request, bool idempotent,
 				      "etscounterd is not running" :
 				      "cannot reach etscounterd",
 				      o->socket_path, strerror(-ret));
-				return EXIT_FAILED;
+				return UNREACHED;
 			}
 			if (idempotent) {
 				error("etscounterd did not answer (%s)",
 				      strerror(-ret));
-				return EXIT_FAILED;
+				return UNREACHED;
 			}
 			error("etscounterd did not answer (%s); the %s may or may not have happened",
 			      strerror(-ret), request);
-			return EXIT_NO_ANSWER;
+			return UNANSWERED;
 		}
 		sleep_ms(RETRY_PAUSE_MS);
 	}
@@ -292,11 +313,32 @@ static int ask(const struct options *o, const char *request, bool idempotent,
 		    strlen(ETSCOUNTER_ERROR_PREFIX)) == 0) {
 		error("etscounterd: %s",
 		      answer + strlen(ETSCOUNTER_ERROR_PREFIX));
+		if (keep) {
+			close(*keep);
+			*keep = -1;
+		}
+		return REFUSED;
+	}
+	return ANSWERED;
+}
+
+/* Ask, print the answer on stdout unless @quiet; the exit status. */
+static int ask(const struct options *o, const char *request, bool idempotent,
+	       bool until_closed, bool quiet)
+{
+	char answer[ETSCOUNTER_LINE_MAX];
+
+	switch (ask_daemon(o, request, idempotent, until_closed, NULL, answer,
+			   sizeof(answer))) {
+	case ANSWERED:
+		if (!quiet)
+			printf("%s\n", answer);
+		return EXIT_OK;
+	case UNANSWERED:
+		return EXIT_NO_ANSWER;
+	default:
 		return EXIT_FAILED;
 	}
-	if (!quiet)
-		printf("%s\n", answer);
-	return EXIT_OK;
 }
 
 /*
@@ -310,7 +352,7 @@ static bool daemon_answers(const struct options *o)
 	enum progress progress;
 
 	return exchange(o->socket_path, "ping", answer, sizeof(answer),
-			false, &progress) == 0;
+			false, NULL, &progress) == 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -609,7 +651,7 @@ static int cmd_start(const struct options *o)
 /*
  * SIGTERM to the supervisor, through a pidfd so that a pid reused in the
  * meantime is never signalled, and wait for it to exit: by then it has
- * stopped the daemon, which deleted its table.
+ * stopped the daemon.
  */
 static int stop_supervisor(pid_t supervisor)
 {
@@ -651,14 +693,40 @@ static int stop_supervisor(pid_t supervisor)
 	return EXIT_OK;
 }
 
+/*
+ * The seed's clean stop: the daemon deletes its table, then etssup stops
+ * it (SIGTERM alone keeps the table). The daemon, told to stop, waits for
+ * that SIGTERM, or for this connection to close, before it exits, so that
+ * etssup never restarts it with a new table: hold the connection until
+ * etssup is gone.
+ *
+ * A daemon that cannot be reached, or did not answer, cannot be asked:
+ * etssup is stopped all the same (the table is kept then, or may be), and
+ * the exit status says so. One that refused (another uid) is left alone.
+ */
 static int cmd_stop(const struct options *o)
 {
+	char answer[ETSCOUNTER_LINE_MAX];
 	pid_t supervisor;
+	enum asked asked;
+	int conn = -1, status;
 
-	if (supervisor_running(&supervisor))
-		return stop_supervisor(supervisor);
-	/* A daemon run without etssup: ask it to stop itself. */
-	return ask(o, "stop", false, true, true);
+	if (!supervisor_running(&supervisor))
+		/* A daemon run without etssup: ask it to stop itself. */
+		return ask(o, "stop", false, true, true);
+	asked = ask_daemon(o, "stop", false, false, &conn, answer,
+			   sizeof(answer));
+	if (asked == REFUSED)
+		return EXIT_FAILED;
+	status = stop_supervisor(supervisor);
+	if (conn >= 0)
+		close(conn);
+	if (status != EXIT_OK || asked == ANSWERED)
+		return status;
+	error("stopped etssup; table %s %s kept (etsmgrctl delete %s deletes it)",
+	      ETSCOUNTER_TABLE, asked == UNANSWERED ? "may be" : "is",
+	      ETSCOUNTER_TABLE);
+	return asked == UNANSWERED ? EXIT_NO_ANSWER : EXIT_FAILED;
 }
 
 /* ------------------------------------------------------------------ */
@@ -676,7 +744,8 @@ static void usage(FILE *out)
 		"  count    add one to the counter: prints Counter N.\n"
 		"  check    print Table: ID, Data [{count,N}].\n"
 		"  die      make etscounterd kill itself (etssup restarts it)\n"
-		"  stop     stop etssup and etscounterd; the table is deleted\n"
+		"  stop     stop etscounterd and etssup; the table is deleted (a\n"
+		"           SIGTERM to etssup, systemctl stop, keeps it for the next start)\n"
 		"\n"
 		"  --socket PATH     the daemon's socket (default " ETSCOUNTER_SOCKET_DEFAULT ")\n"
 		"  --log FILE        start: reports go to FILE (default " LOG_DEFAULT ")\n"

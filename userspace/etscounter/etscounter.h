@@ -12,7 +12,9 @@
  *   die       ok                              (then the daemon SIGKILLs
  *                                              itself)
  *   stop      ok                              (after the table is deleted;
- *                                              then the daemon exits 0)
+ *                                              the daemon exits 0 once
+ *                                              this connection is closed,
+ *                                              or at SIGTERM)
  *   ping      ok                              (reports nothing: a probe
  *                                              that it serves)
  *   other     error TEXT

@@ -11,6 +11,14 @@
  * the dead one stopped. Every count is in the table before it is
  * answered, so an answered count is never lost.
  *
+ * Only an explicit stop request deletes the table (Erlang's clean stop).
+ * SIGTERM -- a supervisor's shutdown, a one_for_all restart, an
+ * escalation, systemctl stop or restart -- closes the session instead,
+ * which leaves the table held, count and all, for the next daemon to
+ * reclaim. After a stop the daemon waits, tableless, for its supervisor's
+ * SIGTERM (or for the stopping client to hang up), so that it is not
+ * restarted with a new table meanwhile.
+ *
  * Answers a client does not read at once are queued (bounded,
  * ETSCOUNTER_QUEUE_MAX) and sent on POLLOUT, so pipelined requests are
  * all answered, in order.
@@ -82,6 +90,16 @@
 
 /* How long the answer to a die may take to leave before the SIGKILL. */
 #define DIE_FLUSH_MS		1000
+
+/*
+ * After a stop under a supervisor, how long the daemon, its table
+ * deleted, waits for the SIGTERM of the supervisor's shutdown (or for
+ * the stopping client to hang up) before it exits by itself.
+ */
+#define STOP_LINGER_MS		60000
+
+/* At SIGTERM while the manager is away, how long to wait for it. */
+#define TERM_MANAGER_WAIT_MS	3000
 
 /* ------------------------------------------------------------------ */
 /* Reports                                                             */
@@ -166,6 +184,7 @@ struct client {
 	pid_t pid;
 	bool eof;		/* it sends no more; close once answered */
 	bool closing;		/* close once the queued answers are out */
+	bool stopper;		/* it asked stop: when it goes, the daemon goes */
 	size_t len;		/* bytes of requests not served yet, in @line */
 	char line[ETSCOUNTER_LINE_MAX];
 	size_t out_len;		/* answers queued, not sent yet, in @out */
@@ -193,6 +212,9 @@ struct server {
 
 	int signals;		/* signalfd: SIGTERM, SIGINT */
 	int manager_back;	/* pipe from wait_for_manager(), or -1 */
+
+	bool stopped;		/* a stop deleted the table; exiting */
+	int64_t stop_deadline_ms;	/* ... by itself at the latest then */
 
 	struct client clients[MAX_CLIENTS];
 };
@@ -804,14 +826,28 @@ static int text_add_record(const void *key, size_t key_len,
 	return 0;
 }
 
-static void close_client(struct client *c)
+/*
+ * After a stop, the daemon goes when its stopping client does (or at
+ * SIGTERM): the socket first, so that no client finds it after we left.
+ */
+static void __attribute__((noreturn)) exit_stopped(struct server *s)
 {
+	unlink_listener(s);
+	exit(0);
+}
+
+static void close_client(struct server *s, struct client *c)
+{
+	bool stopper = c->stopper;
+
 	close(c->fd);
 	c->fd = -1;
 	c->len = 0;
 	c->out_len = 0;
 	c->stalled_ms = 0;
-	c->eof = c->closing = false;
+	c->eof = c->closing = c->stopper = false;
+	if (stopper)
+		exit_stopped(s);
 }
 
 /*
@@ -819,7 +855,7 @@ static void close_client(struct client *c)
  * 0 (all sent, or the rest waits for POLLOUT) or -1 when the client is
  * gone (and closed).
  */
-static int flush_client(struct client *c)
+static int flush_client(struct server *s, struct client *c)
 {
 	ssize_t n;
 
@@ -833,7 +869,7 @@ static int flush_client(struct client *c)
 			return 0;
 		}
 		if (n <= 0) {
-			close_client(c);
+			close_client(s, c);
 			return -1;
 		}
 		c->out_len -= (size_t)n;
@@ -845,14 +881,14 @@ static int flush_client(struct client *c)
 }
 
 /* Send what is queued, waiting up to @ms for the client to take it. */
-static void flush_client_wait(struct client *c, int ms)
+static void flush_client_wait(struct server *s, struct client *c, int ms)
 {
 	int64_t deadline = now_ms() + ms;
 	struct pollfd pfd;
 	int left;
 
 	while (c->fd >= 0 && c->out_len > 0) {
-		if (flush_client(c) || c->out_len == 0)
+		if (flush_client(s, c) || c->out_len == 0)
 			return;
 		left = (int)(deadline - now_ms());
 		if (left <= 0)
@@ -951,12 +987,22 @@ static void do_check(struct server *s, struct client *c)
 	answer(c, "Table: %" PRIu64 ", Data %s.", s->id, data.buf);
 }
 
+/* Let go of the mapping and the record set; the table is not ours now. */
+static void drop_table(struct server *s)
+{
+	memset(&s->count_ref, 0, sizeof(s->count_ref));
+	etsmgr_set_close(s->set);
+	s->set = NULL;
+	munmap(s->base, s->size);
+	s->base = NULL;
+}
+
 /*
- * Erlang's terminate/2: delete the table (the manager forgets it) and say
- * so. Without a manager (it is being restarted), the table goes with our
- * mapping, as nothing else holds it.
+ * Erlang's terminate/2 after a stop: delete the table (the manager
+ * forgets it) and say so. Without a manager (it is being restarted), the
+ * table goes with our mapping, as nothing else holds it.
  */
-static void terminate(struct server *s)
+static void delete_table(struct server *s)
 {
 	int ret;
 
@@ -966,18 +1012,66 @@ static void terminate(struct server *s)
 			report("ERROR", "cannot delete table %" PRIu64 ": %s.",
 			       s->id, strerror(-ret));
 	}
-	memset(&s->count_ref, 0, sizeof(s->count_ref));
-	etsmgr_set_close(s->set);
-	s->set = NULL;
-	munmap(s->base, s->size);
+	drop_table(s);
 	notice("terminating");
-	unlink_listener(s);
+}
+
+/*
+ * SIGTERM (a supervisor's shutdown or restart, systemctl stop): keep the
+ * table for the next daemon. Closing the session while we live leaves it
+ * held by the manager (or taken by etssup, the heir), reason "closed",
+ * bytes and count intact, to be reclaimed. While the manager is away (a
+ * drain), wait a little for it, as the table lives only in our mapping.
+ */
+static void keep_table(struct server *s)
+{
+	int64_t deadline = now_ms() + TERM_MANAGER_WAIT_MS;
+	struct text data;
+	struct pollfd pfd;
+	int left;
+
+	if (table_text(s, &data))
+		snprintf(data.buf, sizeof(data.buf), "unreadable");
+	while (s->session < 0 && s->manager_back >= 0 &&
+	       (left = (int)(deadline - now_ms())) > 0) {
+		pfd = (struct pollfd){ .fd = s->manager_back, .events = POLLIN };
+		if (poll(&pfd, 1, left) > 0)
+			manager_back(s);
+	}
+	if (s->session >= 0) {
+		close(s->session);
+		s->session = -1;
+		notice("keeping table %" PRIu64 " for the next etscounterd: Data %s.",
+		       s->id, data.buf);
+	} else {
+		warning("etsmgr is away: table %" PRIu64 " (Data %s) goes with this process.",
+			s->id, data.buf);
+	}
+	drop_table(s);
+	notice("terminating");
+}
+
+static void do_stop(struct server *s, struct client *c)
+{
+	delete_table(s);
+	answer(c, "ok");
+	/*
+	 * A supervisor would restart a daemon that exits now, with a new
+	 * table: stay, serving nothing, until the stopping client hangs up
+	 * (etscounter stop does once etssup, which it sends SIGTERM, is
+	 * gone) or SIGTERM comes, whichever is first.
+	 */
+	s->stopped = true;
+	s->stop_deadline_ms = now_ms() + STOP_LINGER_MS;
+	c->stopper = true;
 }
 
 static void handle_request(struct server *s, struct client *c,
 			   const char *request)
 {
-	if (strcmp(request, "count") == 0) {
+	if (s->stopped) {
+		answer(c, ETSCOUNTER_ERROR_PREFIX "stopped: the table is deleted and etscounterd exits");
+	} else if (strcmp(request, "count") == 0) {
 		do_count(s, c);
 	} else if (strcmp(request, "check") == 0) {
 		do_check(s, c);
@@ -986,13 +1080,10 @@ static void handle_request(struct server *s, struct client *c,
 	} else if (strcmp(request, "die") == 0) {
 		notice("about to die.");
 		answer(c, "ok");
-		flush_client_wait(c, DIE_FLUSH_MS);
+		flush_client_wait(s, c, DIE_FLUSH_MS);
 		kill(getpid(), SIGKILL);
 	} else if (strcmp(request, "stop") == 0) {
-		terminate(s);
-		answer(c, "ok");
-		flush_client_wait(c, DIE_FLUSH_MS);
-		exit(0);
+		do_stop(s, c);
 	} else {
 		answer(c, ETSCOUNTER_ERROR_PREFIX "unknown request \"%.64s\" (count, check, die, stop or ping)",
 		       request);
@@ -1026,12 +1117,12 @@ static void serve_client(struct server *s, struct client *c)
 		answer(c, ETSCOUNTER_ERROR_PREFIX "request too long");
 		c->closing = true;
 	}
-	if (c->fd < 0 || flush_client(c))
+	if (c->fd < 0 || flush_client(s, c))
 		return;
 	/* Done with it: all answered and sent, and it sends no more. */
 	if (c->out_len == 0 &&
 	    (c->closing || (c->eof && !memchr(c->line, '\n', c->len))))
-		close_client(c);
+		close_client(s, c);
 }
 
 /* Read what a client sent (as far as there is room) and serve it. */
@@ -1043,7 +1134,7 @@ static void read_client(struct server *s, struct client *c)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n < 0) {
-		close_client(c);
+		close_client(s, c);
 		return;
 	}
 	if (n == 0)
@@ -1068,7 +1159,7 @@ static short client_events(const struct client *c)
 static void client_ready(struct server *s, struct client *c, short events,
 			 short revents)
 {
-	if ((revents & POLLOUT) && flush_client(c))
+	if ((revents & POLLOUT) && flush_client(s, c))
 		return;
 	if (events & POLLIN) {
 		if (revents & (POLLIN | POLLHUP | POLLERR)) {
@@ -1077,21 +1168,21 @@ static void client_ready(struct server *s, struct client *c, short events,
 		}
 	} else if (revents & (POLLHUP | POLLERR | POLLNVAL)) {
 		/* Not reading it: answers pending that nobody will take. */
-		close_client(c);
+		close_client(s, c);
 		return;
 	}
 	serve_client(s, c);	/* room again: the requests that waited */
 }
 
 /* Drop a client whose queued answers did not move for too long. */
-static void drop_stalled(struct client *c, int64_t now)
+static void drop_stalled(struct server *s, struct client *c, int64_t now)
 {
 	if (!c->stalled_ms || now - c->stalled_ms < ETSCOUNTER_STALL_MS)
 		return;
 	warning("dropped a client (uid %d, pid %d) that read none of its answers for %d s (%zu bytes queued).",
 		(int)c->uid, (int)c->pid, ETSCOUNTER_STALL_MS / 1000,
 		c->out_len);
-	close_client(c);
+	close_client(s, c);
 }
 
 static void accept_client(struct server *s)
@@ -1112,7 +1203,7 @@ static void accept_client(struct server *s)
 		c->len = 0;
 		c->out_len = 0;
 		c->stalled_ms = 0;
-		c->eof = c->closing = false;
+		c->eof = c->closing = c->stopper = false;
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
 			c->uid = cred.uid;
 			c->pid = cred.pid;
@@ -1146,7 +1237,7 @@ static int block_signals(void)
 	return fd;
 }
 
-/* The poll timeout: when the next stalled client is due. */
+/* The poll timeout: the next stalled client's or the stop's deadline. */
 static int next_timeout(const struct server *s)
 {
 	int64_t now = now_ms(), due = -1;
@@ -1159,6 +1250,8 @@ static int next_timeout(const struct server *s)
 		if (c->fd >= 0 && c->stalled_ms && (due < 0 || at < due))
 			due = at;
 	}
+	if (s->stopped && (due < 0 || s->stop_deadline_ms < due))
+		due = s->stop_deadline_ms;
 	if (due < 0)
 		return -1;
 	return due <= now ? 0 : (int)(due - now);
@@ -1181,7 +1274,8 @@ static void serve(struct server *s)
 			pfd[n++] = (struct pollfd){ .fd = s->session,
 						    .events = POLLPRI };
 		}
-		if (s->manager_back >= 0) {
+		/* After a stop there is no table to adopt back. */
+		if (s->manager_back >= 0 && !s->stopped) {
 			back_at = n;
 			pfd[n++] = (struct pollfd){ .fd = s->manager_back,
 						    .events = POLLIN };
@@ -1213,8 +1307,9 @@ static void serve(struct server *s)
 			struct signalfd_siginfo si;
 
 			if (read(s->signals, &si, sizeof(si)) == sizeof(si)) {
-				terminate(s);
-				exit(0);
+				if (!s->stopped)
+					keep_table(s);
+				exit_stopped(s);
 			}
 		}
 		if (session_at >= 0 && pfd[session_at].revents) {
@@ -1232,7 +1327,12 @@ static void serve(struct server *s)
 		now = now_ms();
 		for (i = 0; i < MAX_CLIENTS; i++)
 			if (s->clients[i].fd >= 0)
-				drop_stalled(&s->clients[i], now);
+				drop_stalled(s, &s->clients[i], now);
+		if (s->stopped && now >= s->stop_deadline_ms) {
+			notice("no SIGTERM came within %d s of the stop: exiting.",
+			       STOP_LINGER_MS / 1000);
+			exit_stopped(s);
+		}
 		if (listener_at >= 0 && pfd[listener_at].revents)
 			accept_client(s);
 	}
@@ -1264,9 +1364,9 @@ static void usage(FILE *out)
 		"  --table NAME    the table's name (default " ETSCOUNTER_TABLE ")\n"
 		"  -h, --help      this help\n"
 		"\n"
-		"Exit status: 0 after stop or SIGTERM (the table is deleted), 1 on\n"
-		"an error (the table is kept, to be reclaimed), 2 on a usage error.\n"
-		"See etscounterd(8).\n");
+		"Exit status: 0 after stop (the table is deleted) or SIGTERM (the\n"
+		"table is kept, to be reclaimed), 1 on an error (the table is kept),\n"
+		"2 on a usage error. See etscounterd(8).\n");
 }
 
 int main(int argc, char **argv)
