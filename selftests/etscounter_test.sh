@@ -4,7 +4,8 @@
 # in the VM (root, module loaded): the seed's scenarios with their exact
 # numbers, messages, log reports and exit statuses; the table deleted by
 # stop and kept by SIGTERM (of the daemon, of etssup, a one_for_all
-# restart, an escalation); pipelined requests; a kill storm (counts never
+# restart, an escalation); the socket's mode and group, and stop and die
+# refused to other uids; pipelined requests; a kill storm (counts never
 # lost, never doubled, never backwards);
 # recovery time after SIGKILL; the manager restarted (drain, rmmod,
 # insmod) under a running counter; the daemon waiting for the module;
@@ -94,7 +95,8 @@ trap cleanup EXIT
 . "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/tap.sh"
 # uid 65534 runs a copy it can reach wherever the checkout is.
 nobody_etscounter=$(reachable "$bin/etscounter") &&
-	nobody_tool=$(reachable "$dir/ets-tool") || {
+	nobody_tool=$(reachable "$dir/ets-tool") &&
+	nobody_py=$(reachable "$tool") || {
 	echo "not ok 1 copies of etscounter and ets-tool for uid 65534"
 	echo "1..1"
 	exit 1
@@ -139,6 +141,21 @@ has_report() { # KIND MESSAGE
 		sleep 0.05
 	done
 	printf 'no %s REPORT "etscounter_srv: %s" in the log since the mark:\n' "$1" "$2"
+	since_mark
+	return 1
+}
+
+# As has_report, with an extended regex for the message.
+has_report_re() { # KIND REGEX
+	local deadline=$((SECONDS + 5))
+	while :; do
+		since_mark | grep -Ex -B1 -- "etscounter_srv: $2" |
+			grep -Eq "^=$1 REPORT==== [0-9]{2}-[A-Z][a-z]{2}-[0-9]{4}::[0-9:]{8}\.[0-9]{6} ===$" &&
+			return 0
+		((SECONDS < deadline)) || break
+		sleep 0.05
+	done
+	printf 'no %s REPORT /etscounter_srv: %s/ in the log since the mark:\n' "$1" "$2"
 	since_mark
 	return 1
 }
@@ -201,6 +218,11 @@ table_held() {
 	local fields
 	fields=$(table_fields)
 	expect "state of table etscounter" held "$(field state)"
+}
+
+# The socket's mode and group, "660 0".
+socket_mode() { # PATH
+	stat -c '%a %g' "$1"
 }
 
 # "Table: ID, Data [{count,N}]." -> "ID N"
@@ -389,6 +411,16 @@ test_pipeline() {
 	run "$python" "$tool" pipeline "$sock" 100000
 	grep '^#' <<< "$out" >&3
 	[ $rc -eq 0 ] || { show; return 1; }
+}
+
+# The socket etssup holds for `etscounter start` (--listen): 0660, and
+# uid 65534, in no group of it, cannot connect.
+test_socket_mode_supervised() {
+	expect "mode and group of $sock" "660 0" "$(socket_mode "$sock")" ||
+		return 1
+	run "${nobody[@]}" "$python" "$nobody_py" request "$sock" ping
+	[ $rc -ne 0 ] && [[ $err == *"Permission denied"* ]] ||
+		{ echo "uid 65534 connected:"; show; return 1; }
 }
 
 # --------------------------------------------------- storm and recovery
@@ -603,6 +635,41 @@ test_kill_storm_past_intensity() {
 	table_absent
 }
 
+# `etscounter start --socket-group GID`: the socket etssup holds is 0660
+# and of that group; uid 65534 in it counts, but may not stop (etssup
+# runs on) nor kill the daemon.
+test_start_socket_group() {
+	local supervisor
+	ec start --socket-group 65534
+	[ $rc -eq 0 ] && [ -z "$err" ] || { show; return 1; }
+	supervisor=$(< "$pidfile")
+	expect "mode and group of $sock" "660 65534" "$(socket_mode "$sock")" ||
+		return 1
+	mark
+	run "${nobody[@]}" "$nobody_etscounter" --socket "$sock" count
+	[ $rc -eq 0 ] && [ "$out" = "Counter 1." ] || { show; return 1; }
+	run "${nobody[@]}" "$nobody_etscounter" --socket "$sock" stop
+	[ $rc -eq 1 ] && [ -z "$out" ] &&
+		expect stderr "etscounter: stop: etscounterd: not allowed: uid 65534 may not stop the counter (only uid 0 may)" "$err" ||
+		{ show; return 1; }
+	has_report_re WARNING "refused stop from uid 65534 \(pid [0-9]+\): only uid 0 may stop or kill the counter\." ||
+		return 1
+	run "${nobody[@]}" "$nobody_etscounter" --socket "$sock" die
+	[ $rc -eq 1 ] &&
+		expect stderr "etscounter: die: etscounterd: not allowed: uid 65534 may not kill the counter (only uid 0 may)" "$err" ||
+		{ show; return 1; }
+	has_report_re WARNING "refused die from uid 65534 \(pid [0-9]+\): only uid 0 may stop or kill the counter\." ||
+		return 1
+	kill -0 "$supervisor" && [ -n "$(daemon_pid)" ] ||
+		{ echo "the service stopped after uid 65534's stop or die"; return 1; }
+	ec check
+	[ "$(parse_check "$out")" != "" ] && [[ $out == *"{count,1}"* ]] ||
+		{ show; return 1; }
+	ec stop
+	[ $rc -eq 0 ] || { show; return 1; }
+	table_absent
+}
+
 # ------------------------------------------------------------------ stop
 
 test_stop() {
@@ -664,6 +731,7 @@ test_standalone_stop() {
 
 # SIGTERM: the daemon closes its session, so the table is kept, held
 # for the next daemon, which reclaims it, count and all; the socket goes.
+# Its socket was 0660, of the daemon's group.
 test_standalone_sigterm() {
 	local id parsed
 	mark
@@ -671,6 +739,8 @@ test_standalone_sigterm() {
 	wait_for_report "etscounter_srv: got a table [0-9]+ from etsmgr, created\." &&
 		wait_serving || return 1
 	id=$(since_mark | sed -nE 's/^etscounter_srv: got a table ([0-9]+) from etsmgr, created\.$/\1/p')
+	expect "mode and group of $sock" "660 0" "$(socket_mode "$sock")" ||
+		return 1
 	ec count
 	expect "count" "Counter 1." "$out" || { show; return 1; }
 	ec count
@@ -692,6 +762,38 @@ test_standalone_sigterm() {
 	[ $rc -eq 0 ] || { show; return 1; }
 	wait_for_exit "$daemon" || return 1
 	table_absent
+}
+
+# --socket-group GID: the socket is 0660 and of that group; uid 65534,
+# in it, may count and check but not stop or kill the daemon (an error
+# answer, a WARNING report); root may.
+test_standalone_socket_group() {
+	mark
+	etscounterd --socket "$sock" --socket-group 65534 2>> "$log" &
+	daemon=$!
+	standalone+=("$daemon")
+	wait_for_report "etscounter_srv: got a table [0-9]+ from etsmgr, created\." &&
+		wait_serving || return 1
+	expect "mode and group of $sock" "660 65534" "$(socket_mode "$sock")" ||
+		return 1
+	run "${nobody[@]}" "$nobody_etscounter" --socket "$sock" count
+	[ $rc -eq 0 ] && [ "$out" = "Counter 1." ] || { show; return 1; }
+	run "${nobody[@]}" "$python" "$nobody_py" request "$sock" stop
+	expect "answer to uid 65534's stop" "error not allowed: uid 65534 may not stop the counter (only uid 0 may)" "$out" ||
+		{ show; return 1; }
+	run "${nobody[@]}" "$python" "$nobody_py" request "$sock" die
+	expect "answer to uid 65534's die" "error not allowed: uid 65534 may not kill the counter (only uid 0 may)" "$out" ||
+		{ show; return 1; }
+	has_report_re WARNING "refused stop from uid 65534 \(pid [0-9]+\): only uid 0 may stop or kill the counter\." &&
+		has_report_re WARNING "refused die from uid 65534 \(pid [0-9]+\): only uid 0 may stop or kill the counter\." ||
+		return 1
+	kill -0 "$daemon" || { echo "etscounterd is gone"; return 1; }
+	ec check
+	[[ $out == *"{count,1}]." ]] || { show; return 1; }
+	ec stop
+	[ $rc -eq 0 ] || { show; return 1; }
+	wait_for_exit "$daemon" || return 1
+	expect "exit status after stop" 0 "$rc" && table_absent
 }
 
 test_second_instance_refused() {
@@ -790,6 +892,8 @@ check "die then check at once: the check waits for the restart" \
 check "a bad request is answered with an error" test_bad_request
 check "requests pipelined in one write: one answer each, in order, though sends block" \
 	test_pipeline
+check "the socket etssup holds is 0660; uid 65534 cannot connect" \
+	test_socket_mode_supervised
 ec stop
 
 # The storm and the recovery need a supervisor that never gives up.
@@ -813,6 +917,8 @@ check "one_for_all restart and escalation (SIGTERM) keep the table and count" \
 	test_one_for_all_then_clean
 check "SIGKILLs past the restart intensity: etssup gives up, no count lost" \
 	test_kill_storm_past_intensity
+check "start --socket-group: 0660, that group; uid 65534 counts, cannot stop or die" \
+	test_start_socket_group
 check "a uid 65534 squatter of the name neither blocks nor feeds root's counter" \
 	test_squatter_neither_blocks_nor_feeds
 check "a reclaimed table with foreign bytes: not formatted, ERROR REPORT" \
@@ -835,6 +941,8 @@ check "stop of a daemon without etssup: over the socket, exit 0" \
 	test_standalone_stop
 check "SIGTERM: table kept and reclaimed with its count, socket removed, exit 0" \
 	test_standalone_sigterm
+check "--socket-group: 0660, that group; uid 65534 counts, stop and die refused" \
+	test_standalone_socket_group
 check "a second etscounterd: EBUSY on the table, exit 1, ERROR REPORT" \
 	test_second_instance_refused
 check "socket activation: a count sent while no daemon runs is served" \

@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -90,6 +91,7 @@ struct options {
 	bool verbose;
 	bool heir;		/* start: etssup --heir */
 	bool standby;		/* start: etssup --standby */
+	gid_t socket_gid;	/* start: --socket-group, or (gid_t)-1 */
 };
 
 static const char *command = "";	/* for messages: "etscounter: count: " */
@@ -513,14 +515,24 @@ static int load_module(void)
 	return -1;
 }
 
+/*
+ * etssup holds the socket across restarts (--listen), so that no request
+ * is refused meanwhile; it takes absolute paths of at most 90 bytes (room
+ * for its temporary name), else the daemon binds its own.
+ */
+static bool supervisor_listens(const struct options *o)
+{
+	return o->socket_path[0] == '/' && strlen(o->socket_path) <= 90;
+}
+
 /* In the child: become etssup, detached, its output in the log. */
 static void __attribute__((noreturn))
 exec_supervisor(const struct options *o, const char *etssup,
 		const char *daemon, int log)
 {
-	char intensity[16], period[16];
+	char intensity[16], period[16], gid[16];
 	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	char *argv[20];
+	char *argv[24];
 	int n = 0;
 
 	argv[n++] = (char *)etssup;
@@ -534,12 +546,7 @@ exec_supervisor(const struct options *o, const char *etssup,
 	argv[n++] = CHILD_ID;
 	argv[n++] = "--restart";
 	argv[n++] = "permanent";
-	/*
-	 * etssup holds the socket across restarts, so that no request is
-	 * refused meanwhile; it takes absolute paths of at most 90 bytes
-	 * (room for its temporary name), else the daemon binds its own.
-	 */
-	if (o->socket_path[0] == '/' && strlen(o->socket_path) <= 90) {
+	if (supervisor_listens(o)) {
 		argv[n++] = "--listen";
 		argv[n++] = (char *)o->socket_path;
 	}
@@ -551,10 +558,24 @@ exec_supervisor(const struct options *o, const char *etssup,
 	argv[n++] = (char *)daemon;
 	argv[n++] = "--socket";
 	argv[n++] = (char *)o->socket_path;
+	/* A socket the daemon binds itself: it gives it the group. */
+	if (o->socket_gid != (gid_t)-1 && !supervisor_listens(o)) {
+		snprintf(gid, sizeof(gid), "%u", (unsigned int)o->socket_gid);
+		argv[n++] = "--socket-group";
+		argv[n++] = gid;
+	}
 	argv[n] = NULL;
 
 	snprintf(intensity, sizeof(intensity), "%u", o->intensity);
 	snprintf(period, sizeof(period), "%u", o->period);
+	/*
+	 * etssup binds the socket it holds with the umask it inherits:
+	 * without group and other write (connect(2) needs write), so that
+	 * only its owner may connect until set_socket_access() opens it to
+	 * the group. Its other files are created 0644 and 0755, which this
+	 * does not change.
+	 */
+	umask(umask(0) | 022);
 	setsid();
 	if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0 ||
 	    dup2(log, STDOUT_FILENO) < 0 || dup2(log, STDERR_FILENO) < 0)
@@ -563,6 +584,35 @@ exec_supervisor(const struct options *o, const char *etssup,
 	dprintf(log, "etscounter: start: cannot run %s: %s\n", etssup,
 		strerror(errno));
 	_exit(127);
+}
+
+/*
+ * The socket etssup holds (--listen) is its own, bound owner-only (see
+ * exec_supervisor()): make it ETSCOUNTER_SOCKET_MODE, of --socket-group
+ * if given, as etscounterd makes the sockets it binds itself.
+ */
+static int set_socket_access(const struct options *o)
+{
+	struct stat st;
+
+	if (!supervisor_listens(o))
+		return 0;	/* the daemon's own: done already */
+	if (lstat(o->socket_path, &st) < 0 || !S_ISSOCK(st.st_mode) ||
+	    st.st_uid != geteuid()) {
+		error("%s is not the socket etssup made", o->socket_path);
+		return -1;
+	}
+	if (o->socket_gid != (gid_t)-1 &&
+	    chown(o->socket_path, (uid_t)-1, o->socket_gid) < 0) {
+		error("cannot give %s to group %u: %s", o->socket_path,
+		      (unsigned int)o->socket_gid, strerror(errno));
+		return -1;
+	}
+	if (chmod(o->socket_path, ETSCOUNTER_SOCKET_MODE) < 0) {
+		error("cannot chmod %s: %s", o->socket_path, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 static int cmd_start(const struct options *o)
@@ -628,8 +678,14 @@ static int cmd_start(const struct options *o)
 			      o->log_path);
 			return EXIT_FAILED;
 		}
-		if (daemon_answers(o))
+		if (daemon_answers(o)) {
+			if (set_socket_access(o) < 0) {
+				error("etssup (pid %d) runs on; `etscounter stop` stops it",
+				      (int)pid);
+				return EXIT_FAILED;
+			}
 			break;
+		}
 		if (now_ms() >= deadline) {
 			error("etscounterd did not answer on %s within %d s; see %s (etssup pid %d runs on)",
 			      o->socket_path, START_TIMEOUT_MS / 1000,
@@ -755,6 +811,10 @@ static void usage(FILE *out)
 		"                    it to the restarted daemon\n"
 		"  --standby         start: etssup keeps a standby daemon that takes\n"
 		"                    the table over at once when the daemon dies\n"
+		"  --socket-group NAME|GID\n"
+		"                    start: the socket's group (mode 0660): its members\n"
+		"                    may count and check; stop and die are for the\n"
+		"                    daemon's uid and root\n"
 		"  -v, --verbose     start: say where the supervisor and log are\n"
 		"  -h, --help        this help\n"
 		"\n"
@@ -784,6 +844,7 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "heir", no_argument, NULL, 'H' },
 		{ "standby", no_argument, NULL, 'S' },
+		{ "socket-group", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -792,7 +853,10 @@ int main(int argc, char **argv)
 		.log_path = LOG_DEFAULT,
 		.intensity = INTENSITY_DEFAULT,
 		.period = PERIOD_DEFAULT,
+		.socket_gid = (gid_t)-1,
 	};
+	struct group *group;
+	uint64_t gid;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "vh", long_options, NULL)) != -1) {
@@ -820,6 +884,20 @@ int main(int argc, char **argv)
 			break;
 		case 'S':
 			o.standby = true;
+			break;
+		case 'g':
+			group = getgrnam(optarg);
+			if (group) {
+				o.socket_gid = group->gr_gid;
+			} else if (!etsmgr_parse_u64(optarg, &gid) &&
+				   gid < (uint64_t)(gid_t)-1) {
+				o.socket_gid = (gid_t)gid;
+			} else {
+				fprintf(stderr, "etscounter: unknown group %s (--socket-group NAME or GID)\n",
+					optarg);
+				usage(stderr);
+				return EXIT_USAGE;
+			}
 			break;
 		case 'h':
 			usage(stdout);

@@ -23,6 +23,9 @@
  * ETSCOUNTER_QUEUE_MAX) and sent on POLLOUT, so pipelined requests are
  * all answered, in order.
  *
+ * The socket is 0660 (--socket-group chooses its group), and stop and die
+ * are for the daemon's own uid and root only (SO_PEERCRED).
+ *
  * When the manager stops (etsmgrctl drain, for a module reload), the
  * daemon lets go of its session, keeps its mapping and goes on serving
  * from it; a thread waits for the manager to come back, and the table is
@@ -45,6 +48,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
@@ -207,6 +211,7 @@ struct server {
 
 	int listener;
 	bool listener_inherited;	/* socket activation: not ours to unlink */
+	gid_t socket_gid;	/* --socket-group, or (gid_t)-1 */
 	dev_t socket_dev;	/* the socket file we bound, to unlink only it */
 	ino_t socket_ino;
 
@@ -734,12 +739,19 @@ static int inherited_listener(void)
  * Bind the socket under a temporary name and rename it over the path, so
  * that a client never finds the path missing: it reaches the old socket
  * (refused: the old daemon is dead) until the new one is ready.
+ *
+ * The socket file is born ETSCOUNTER_SOCKET_MODE (0660: connecting takes
+ * write permission), by the umask around bind(2) -- fchmod(2) of an
+ * AF_UNIX socket does not reach its file -- and gets its group before the
+ * rename, so the path never names it with more access than it is meant
+ * to have. Single-threaded here: the umask is the process's.
  */
 static void bind_listener(struct server *s)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	struct stat st;
-	int fd, n;
+	mode_t old_umask;
+	int fd, n, ret;
 
 	n = snprintf(addr.sun_path, sizeof(addr.sun_path), "%s.%d",
 		     s->socket_path, (int)getpid());
@@ -749,9 +761,22 @@ static void bind_listener(struct server *s)
 	if (fd < 0)
 		fatal("socket: %s.", strerror(errno));
 	unlink(addr.sun_path);
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
-		fatal("cannot bind %s: %s.", addr.sun_path, strerror(errno));
-	if (stat(addr.sun_path, &st) < 0 || listen(fd, LISTEN_BACKLOG) < 0 ||
+	old_umask = umask(0777 & ~ETSCOUNTER_SOCKET_MODE);
+	ret = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
+	n = errno;
+	umask(old_umask);
+	if (ret < 0)
+		fatal("cannot bind %s: %s.", addr.sun_path, strerror(n));
+	if (s->socket_gid != (gid_t)-1 &&
+	    chown(addr.sun_path, (uid_t)-1, s->socket_gid) < 0) {
+		n = errno;
+		unlink(addr.sun_path);
+		fatal("cannot give socket %s to group %u: %s (etscounterd must be in the group, or have CAP_CHOWN).",
+		      s->socket_path, (unsigned int)s->socket_gid,
+		      strerror(n));
+	}
+	if (chmod(addr.sun_path, ETSCOUNTER_SOCKET_MODE) < 0 ||
+	    stat(addr.sun_path, &st) < 0 || listen(fd, LISTEN_BACKLOG) < 0 ||
 	    rename(addr.sun_path, s->socket_path) < 0) {
 		n = errno;
 		unlink(addr.sun_path);
@@ -768,6 +793,8 @@ static void open_listener(struct server *s)
 	s->listener_inherited = s->listener >= 0;
 	if (!s->listener_inherited)
 		bind_listener(s);
+	else if (s->socket_gid != (gid_t)-1)
+		warning("--socket-group is not applied to a socket passed by socket activation: its mode and group are its creator's.");
 }
 
 /* Remove the socket file if it is still the one we bound. */
@@ -1051,8 +1078,35 @@ static void keep_table(struct server *s)
 	notice("terminating");
 }
 
+/*
+ * stop and die are for the daemon's own uid and root (SO_PEERCRED, as
+ * the peer was when it connected); anyone else who can connect (the
+ * socket's group) may count and check.
+ */
+static bool may_stop_or_kill(struct client *c, const char *request,
+			     const char *verb)
+{
+	uid_t self = geteuid();
+	char allowed[48];
+
+	if (c->uid == 0 || c->uid == self)
+		return true;
+	if (self == 0)
+		snprintf(allowed, sizeof(allowed), "uid 0");
+	else
+		snprintf(allowed, sizeof(allowed), "uid 0 and uid %u",
+			 (unsigned int)self);
+	warning("refused %s from uid %d (pid %d): only %s may stop or kill the counter.",
+		request, (int)c->uid, (int)c->pid, allowed);
+	answer(c, ETSCOUNTER_NOT_ALLOWED "uid %d may not %s the counter (only %s may)",
+	       (int)c->uid, verb, allowed);
+	return false;
+}
+
 static void do_stop(struct server *s, struct client *c)
 {
+	if (!may_stop_or_kill(c, "stop", "stop"))
+		return;
 	delete_table(s);
 	answer(c, "ok");
 	/*
@@ -1078,6 +1132,8 @@ static void handle_request(struct server *s, struct client *c,
 	} else if (strcmp(request, "ping") == 0) {
 		answer(c, "ok");
 	} else if (strcmp(request, "die") == 0) {
+		if (!may_stop_or_kill(c, "die", "kill"))
+			return;
 		notice("about to die.");
 		answer(c, "ok");
 		flush_client_wait(s, c, DIE_FLUSH_MS);
@@ -1353,14 +1409,18 @@ static bool standby_requested(void)
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: etscounterd [--socket PATH] [--table NAME]\n"
+		"Usage: etscounterd [--socket PATH] [--socket-group NAME|GID] [--table NAME]\n"
 		"The etscounter server: keeps {count, N} in the etsmgr table NAME\n"
 		"(default " ETSCOUNTER_TABLE "), which survives the daemon's death, and\n"
 		"serves count, check, die and stop on a Unix socket. Reports go to\n"
 		"stderr. Usually started by `etscounter start` under etssup(8).\n"
 		"\n"
-		"  --socket PATH   listen on PATH (default " ETSCOUNTER_SOCKET_DEFAULT ");\n"
+		"  --socket PATH   listen on PATH (default " ETSCOUNTER_SOCKET_DEFAULT "), mode 0660;\n"
 		"                  LISTEN_FDS=1 passes a listening socket instead\n"
+		"  --socket-group NAME|GID\n"
+		"                  the socket's group (default: the daemon's group);\n"
+		"                  its members may count and check; only the daemon's\n"
+		"                  uid and root may stop or die\n"
 		"  --table NAME    the table's name (default " ETSCOUNTER_TABLE ")\n"
 		"  -h, --help      this help\n"
 		"\n"
@@ -1369,10 +1429,27 @@ static void usage(FILE *out)
 		"2 on a usage error. See etscounterd(8).\n");
 }
 
+/* A group by name or number, as chown(1) takes it; -1 if none such. */
+static int parse_group(const char *text, gid_t *gid)
+{
+	struct group *g = getgrnam(text);
+	uint64_t v;
+
+	if (g) {
+		*gid = g->gr_gid;
+		return 0;
+	}
+	if (etsmgr_parse_u64(text, &v) || v >= (uint64_t)(gid_t)-1)
+		return -1;
+	*gid = (gid_t)v;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "socket", required_argument, NULL, 's' },
+		{ "socket-group", required_argument, NULL, 'g' },
 		{ "table", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -1381,6 +1458,7 @@ int main(int argc, char **argv)
 	static struct server s = {
 		.socket_path = ETSCOUNTER_SOCKET_DEFAULT,
 		.table_name = ETSCOUNTER_TABLE,
+		.socket_gid = (gid_t)-1,
 		.session = -1,
 		.listener = -1,
 		.manager_back = -1,
@@ -1391,6 +1469,14 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 's':
 			s.socket_path = optarg;
+			break;
+		case 'g':
+			if (parse_group(optarg, &s.socket_gid)) {
+				fprintf(stderr, "etscounterd: unknown group %s (--socket-group NAME or GID)\n",
+					optarg);
+				usage(stderr);
+				return 2;
+			}
 			break;
 		case 't':
 			s.table_name = optarg;

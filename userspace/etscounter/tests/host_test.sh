@@ -101,6 +101,19 @@ else
 	done
 fi
 
+# --socket-group takes a group name or a gid, and fails early on others.
+for prog in etscounterd etscounter; do
+	args=(--socket-group no-such-group.etsmgr)
+	[ $prog = etscounter ] && args+=(start)
+	run "$bin/$prog" --socket "$sock" "${args[@]}"
+	[ $rc -eq 2 ] && [ -z "$out" ] &&
+		[[ $err == "$prog: unknown group no-such-group.etsmgr (--socket-group NAME or GID)"* ]]
+	result $? "$prog --socket-group of no group: exit 2 and a message" "$(shown)"
+	run "$bin/$prog" --help
+	[ $rc -eq 0 ] && grep -q -- '--socket-group NAME|GID' <<< "$out"
+	result $? "$prog --help tells of --socket-group" "$(shown)"
+done
+
 for args in "" "frobnicate" "count check" "--period 0 start" "--bogus"; do
 	# shellcheck disable=SC2086 # split into words on purpose
 	run "$bin/etscounter" $args
