@@ -3,7 +3,10 @@
 # etscounter, etscounterd and etssup end to end, run by selftests/run-all
 # in the VM (root, module loaded): the seed's scenarios with their exact
 # numbers, messages, log reports and exit statuses; the table deleted by
-# stop; a kill storm (counts never lost, never doubled, never backwards);
+# stop and kept by SIGTERM (of the daemon, of etssup, a one_for_all
+# restart, an escalation); the socket's mode and group, and stop and die
+# refused to other uids; pipelined requests; a kill storm (counts never
+# lost, never doubled, never backwards);
 # recovery time after SIGKILL; the manager restarted (drain, rmmod,
 # insmod) under a running counter; the daemon waiting for the module;
 # socket activation; and `start` loading the module. TAP output; the
@@ -68,9 +71,13 @@ done
 
 standalone=()	# pids of etscounterd run without etssup
 
+ofa_sup=	# the etssup of the one_for_all test, while it runs
+
 cleanup() {
 	local pid
 
+	[ -n "$ofa_sup" ] && kill -TERM "$ofa_sup" 2> /dev/null &&
+		wait "$ofa_sup" 2> /dev/null
 	etscounter --socket "$sock" stop > /dev/null 2>&1
 	for pid in "${standalone[@]}"; do
 		kill -9 "$pid" 2> /dev/null
@@ -88,7 +95,8 @@ trap cleanup EXIT
 . "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/tap.sh"
 # uid 65534 runs a copy it can reach wherever the checkout is.
 nobody_etscounter=$(reachable "$bin/etscounter") &&
-	nobody_tool=$(reachable "$dir/ets-tool") || {
+	nobody_tool=$(reachable "$dir/ets-tool") &&
+	nobody_py=$(reachable "$tool") || {
 	echo "not ok 1 copies of etscounter and ets-tool for uid 65534"
 	echo "1..1"
 	exit 1
@@ -137,6 +145,32 @@ has_report() { # KIND MESSAGE
 	return 1
 }
 
+# As has_report, with an extended regex for the message.
+has_report_re() { # KIND REGEX
+	local deadline=$((SECONDS + 5))
+	while :; do
+		since_mark | grep -Ex -B1 -- "etscounter_srv: $2" |
+			grep -Eq "^=$1 REPORT==== [0-9]{2}-[A-Z][a-z]{2}-[0-9]{4}::[0-9:]{8}\.[0-9]{6} ===$" &&
+			return 0
+		((SECONDS < deadline)) || break
+		sleep 0.05
+	done
+	printf 'no %s REPORT /etscounter_srv: %s/ in the log since the mark:\n' "$1" "$2"
+	since_mark
+	return 1
+}
+
+# Wait up to 20 s for a daemon to answer on the socket (one run without
+# etssup: its report comes just before it listens).
+wait_serving() {
+	local deadline=$((SECONDS + 20))
+	until [ "$("$python" "$tool" request "$sock" ping 2> /dev/null)" = ok ]; do
+		((SECONDS < deadline)) ||
+			{ echo "nobody answers on $sock"; return 1; }
+		sleep 0.02
+	done
+}
+
 # The pid of the one running etscounterd, or nothing.
 daemon_pid() {
 	local pids
@@ -177,6 +211,18 @@ table_absent() {
 	run etsmgrctl -j info
 	[ $rc -eq 0 ] && ! grep -q '"name": *"etscounter"' <<< "$out" ||
 		{ echo "table etscounter still listed:"; show; return 1; }
+}
+
+# Table etscounter is listed, held by the manager (nobody owns it).
+table_held() {
+	local fields
+	fields=$(table_fields)
+	expect "state of table etscounter" held "$(field state)"
+}
+
+# The socket's mode and group, "660 0".
+socket_mode() { # PATH
+	stat -c '%a %g' "$1"
 }
 
 # "Table: ID, Data [{count,N}]." -> "ID N"
@@ -358,6 +404,25 @@ test_bad_request() {
 		{ show; return 1; }
 }
 
+# Requests pipelined in one write, answered although the answers fill
+# the socket (the daemon's send would block), while another client that
+# never reads holds nobody up.
+test_pipeline() {
+	run "$python" "$tool" pipeline "$sock" 100000
+	grep '^#' <<< "$out" >&3
+	[ $rc -eq 0 ] || { show; return 1; }
+}
+
+# The socket etssup holds for `etscounter start` (--listen): 0660, and
+# uid 65534, in no group of it, cannot connect.
+test_socket_mode_supervised() {
+	expect "mode and group of $sock" "660 0" "$(socket_mode "$sock")" ||
+		return 1
+	run "${nobody[@]}" "$python" "$nobody_py" request "$sock" ping
+	[ $rc -ne 0 ] && [[ $err == *"Permission denied"* ]] ||
+		{ echo "uid 65534 connected:"; show; return 1; }
+}
+
 # --------------------------------------------------- storm and recovery
 
 test_storm() {
@@ -420,6 +485,191 @@ test_reload_cycles() {
 	[ $rc -eq 0 ] || { show; return 1; }
 }
 
+# ------------------------------------- what keeps the table: SIGTERM
+
+# SIGTERM to etssup (systemctl stop or restart) stops the daemon, which
+# keeps its table; the next start reclaims it, count and all.
+test_sigterm_supervisor_keeps_table() {
+	local supervisor parsed
+	mark
+	ec start
+	[ $rc -eq 0 ] || { show; return 1; }
+	wait_for_report "etscounter_srv: got a table [0-9]+ from etsmgr, created\." ||
+		return 1
+	table_id=$(since_mark | sed -nE 's/^etscounter_srv: got a table ([0-9]+) from etsmgr, created\.$/\1/p')
+	test_counts 1 2 || return 1
+	supervisor=$(< "$pidfile")
+	mark
+	kill -TERM "$supervisor"
+	wait_for_exit "$supervisor" || return 1
+	has_report NOTICE "keeping table $table_id for the next etscounterd: Data [{count,2}]." &&
+		has_report NOTICE "terminating" || return 1
+	[ -z "$(pgrep -x etscounterd)" ] ||
+		{ echo "etscounterd still runs: $(pgrep -ax etscounterd)"; return 1; }
+	table_held || return 1
+	mark
+	ec start
+	[ $rc -eq 0 ] || { show; return 1; }
+	has_report NOTICE "got a table $table_id from etsmgr, reclaimed (previous owner closed its session)." ||
+		return 1
+	ec check
+	parsed=$(parse_check "$out")
+	expect "check after SIGTERM and start" "$table_id 2" "$parsed" ||
+		{ show; return 1; }
+	test_counts 3 3 || return 1
+	ec stop
+	[ $rc -eq 0 ] || { show; return 1; }
+	table_absent
+}
+
+# A sibling's crash under one_for_all stops the daemon with SIGTERM and
+# starts it again: same table, same count. Its second crash is past the
+# restart intensity: etssup stops the daemon (SIGTERM) and gives up, and
+# the next `etscounter start` still finds the count.
+test_one_for_all_and_escalation() {
+	local conf=$tmp/ofa.conf parsed
+	cat > "$conf" <<-EOF
+	name = etscounter_ofa
+	strategy = one_for_all
+	intensity = 1
+	period = 3600
+
+	[child etscounterd]
+	command = $bin/etscounterd --socket $sock
+
+	[child crasher]
+	command = /bin/sh -c 'while [ ! -e $tmp/crash ]; do sleep 0.02; done; rm -f $tmp/crash; exit 1'
+	EOF
+	mark
+	etssup --config "$conf" 2>> "$log" &
+	ofa_sup=$!
+	wait_for_report "etscounter_srv: got a table [0-9]+ from etsmgr, created\." &&
+		wait_serving || return 1
+	table_id=$(since_mark | sed -nE 's/^etscounter_srv: got a table ([0-9]+) from etsmgr, created\.$/\1/p')
+	test_counts 1 2 || return 1
+
+	mark
+	touch "$tmp/crash"
+	wait_for_report "etscounter_srv: got a table $table_id from etsmgr, reclaimed \(previous owner closed its session\)\." &&
+		wait_serving || return 1
+	ec check
+	parsed=$(parse_check "$out")
+	expect "check after the one_for_all restart" "$table_id 2" "$parsed" ||
+		{ show; return 1; }
+	test_counts 3 3 || return 1
+
+	mark
+	touch "$tmp/crash"
+	wait_for_exit "$ofa_sup" || return 1
+	ofa_sup=
+	expect "etssup's exit status after escalation" 1 "$rc" &&
+		has_report NOTICE "keeping table $table_id for the next etscounterd: Data [{count,3}]." ||
+		return 1
+	since_mark | grep -q "reached_max_restart_intensity" ||
+		{ echo "no escalation report:"; since_mark; return 1; }
+	table_held || return 1
+
+	mark
+	ec start
+	[ $rc -eq 0 ] || { show; return 1; }
+	ec check
+	parsed=$(parse_check "$out")
+	expect "check after escalation and start" "$table_id 3" "$parsed" ||
+		{ show; return 1; }
+	ec stop
+	[ $rc -eq 0 ] || { show; return 1; }
+	table_absent
+}
+
+# The same, and whatever it fails at, its etssup is gone after it.
+test_one_for_all_then_clean() {
+	local status
+	test_one_for_all_and_escalation
+	status=$?
+	if [ -n "$ofa_sup" ]; then
+		kill -TERM "$ofa_sup" 2> /dev/null
+		wait "$ofa_sup" 2> /dev/null
+		ofa_sup=
+		etsmgrctl delete etscounter > /dev/null 2>&1
+	fi
+	return $status
+}
+
+# SIGKILLs past the restart intensity: etssup gives up, as OTP would;
+# every answered count is in the table that the next start reclaims.
+test_kill_storm_past_intensity() {
+	local supervisor pid n parsed
+	mark
+	ec start --intensity 2 --period 3600
+	[ $rc -eq 0 ] || { show; return 1; }
+	wait_for_report "etscounter_srv: got a table [0-9]+ from etsmgr, created\." ||
+		return 1
+	table_id=$(since_mark | sed -nE 's/^etscounter_srv: got a table ([0-9]+) from etsmgr, created\.$/\1/p')
+	supervisor=$(< "$pidfile")
+	for n in 1 2 3; do
+		ec count
+		expect "count before kill $n" "Counter $n." "$out" ||
+			{ show; return 1; }
+		pid=$(daemon_pid)
+		[ -n "$pid" ] || { echo "no etscounterd before kill $n"; return 1; }
+		kill -KILL "$pid"
+		wait_for_exit "$pid" || return 1
+		# Wait for the restarted daemon, or for etssup to give up.
+		[ $n -eq 3 ] && break
+		until [ -n "$(daemon_pid)" ] && [ "$(daemon_pid)" != "$pid" ]; do
+			kill -0 "$supervisor" 2> /dev/null ||
+				{ echo "etssup gave up after $n kills"; return 1; }
+			sleep 0.01
+		done
+	done
+	wait_for_exit "$supervisor" || return 1
+	table_held || return 1
+	ec start
+	[ $rc -eq 0 ] || { show; return 1; }
+	ec check
+	parsed=$(parse_check "$out")
+	expect "check after the storm and start" "$table_id 3" "$parsed" ||
+		{ show; return 1; }
+	ec stop
+	[ $rc -eq 0 ] || { show; return 1; }
+	table_absent
+}
+
+# `etscounter start --socket-group GID`: the socket etssup holds is 0660
+# and of that group; uid 65534 in it counts, but may not stop (etssup
+# runs on) nor kill the daemon.
+test_start_socket_group() {
+	local supervisor
+	ec start --socket-group 65534
+	[ $rc -eq 0 ] && [ -z "$err" ] || { show; return 1; }
+	supervisor=$(< "$pidfile")
+	expect "mode and group of $sock" "660 65534" "$(socket_mode "$sock")" ||
+		return 1
+	mark
+	run "${nobody[@]}" "$nobody_etscounter" --socket "$sock" count
+	[ $rc -eq 0 ] && [ "$out" = "Counter 1." ] || { show; return 1; }
+	run "${nobody[@]}" "$nobody_etscounter" --socket "$sock" stop
+	[ $rc -eq 1 ] && [ -z "$out" ] &&
+		expect stderr "etscounter: stop: etscounterd: not allowed: uid 65534 may not stop the counter (only uid 0 may)" "$err" ||
+		{ show; return 1; }
+	has_report_re WARNING "refused stop from uid 65534 \(pid [0-9]+\): only uid 0 may stop or kill the counter\." ||
+		return 1
+	run "${nobody[@]}" "$nobody_etscounter" --socket "$sock" die
+	[ $rc -eq 1 ] &&
+		expect stderr "etscounter: die: etscounterd: not allowed: uid 65534 may not kill the counter (only uid 0 may)" "$err" ||
+		{ show; return 1; }
+	has_report_re WARNING "refused die from uid 65534 \(pid [0-9]+\): only uid 0 may stop or kill the counter\." ||
+		return 1
+	kill -0 "$supervisor" && [ -n "$(daemon_pid)" ] ||
+		{ echo "the service stopped after uid 65534's stop or die"; return 1; }
+	ec check
+	[ "$(parse_check "$out")" != "" ] && [[ $out == *"{count,1}"* ]] ||
+		{ show; return 1; }
+	ec stop
+	[ $rc -eq 0 ] || { show; return 1; }
+	table_absent
+}
+
 # ------------------------------------------------------------------ stop
 
 test_stop() {
@@ -479,18 +729,71 @@ test_standalone_stop() {
 		has_report NOTICE "terminating" && table_absent
 }
 
+# SIGTERM: the daemon closes its session, so the table is kept, held
+# for the next daemon, which reclaims it, count and all; the socket goes.
+# Its socket was 0660, of the daemon's group.
 test_standalone_sigterm() {
+	local id parsed
 	mark
 	start_standalone
-	wait_for_report "etscounter_srv: got a table [0-9]+ from etsmgr, created\." ||
+	wait_for_report "etscounter_srv: got a table [0-9]+ from etsmgr, created\." &&
+		wait_serving || return 1
+	id=$(since_mark | sed -nE 's/^etscounter_srv: got a table ([0-9]+) from etsmgr, created\.$/\1/p')
+	expect "mode and group of $sock" "660 0" "$(socket_mode "$sock")" ||
 		return 1
 	ec count
 	expect "count" "Counter 1." "$out" || { show; return 1; }
+	ec count
+	expect "count" "Counter 2." "$out" || { show; return 1; }
 	kill -TERM "$daemon"
 	wait_for_exit "$daemon" || return 1
 	expect "exit status after SIGTERM" 0 "$rc" &&
-		has_report NOTICE "terminating" && table_absent || return 1
+		has_report NOTICE "keeping table $id for the next etscounterd: Data [{count,2}]." &&
+		has_report NOTICE "terminating" && table_held || return 1
 	[ ! -e "$sock" ] || { echo "$sock is left behind"; return 1; }
+	mark
+	start_standalone
+	has_report NOTICE "got a table $id from etsmgr, reclaimed (previous owner closed its session)." &&
+		wait_serving || return 1
+	ec check
+	parsed=$(parse_check "$out")
+	expect "check after SIGTERM" "$id 2" "$parsed" || { show; return 1; }
+	ec stop
+	[ $rc -eq 0 ] || { show; return 1; }
+	wait_for_exit "$daemon" || return 1
+	table_absent
+}
+
+# --socket-group GID: the socket is 0660 and of that group; uid 65534,
+# in it, may count and check but not stop or kill the daemon (an error
+# answer, a WARNING report); root may.
+test_standalone_socket_group() {
+	mark
+	etscounterd --socket "$sock" --socket-group 65534 2>> "$log" &
+	daemon=$!
+	standalone+=("$daemon")
+	wait_for_report "etscounter_srv: got a table [0-9]+ from etsmgr, created\." &&
+		wait_serving || return 1
+	expect "mode and group of $sock" "660 65534" "$(socket_mode "$sock")" ||
+		return 1
+	run "${nobody[@]}" "$nobody_etscounter" --socket "$sock" count
+	[ $rc -eq 0 ] && [ "$out" = "Counter 1." ] || { show; return 1; }
+	run "${nobody[@]}" "$python" "$nobody_py" request "$sock" stop
+	expect "answer to uid 65534's stop" "error not allowed: uid 65534 may not stop the counter (only uid 0 may)" "$out" ||
+		{ show; return 1; }
+	run "${nobody[@]}" "$python" "$nobody_py" request "$sock" die
+	expect "answer to uid 65534's die" "error not allowed: uid 65534 may not kill the counter (only uid 0 may)" "$out" ||
+		{ show; return 1; }
+	has_report_re WARNING "refused stop from uid 65534 \(pid [0-9]+\): only uid 0 may stop or kill the counter\." &&
+		has_report_re WARNING "refused die from uid 65534 \(pid [0-9]+\): only uid 0 may stop or kill the counter\." ||
+		return 1
+	kill -0 "$daemon" || { echo "etscounterd is gone"; return 1; }
+	ec check
+	[[ $out == *"{count,1}]." ]] || { show; return 1; }
+	ec stop
+	[ $rc -eq 0 ] || { show; return 1; }
+	wait_for_exit "$daemon" || return 1
+	expect "exit status after stop" 0 "$rc" && table_absent
 }
 
 test_second_instance_refused() {
@@ -505,8 +808,9 @@ test_second_instance_refused() {
 	expect "second etscounterd's exit status" 1 "$rc" &&
 		has_report ERROR "table etscounter is owned by another live process (a second etscounterd?)." ||
 		return 1
-	kill -TERM "$first"
-	wait_for_exit "$first"
+	ec stop
+	[ $rc -eq 0 ] || { show; return 1; }
+	wait_for_exit "$first" && table_absent
 }
 
 test_socket_activation() {
@@ -586,6 +890,10 @@ check "etsmgrctl -j info after die: new owner, generation 2" \
 check "die then check at once: the check waits for the restart" \
 	test_die_then_check 5
 check "a bad request is answered with an error" test_bad_request
+check "requests pipelined in one write: one answer each, in order, though sends block" \
+	test_pipeline
+check "the socket etssup holds is 0660; uid 65534 cannot connect" \
+	test_socket_mode_supervised
 ec stop
 
 # The storm and the recovery need a supervisor that never gives up.
@@ -603,6 +911,14 @@ check "20 reloads under a running counter: no count lost or failed" \
 check "stop: etssup and etscounterd gone, table deleted, module loaded" \
 	test_stop
 check "count after stop: exit 1 and a message" test_not_running count
+check "SIGTERM to etssup keeps the table; the next start resumes the count" \
+	test_sigterm_supervisor_keeps_table
+check "one_for_all restart and escalation (SIGTERM) keep the table and count" \
+	test_one_for_all_then_clean
+check "SIGKILLs past the restart intensity: etssup gives up, no count lost" \
+	test_kill_storm_past_intensity
+check "start --socket-group: 0660, that group; uid 65534 counts, cannot stop or die" \
+	test_start_socket_group
 check "a uid 65534 squatter of the name neither blocks nor feeds root's counter" \
 	test_squatter_neither_blocks_nor_feeds
 check "a reclaimed table with foreign bytes: not formatted, ERROR REPORT" \
@@ -623,8 +939,10 @@ else
 fi
 check "stop of a daemon without etssup: over the socket, exit 0" \
 	test_standalone_stop
-check "SIGTERM: terminating, exit 0, table and socket removed" \
+check "SIGTERM: table kept and reclaimed with its count, socket removed, exit 0" \
 	test_standalone_sigterm
+check "--socket-group: 0660, that group; uid 65534 counts, stop and die refused" \
+	test_standalone_socket_group
 check "a second etscounterd: EBUSY on the table, exit 1, ERROR REPORT" \
 	test_second_instance_refused
 check "socket activation: a count sent while no daemon runs is served" \

@@ -20,6 +20,12 @@ killer, a checker, module reloads, and a mini socket-activating supervisor.
                               them: the floor of its ROW (BENCH_ROW)
   activate SOCK DAEMON LOG    hold a listening socket, run DAEMON with it
                               (LISTEN_FDS), SIGKILL it, run it again
+  pipeline SOCK PINGS         one write of count, count, check, PINGS
+                              pings, count, check, read from a second
+                              later: one answer per request, in order,
+                              although the daemon's sends would block
+                              (EAGAIN); meanwhile a client that never
+                              reads does not hold the others up
   request SOCK LINE           one raw request; prints the answer
 
 Prints "# ..." lines (TAP comments) and "result KEY VALUE" lines; exits
@@ -489,6 +495,83 @@ def activate(path, daemon, log):
           f"answered by the next daemon on the same socket")
 
 
+# --------------------------------------------------------------- pipeline
+
+def connect(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(ANSWER_WAIT)
+    s.connect(path)
+    return s
+
+
+def read_lines(s, n):
+    """n answer lines from s; fewer (the last maybe cut) when the daemon
+    closed the connection first."""
+    data = b""
+    while data.count(b"\n") < n:
+        try:
+            chunk = s.recv(65536)
+        except (ConnectionResetError, socket.timeout):
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data.decode().split("\n")[:n] if data else []
+
+
+def send_quietly(s, data):
+    try:
+        s.sendall(data)
+    except OSError:
+        pass    # closed at the end, before it could send it all
+
+
+def pipeline(path, pings):
+    _, start = check(path)
+    # A client that sends as much and never reads: its answers fill its
+    # socket, and the daemon must go on serving everyone else.
+    stuck = connect(path)
+    stuck.settimeout(None)
+    threading.Thread(target=send_quietly, args=(stuck, b"ping\n" * pings),
+                     daemon=True).start()
+    requests = (["count", "count", "check"] + ["ping"] * pings +
+                ["count", "check"])
+    s = connect(path)
+    # One write; nothing is read for a second, while the answers fill the
+    # socket and the daemon's sends would block (EAGAIN): it must wait
+    # for room (POLLOUT), not drop the client.
+    sender = threading.Thread(
+        target=send_quietly,
+        args=(s, "".join(r + "\n" for r in requests).encode()))
+    sender.start()
+    time.sleep(1.0)
+    # Another client meanwhile: served at once.
+    t0 = time.monotonic()
+    other = request(path, "ping", connect_wait=0)
+    other_ms = (time.monotonic() - t0) * 1000
+    answers = read_lines(s, len(requests))
+    sender.join(timeout=30)
+    s.close()
+    stuck.close()
+    if other != "ok":
+        fail(f"another client's ping, while one never reads: {other!r}")
+    if len(answers) != len(requests):
+        fail(f"{len(requests)} pipelined requests, {len(answers)} answers "
+             f"(the last: {answers[-3:]!r})")
+    table, _ = check(path)
+    want = ([f"Counter {start + 1}.", f"Counter {start + 2}.",
+             f"Table: {table}, Data [{{count,{start + 2}}}]."] +
+            ["ok"] * pings +
+            [f"Counter {start + 3}.",
+             f"Table: {table}, Data [{{count,{start + 3}}}]."])
+    for i, (got, exp) in enumerate(zip(answers, want)):
+        if got != exp:
+            fail(f"answer {i + 1} of {len(requests)}: {got!r}, want {exp!r}")
+    print(f"# pipeline: {len(requests)} requests in one write, "
+          f"{len(answers)} answers in order; another client's ping took "
+          f"{other_ms:.1f} ms while one client never read")
+
+
 def main():
     mode, args = sys.argv[1], sys.argv[2:]
     try:
@@ -502,6 +585,8 @@ def main():
             module_floor(int(args[0]), args[1])
         elif mode == "activate":
             activate(*args)
+        elif mode == "pipeline":
+            pipeline(args[0], int(args[1]))
         elif mode == "request":
             print(request(args[0], args[1], connect_wait=0))
         else:

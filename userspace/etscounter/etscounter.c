@@ -8,20 +8,27 @@
  *   etscounter count   Counter N.
  *   etscounter check   Table: ID, Data [{count,N}].
  *   etscounter die     the daemon kills itself; etssup restarts it
- *   etscounter stop    SIGTERM to etssup, which stops the daemon: the daemon
- *                      deletes its table; etsmgr.ko stays loaded
+ *   etscounter stop    ask the daemon to stop (it deletes its table), then
+ *                      SIGTERM to etssup, which stops the daemon;
+ *                      etsmgr.ko stays loaded
  *
  * A request made while the supervisor restarts the daemon waits for the
  * new one (bounded), so `etscounter die; etscounter check` works. A count
  * whose connection broke after it was sent is never sent again: it may
- * have been made, and counting it twice would be worse (exit status 3).
+ * have been made, and counting it twice would be worse (exit status 69).
+ *
+ * SIGTERM alone (systemctl stop, etssup's shutdown) keeps the table, for
+ * the next start to reclaim; only `etscounter stop` deletes it.
  *
  * Exit status: 0 success, 1 failure (not running, refused, error answer),
- * 2 usage, 3 a count or die was sent but not answered.
+ * 2 usage, 69 (EX_UNAVAILABLE) a count, die or stop was sent but not
+ * answered: it may or may not have been done. Never LSB's 3 ("not
+ * running" for a status action), which scripts read otherwise.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -64,11 +71,16 @@
 #define DEVICE_TIMEOUT_MS	2000	/* /dev/etsmgr after loading */
 #define RETRY_PAUSE_MS		5	/* between two connection attempts */
 
+/*
+ * The exit statuses scripts rely on (etscounter(1)). "No answer" is
+ * outside LSB's init-script codes (1-7: for a status action 3 is "not
+ * running", 4 "unknown"), as sysexits.h's EX_UNAVAILABLE.
+ */
 enum exit_status {
 	EXIT_OK = 0,
 	EXIT_FAILED = 1,
 	EXIT_USAGE = 2,
-	EXIT_NO_ANSWER = 3,
+	EXIT_NO_ANSWER = 69,
 };
 
 struct options {
@@ -79,6 +91,7 @@ struct options {
 	bool verbose;
 	bool heir;		/* start: etssup --heir */
 	bool standby;		/* start: etssup --standby */
+	gid_t socket_gid;	/* start: --socket-group, or (gid_t)-1 */
 };
 
 static const char *command = "";	/* for messages: "etscounter: count: " */
@@ -122,12 +135,15 @@ enum progress {
 
 /*
  * One request on a new connection: send @request, read one answer line
- * into @answer (without its newline). With @until_closed, then wait for
- * the daemon to close the connection (it exits after die and stop).
- * Returns 0 or -errno, and sets *@progress.
+ * into @answer (without its newline). With @until_closed, then say we
+ * send no more and wait for the daemon to close the connection (it exits
+ * after die, and after stop once we hang up). With @keep (and not
+ * @until_closed), the connection stays open, in *@keep, for the caller
+ * to close. Returns 0 or -errno, and sets *@progress.
  */
 static int exchange(const char *path, const char *request, char *answer,
-		    size_t size, bool until_closed, enum progress *progress)
+		    size_t size, bool until_closed, int *keep,
+		    enum progress *progress)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	char line[ETSCOUNTER_LINE_MAX];
@@ -197,12 +213,17 @@ static int exchange(const char *path, const char *request, char *answer,
 			snprintf(answer, size, "%s", line);
 			if (!until_closed)
 				break;
+			shutdown(fd, SHUT_WR);
 		} else if (len == sizeof(line) - 1) {
 			ret = -EMSGSIZE;
 			goto out;
 		}
 	}
 	ret = 0;
+	if (keep && !until_closed) {
+		*keep = fd;
+		return 0;
+	}
 out:
 	close(fd);
 	return ret;
@@ -240,23 +261,32 @@ static bool supervisor_running(pid_t *pid)
 	return running;
 }
 
+/* How a request to the daemon ended; the messages are said already. */
+enum asked {
+	ANSWERED,	/* an answer, not an error: in the caller's buffer */
+	REFUSED,	/* an error answer ("error ..."): nothing was done */
+	UNREACHED,	/* not running, or not reachable: nothing was sent */
+	UNANSWERED,	/* sent, no answer: it may or may not have been done */
+};
+
 /*
- * Ask the daemon, and print its answer on stdout unless @quiet. While the
- * supervisor runs, a refused connection means the daemon is being
- * restarted: try again for up to RESTART_WAIT_MS. A request whose answer
- * did not come is tried again only if it is @idempotent.
+ * Ask the daemon. While the supervisor runs, a refused connection means
+ * the daemon is being restarted: try again for up to RESTART_WAIT_MS. A
+ * request whose answer did not come is tried again only if it is
+ * @idempotent. With @keep, the connection of an answered request stays
+ * open, in *@keep.
  */
-static int ask(const struct options *o, const char *request, bool idempotent,
-	       bool until_closed, bool quiet)
+static enum asked ask_daemon(const struct options *o, const char *request,
+			     bool idempotent, bool until_closed, int *keep,
+			     char *answer, size_t size)
 {
 	int64_t deadline = now_ms() + RESTART_WAIT_MS;
-	char answer[ETSCOUNTER_LINE_MAX];
 	enum progress progress;
 	int ret;
 
 	for (;;) {
-		ret = exchange(o->socket_path, request, answer, sizeof(answer),
-			       until_closed, &progress);
+		ret = exchange(o->socket_path, request, answer, size,
+			       until_closed, keep, &progress);
 		if (ret == 0)
 			break;
 		if (now_ms() >= deadline || !supervisor_running(NULL) ||
@@ -268,16 +298,16 @@ static int ask(const struct options *o, const char *request, bool idempotent,
 				      "etscounterd is not running" :
 				      "cannot reach etscounterd",
 				      o->socket_path, strerror(-ret));
-				return EXIT_FAILED;
+				return UNREACHED;
 			}
 			if (idempotent) {
 				error("etscounterd did not answer (%s)",
 				      strerror(-ret));
-				return EXIT_FAILED;
+				return UNREACHED;
 			}
 			error("etscounterd did not answer (%s); the %s may or may not have happened",
 			      strerror(-ret), request);
-			return EXIT_NO_ANSWER;
+			return UNANSWERED;
 		}
 		sleep_ms(RETRY_PAUSE_MS);
 	}
@@ -285,11 +315,32 @@ static int ask(const struct options *o, const char *request, bool idempotent,
 		    strlen(ETSCOUNTER_ERROR_PREFIX)) == 0) {
 		error("etscounterd: %s",
 		      answer + strlen(ETSCOUNTER_ERROR_PREFIX));
+		if (keep) {
+			close(*keep);
+			*keep = -1;
+		}
+		return REFUSED;
+	}
+	return ANSWERED;
+}
+
+/* Ask, print the answer on stdout unless @quiet; the exit status. */
+static int ask(const struct options *o, const char *request, bool idempotent,
+	       bool until_closed, bool quiet)
+{
+	char answer[ETSCOUNTER_LINE_MAX];
+
+	switch (ask_daemon(o, request, idempotent, until_closed, NULL, answer,
+			   sizeof(answer))) {
+	case ANSWERED:
+		if (!quiet)
+			printf("%s\n", answer);
+		return EXIT_OK;
+	case UNANSWERED:
+		return EXIT_NO_ANSWER;
+	default:
 		return EXIT_FAILED;
 	}
-	if (!quiet)
-		printf("%s\n", answer);
-	return EXIT_OK;
 }
 
 /*
@@ -303,7 +354,7 @@ static bool daemon_answers(const struct options *o)
 	enum progress progress;
 
 	return exchange(o->socket_path, "ping", answer, sizeof(answer),
-			false, &progress) == 0;
+			false, NULL, &progress) == 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -464,14 +515,24 @@ static int load_module(void)
 	return -1;
 }
 
+/*
+ * etssup holds the socket across restarts (--listen), so that no request
+ * is refused meanwhile; it takes absolute paths of at most 90 bytes (room
+ * for its temporary name), else the daemon binds its own.
+ */
+static bool supervisor_listens(const struct options *o)
+{
+	return o->socket_path[0] == '/' && strlen(o->socket_path) <= 90;
+}
+
 /* In the child: become etssup, detached, its output in the log. */
 static void __attribute__((noreturn))
 exec_supervisor(const struct options *o, const char *etssup,
 		const char *daemon, int log)
 {
-	char intensity[16], period[16];
+	char intensity[16], period[16], gid[16];
 	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	char *argv[20];
+	char *argv[24];
 	int n = 0;
 
 	argv[n++] = (char *)etssup;
@@ -485,12 +546,7 @@ exec_supervisor(const struct options *o, const char *etssup,
 	argv[n++] = CHILD_ID;
 	argv[n++] = "--restart";
 	argv[n++] = "permanent";
-	/*
-	 * etssup holds the socket across restarts, so that no request is
-	 * refused meanwhile; it takes absolute paths of at most 90 bytes
-	 * (room for its temporary name), else the daemon binds its own.
-	 */
-	if (o->socket_path[0] == '/' && strlen(o->socket_path) <= 90) {
+	if (supervisor_listens(o)) {
 		argv[n++] = "--listen";
 		argv[n++] = (char *)o->socket_path;
 	}
@@ -502,10 +558,24 @@ exec_supervisor(const struct options *o, const char *etssup,
 	argv[n++] = (char *)daemon;
 	argv[n++] = "--socket";
 	argv[n++] = (char *)o->socket_path;
+	/* A socket the daemon binds itself: it gives it the group. */
+	if (o->socket_gid != (gid_t)-1 && !supervisor_listens(o)) {
+		snprintf(gid, sizeof(gid), "%u", (unsigned int)o->socket_gid);
+		argv[n++] = "--socket-group";
+		argv[n++] = gid;
+	}
 	argv[n] = NULL;
 
 	snprintf(intensity, sizeof(intensity), "%u", o->intensity);
 	snprintf(period, sizeof(period), "%u", o->period);
+	/*
+	 * etssup binds the socket it holds with the umask it inherits:
+	 * without group and other write (connect(2) needs write), so that
+	 * only its owner may connect until set_socket_access() opens it to
+	 * the group. Its other files are created 0644 and 0755, which this
+	 * does not change.
+	 */
+	umask(umask(0) | 022);
 	setsid();
 	if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0 ||
 	    dup2(log, STDOUT_FILENO) < 0 || dup2(log, STDERR_FILENO) < 0)
@@ -514,6 +584,35 @@ exec_supervisor(const struct options *o, const char *etssup,
 	dprintf(log, "etscounter: start: cannot run %s: %s\n", etssup,
 		strerror(errno));
 	_exit(127);
+}
+
+/*
+ * The socket etssup holds (--listen) is its own, bound owner-only (see
+ * exec_supervisor()): make it ETSCOUNTER_SOCKET_MODE, of --socket-group
+ * if given, as etscounterd makes the sockets it binds itself.
+ */
+static int set_socket_access(const struct options *o)
+{
+	struct stat st;
+
+	if (!supervisor_listens(o))
+		return 0;	/* the daemon's own: done already */
+	if (lstat(o->socket_path, &st) < 0 || !S_ISSOCK(st.st_mode) ||
+	    st.st_uid != geteuid()) {
+		error("%s is not the socket etssup made", o->socket_path);
+		return -1;
+	}
+	if (o->socket_gid != (gid_t)-1 &&
+	    chown(o->socket_path, (uid_t)-1, o->socket_gid) < 0) {
+		error("cannot give %s to group %u: %s", o->socket_path,
+		      (unsigned int)o->socket_gid, strerror(errno));
+		return -1;
+	}
+	if (chmod(o->socket_path, ETSCOUNTER_SOCKET_MODE) < 0) {
+		error("cannot chmod %s: %s", o->socket_path, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 static int cmd_start(const struct options *o)
@@ -579,8 +678,14 @@ static int cmd_start(const struct options *o)
 			      o->log_path);
 			return EXIT_FAILED;
 		}
-		if (daemon_answers(o))
+		if (daemon_answers(o)) {
+			if (set_socket_access(o) < 0) {
+				error("etssup (pid %d) runs on; `etscounter stop` stops it",
+				      (int)pid);
+				return EXIT_FAILED;
+			}
 			break;
+		}
 		if (now_ms() >= deadline) {
 			error("etscounterd did not answer on %s within %d s; see %s (etssup pid %d runs on)",
 			      o->socket_path, START_TIMEOUT_MS / 1000,
@@ -602,7 +707,7 @@ static int cmd_start(const struct options *o)
 /*
  * SIGTERM to the supervisor, through a pidfd so that a pid reused in the
  * meantime is never signalled, and wait for it to exit: by then it has
- * stopped the daemon, which deleted its table.
+ * stopped the daemon.
  */
 static int stop_supervisor(pid_t supervisor)
 {
@@ -644,14 +749,40 @@ static int stop_supervisor(pid_t supervisor)
 	return EXIT_OK;
 }
 
+/*
+ * The seed's clean stop: the daemon deletes its table, then etssup stops
+ * it (SIGTERM alone keeps the table). The daemon, told to stop, waits for
+ * that SIGTERM, or for this connection to close, before it exits, so that
+ * etssup never restarts it with a new table: hold the connection until
+ * etssup is gone.
+ *
+ * A daemon that cannot be reached, or did not answer, cannot be asked:
+ * etssup is stopped all the same (the table is kept then, or may be), and
+ * the exit status says so. One that refused (another uid) is left alone.
+ */
 static int cmd_stop(const struct options *o)
 {
+	char answer[ETSCOUNTER_LINE_MAX];
 	pid_t supervisor;
+	enum asked asked;
+	int conn = -1, status;
 
-	if (supervisor_running(&supervisor))
-		return stop_supervisor(supervisor);
-	/* A daemon run without etssup: ask it to stop itself. */
-	return ask(o, "stop", false, true, true);
+	if (!supervisor_running(&supervisor))
+		/* A daemon run without etssup: ask it to stop itself. */
+		return ask(o, "stop", false, true, true);
+	asked = ask_daemon(o, "stop", false, false, &conn, answer,
+			   sizeof(answer));
+	if (asked == REFUSED)
+		return EXIT_FAILED;
+	status = stop_supervisor(supervisor);
+	if (conn >= 0)
+		close(conn);
+	if (status != EXIT_OK || asked == ANSWERED)
+		return status;
+	error("stopped etssup; table %s %s kept (etsmgrctl delete %s deletes it)",
+	      ETSCOUNTER_TABLE, asked == UNANSWERED ? "may be" : "is",
+	      ETSCOUNTER_TABLE);
+	return asked == UNANSWERED ? EXIT_NO_ANSWER : EXIT_FAILED;
 }
 
 /* ------------------------------------------------------------------ */
@@ -669,7 +800,8 @@ static void usage(FILE *out)
 		"  count    add one to the counter: prints Counter N.\n"
 		"  check    print Table: ID, Data [{count,N}].\n"
 		"  die      make etscounterd kill itself (etssup restarts it)\n"
-		"  stop     stop etssup and etscounterd; the table is deleted\n"
+		"  stop     stop etscounterd and etssup; the table is deleted (a\n"
+		"           SIGTERM to etssup, systemctl stop, keeps it for the next start)\n"
 		"\n"
 		"  --socket PATH     the daemon's socket (default " ETSCOUNTER_SOCKET_DEFAULT ")\n"
 		"  --log FILE        start: reports go to FILE (default " LOG_DEFAULT ")\n"
@@ -679,11 +811,15 @@ static void usage(FILE *out)
 		"                    it to the restarted daemon\n"
 		"  --standby         start: etssup keeps a standby daemon that takes\n"
 		"                    the table over at once when the daemon dies\n"
+		"  --socket-group NAME|GID\n"
+		"                    start: the socket's group (mode 0660): its members\n"
+		"                    may count and check; stop and die are for the\n"
+		"                    daemon's uid and root\n"
 		"  -v, --verbose     start: say where the supervisor and log are\n"
 		"  -h, --help        this help\n"
 		"\n"
 		"Exit status: 0 success, 1 failure (not running, refused, error),\n"
-		"2 usage, 3 sent but not answered (a count may have been made).\n"
+		"2 usage, 69 sent but not answered (a count may have been made).\n"
 		"See etscounter(1).\n",
 		INTENSITY_DEFAULT, PERIOD_DEFAULT);
 }
@@ -708,6 +844,7 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "heir", no_argument, NULL, 'H' },
 		{ "standby", no_argument, NULL, 'S' },
+		{ "socket-group", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -716,7 +853,10 @@ int main(int argc, char **argv)
 		.log_path = LOG_DEFAULT,
 		.intensity = INTENSITY_DEFAULT,
 		.period = PERIOD_DEFAULT,
+		.socket_gid = (gid_t)-1,
 	};
+	struct group *group;
+	uint64_t gid;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "vh", long_options, NULL)) != -1) {
@@ -744,6 +884,20 @@ int main(int argc, char **argv)
 			break;
 		case 'S':
 			o.standby = true;
+			break;
+		case 'g':
+			group = getgrnam(optarg);
+			if (group) {
+				o.socket_gid = group->gr_gid;
+			} else if (!etsmgr_parse_u64(optarg, &gid) &&
+				   gid < (uint64_t)(gid_t)-1) {
+				o.socket_gid = (gid_t)gid;
+			} else {
+				fprintf(stderr, "etscounter: unknown group %s (--socket-group NAME or GID)\n",
+					optarg);
+				usage(stderr);
+				return EXIT_USAGE;
+			}
 			break;
 		case 'h':
 			usage(stdout);

@@ -12,12 +12,22 @@
  *   die       ok                              (then the daemon SIGKILLs
  *                                              itself)
  *   stop      ok                              (after the table is deleted;
- *                                              then the daemon exits 0)
+ *                                              the daemon exits 0 once
+ *                                              this connection is closed,
+ *                                              or at SIGTERM)
  *   ping      ok                              (reports nothing: a probe
  *                                              that it serves)
  *   other     error TEXT
  *
- * Any request may also be answered "error TEXT" when it failed.
+ * Any request may also be answered "error TEXT" when it failed; stop and
+ * die from a uid other than the daemon's and 0 are answered
+ * "error not allowed: ..." (SO_PEERCRED).
+ *
+ * A client may send several requests at once (pipelining): each is
+ * answered, in order. The daemon queues the answers a client does not
+ * read yet, up to ETSCOUNTER_QUEUE_MAX bytes, and reads nothing more of
+ * it meanwhile; a client that reads none of them for
+ * ETSCOUNTER_STALL_MS is dropped.
  */
 #ifndef ETSCOUNTER_H
 #define ETSCOUNTER_H
@@ -36,5 +46,17 @@
 
 /* An answer that reports a failure starts with this. */
 #define ETSCOUNTER_ERROR_PREFIX		"error "
+
+/* ... and one that refuses a stop or a die to the caller's uid, this. */
+#define ETSCOUNTER_NOT_ALLOWED		ETSCOUNTER_ERROR_PREFIX "not allowed: "
+
+/* Answers queued for a client that does not read them (yet), in bytes. */
+#define ETSCOUNTER_QUEUE_MAX		(32 * ETSCOUNTER_LINE_MAX)
+
+/* A client whose queued answers do not move for this long is dropped. */
+#define ETSCOUNTER_STALL_MS		30000
+
+/* The mode of the socket etscounterd binds (and `etscounter start` sets). */
+#define ETSCOUNTER_SOCKET_MODE		0660
 
 #endif /* ETSCOUNTER_H */

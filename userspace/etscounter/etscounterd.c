@@ -11,6 +11,21 @@
  * the dead one stopped. Every count is in the table before it is
  * answered, so an answered count is never lost.
  *
+ * Only an explicit stop request deletes the table (Erlang's clean stop).
+ * SIGTERM -- a supervisor's shutdown, a one_for_all restart, an
+ * escalation, systemctl stop or restart -- closes the session instead,
+ * which leaves the table held, count and all, for the next daemon to
+ * reclaim. After a stop the daemon waits, tableless, for its supervisor's
+ * SIGTERM (or for the stopping client to hang up), so that it is not
+ * restarted with a new table meanwhile.
+ *
+ * Answers a client does not read at once are queued (bounded,
+ * ETSCOUNTER_QUEUE_MAX) and sent on POLLOUT, so pipelined requests are
+ * all answered, in order.
+ *
+ * The socket is 0660 (--socket-group chooses its group), and stop and die
+ * are for the daemon's own uid and root only (SO_PEERCRED).
+ *
  * When the manager stops (etsmgrctl drain, for a module reload), the
  * daemon lets go of its session, keeps its mapping and goes on serving
  * from it; a thread waits for the manager to come back, and the table is
@@ -33,6 +48,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
@@ -75,6 +91,19 @@
 
 /* The first descriptor passed by socket activation (sd_listen_fds(3)). */
 #define LISTEN_FDS_START	3
+
+/* How long the answer to a die may take to leave before the SIGKILL. */
+#define DIE_FLUSH_MS		1000
+
+/*
+ * After a stop under a supervisor, how long the daemon, its table
+ * deleted, waits for the SIGTERM of the supervisor's shutdown (or for
+ * the stopping client to hang up) before it exits by itself.
+ */
+#define STOP_LINGER_MS		60000
+
+/* At SIGTERM while the manager is away, how long to wait for it. */
+#define TERM_MANAGER_WAIT_MS	3000
 
 /* ------------------------------------------------------------------ */
 /* Reports                                                             */
@@ -141,14 +170,30 @@ report(const char *kind, const char *fmt, ...)
 	exit(1);				\
 } while (0)
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* ------------------------------------------------------------------ */
 /* The server's state                                                  */
 /* ------------------------------------------------------------------ */
 
 struct client {
 	int fd;			/* -1: a free slot */
-	size_t len;		/* bytes of an unfinished line in @line */
+	uid_t uid;		/* the peer, as SO_PEERCRED says; -1: unknown */
+	pid_t pid;
+	bool eof;		/* it sends no more; close once answered */
+	bool closing;		/* close once the queued answers are out */
+	bool stopper;		/* it asked stop: when it goes, the daemon goes */
+	size_t len;		/* bytes of requests not served yet, in @line */
 	char line[ETSCOUNTER_LINE_MAX];
+	size_t out_len;		/* answers queued, not sent yet, in @out */
+	int64_t stalled_ms;	/* since when @out has not moved, or 0 */
+	char out[ETSCOUNTER_QUEUE_MAX];
 };
 
 struct server {
@@ -166,11 +211,15 @@ struct server {
 
 	int listener;
 	bool listener_inherited;	/* socket activation: not ours to unlink */
+	gid_t socket_gid;	/* --socket-group, or (gid_t)-1 */
 	dev_t socket_dev;	/* the socket file we bound, to unlink only it */
 	ino_t socket_ino;
 
 	int signals;		/* signalfd: SIGTERM, SIGINT */
 	int manager_back;	/* pipe from wait_for_manager(), or -1 */
+
+	bool stopped;		/* a stop deleted the table; exiting */
+	int64_t stop_deadline_ms;	/* ... by itself at the latest then */
 
 	struct client clients[MAX_CLIENTS];
 };
@@ -690,12 +739,19 @@ static int inherited_listener(void)
  * Bind the socket under a temporary name and rename it over the path, so
  * that a client never finds the path missing: it reaches the old socket
  * (refused: the old daemon is dead) until the new one is ready.
+ *
+ * The socket file is born ETSCOUNTER_SOCKET_MODE (0660: connecting takes
+ * write permission), by the umask around bind(2) -- fchmod(2) of an
+ * AF_UNIX socket does not reach its file -- and gets its group before the
+ * rename, so the path never names it with more access than it is meant
+ * to have. Single-threaded here: the umask is the process's.
  */
 static void bind_listener(struct server *s)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	struct stat st;
-	int fd, n;
+	mode_t old_umask;
+	int fd, n, ret;
 
 	n = snprintf(addr.sun_path, sizeof(addr.sun_path), "%s.%d",
 		     s->socket_path, (int)getpid());
@@ -705,9 +761,22 @@ static void bind_listener(struct server *s)
 	if (fd < 0)
 		fatal("socket: %s.", strerror(errno));
 	unlink(addr.sun_path);
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
-		fatal("cannot bind %s: %s.", addr.sun_path, strerror(errno));
-	if (stat(addr.sun_path, &st) < 0 || listen(fd, LISTEN_BACKLOG) < 0 ||
+	old_umask = umask(0777 & ~ETSCOUNTER_SOCKET_MODE);
+	ret = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
+	n = errno;
+	umask(old_umask);
+	if (ret < 0)
+		fatal("cannot bind %s: %s.", addr.sun_path, strerror(n));
+	if (s->socket_gid != (gid_t)-1 &&
+	    chown(addr.sun_path, (uid_t)-1, s->socket_gid) < 0) {
+		n = errno;
+		unlink(addr.sun_path);
+		fatal("cannot give socket %s to group %u: %s (etscounterd must be in the group, or have CAP_CHOWN).",
+		      s->socket_path, (unsigned int)s->socket_gid,
+		      strerror(n));
+	}
+	if (chmod(addr.sun_path, ETSCOUNTER_SOCKET_MODE) < 0 ||
+	    stat(addr.sun_path, &st) < 0 || listen(fd, LISTEN_BACKLOG) < 0 ||
 	    rename(addr.sun_path, s->socket_path) < 0) {
 		n = errno;
 		unlink(addr.sun_path);
@@ -724,6 +793,8 @@ static void open_listener(struct server *s)
 	s->listener_inherited = s->listener >= 0;
 	if (!s->listener_inherited)
 		bind_listener(s);
+	else if (s->socket_gid != (gid_t)-1)
+		warning("--socket-group is not applied to a socket passed by socket activation: its mode and group are its creator's.");
 }
 
 /* Remove the socket file if it is still the one we bound. */
@@ -782,37 +853,111 @@ static int text_add_record(const void *key, size_t key_len,
 	return 0;
 }
 
-/* Answer a client; one that does not take it at once is dropped. */
-static void answer(struct client *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void close_client(struct client *c)
+/*
+ * After a stop, the daemon goes when its stopping client does (or at
+ * SIGTERM): the socket first, so that no client finds it after we left.
+ */
+static void __attribute__((noreturn)) exit_stopped(struct server *s)
 {
+	unlink_listener(s);
+	exit(0);
+}
+
+static void close_client(struct server *s, struct client *c)
+{
+	bool stopper = c->stopper;
+
 	close(c->fd);
 	c->fd = -1;
 	c->len = 0;
+	c->out_len = 0;
+	c->stalled_ms = 0;
+	c->eof = c->closing = c->stopper = false;
+	if (stopper)
+		exit_stopped(s);
 }
+
+/*
+ * Send what is queued for @c, as much as its socket takes now. Returns
+ * 0 (all sent, or the rest waits for POLLOUT) or -1 when the client is
+ * gone (and closed).
+ */
+static int flush_client(struct server *s, struct client *c)
+{
+	ssize_t n;
+
+	while (c->out_len > 0) {
+		n = send(c->fd, c->out, c->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (!c->stalled_ms)
+				c->stalled_ms = now_ms();
+			return 0;
+		}
+		if (n <= 0) {
+			close_client(s, c);
+			return -1;
+		}
+		c->out_len -= (size_t)n;
+		memmove(c->out, c->out + n, c->out_len);
+		c->stalled_ms = 0;
+	}
+	c->stalled_ms = 0;
+	return 0;
+}
+
+/* Send what is queued, waiting up to @ms for the client to take it. */
+static void flush_client_wait(struct server *s, struct client *c, int ms)
+{
+	int64_t deadline = now_ms() + ms;
+	struct pollfd pfd;
+	int left;
+
+	while (c->fd >= 0 && c->out_len > 0) {
+		if (flush_client(s, c) || c->out_len == 0)
+			return;
+		left = (int)(deadline - now_ms());
+		if (left <= 0)
+			return;
+		pfd = (struct pollfd){ .fd = c->fd, .events = POLLOUT };
+		if (poll(&pfd, 1, left) < 0 && errno != EINTR)
+			return;
+	}
+}
+
+/* Room for one more answer in the client's queue? */
+static bool can_answer(const struct client *c)
+{
+	return sizeof(c->out) - c->out_len >= ETSCOUNTER_LINE_MAX;
+}
+
+/*
+ * Queue one answer line for a client; it is sent when the requests at
+ * hand are served (flush_client()). The caller made sure of the room
+ * (can_answer()).
+ */
+static void answer(struct client *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 static void answer(struct client *c, const char *fmt, ...)
 {
-	char buf[ETSCOUNTER_LINE_MAX];
+	size_t room = sizeof(c->out) - c->out_len;
+	char *buf = c->out + c->out_len;
 	va_list ap;
-	ssize_t n;
 	int len;
 
+	if (room < 2)
+		return;		/* not reached: see can_answer() */
 	va_start(ap, fmt);
-	len = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	len = vsnprintf(buf, room - 1, fmt, ap);
 	va_end(ap);
 	if (len < 0)
 		len = 0;
-	if ((size_t)len > sizeof(buf) - 2)
-		len = sizeof(buf) - 2;
+	if ((size_t)len > room - 2)
+		len = (int)(room - 2);
 	buf[len++] = '\n';
-	do {
-		n = send(c->fd, buf, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT);
-	} while (n < 0 && errno == EINTR);
-	if (n != len)
-		close_client(c);
+	c->out_len += (size_t)len;
 }
 
 static void do_count(struct server *s, struct client *c)
@@ -832,13 +977,32 @@ static void do_count(struct server *s, struct client *c)
 	answer(c, "Counter %" PRId64 ".", count);
 }
 
-static void do_check(struct server *s, struct client *c)
+/* The table's records as ETS shows them, "[{count,3}]", into @data. */
+static int table_text(struct server *s, struct text *data)
 {
-	struct text data = { .len = 0 };
 	int ret;
 
-	text_add(&data, "[");
-	ret = etsmgr_set_foreach(s->set, text_add_record, &data);
+	data->len = 0;
+	data->truncated = false;
+	text_add(data, "[");
+	ret = etsmgr_set_foreach(s->set, text_add_record, data);
+	if (ret)
+		return ret;
+	text_add(data, "]");
+	if (data->truncated) {
+		snprintf(data->buf + data->len, sizeof(data->buf) - data->len,
+			 "...]");
+		data->len = strlen(data->buf);
+	}
+	return 0;
+}
+
+static void do_check(struct server *s, struct client *c)
+{
+	struct text data;
+	int ret;
+
+	ret = table_text(s, &data);
 	if (ret) {
 		report("ERROR", "cannot read table %" PRIu64 ": %s.", s->id,
 		       strerror(-ret));
@@ -846,19 +1010,26 @@ static void do_check(struct server *s, struct client *c)
 		       strerror(-ret));
 		return;
 	}
-	text_add(&data, "]");
-	notice("Table: %" PRIu64 ", Data %s%s.", s->id, data.buf,
-	       data.truncated ? "...]" : "");
-	answer(c, "Table: %" PRIu64 ", Data %s%s.", s->id, data.buf,
-	       data.truncated ? "...]" : "");
+	notice("Table: %" PRIu64 ", Data %s.", s->id, data.buf);
+	answer(c, "Table: %" PRIu64 ", Data %s.", s->id, data.buf);
+}
+
+/* Let go of the mapping and the record set; the table is not ours now. */
+static void drop_table(struct server *s)
+{
+	memset(&s->count_ref, 0, sizeof(s->count_ref));
+	etsmgr_set_close(s->set);
+	s->set = NULL;
+	munmap(s->base, s->size);
+	s->base = NULL;
 }
 
 /*
- * Erlang's terminate/2: delete the table (the manager forgets it) and say
- * so. Without a manager (it is being restarted), the table goes with our
- * mapping, as nothing else holds it.
+ * Erlang's terminate/2 after a stop: delete the table (the manager
+ * forgets it) and say so. Without a manager (it is being restarted), the
+ * table goes with our mapping, as nothing else holds it.
  */
-static void terminate(struct server *s)
+static void delete_table(struct server *s)
 {
 	int ret;
 
@@ -868,81 +1039,235 @@ static void terminate(struct server *s)
 			report("ERROR", "cannot delete table %" PRIu64 ": %s.",
 			       s->id, strerror(-ret));
 	}
-	memset(&s->count_ref, 0, sizeof(s->count_ref));
-	etsmgr_set_close(s->set);
-	s->set = NULL;
-	munmap(s->base, s->size);
+	drop_table(s);
 	notice("terminating");
-	unlink_listener(s);
+}
+
+/*
+ * SIGTERM (a supervisor's shutdown or restart, systemctl stop): keep the
+ * table for the next daemon. Closing the session while we live leaves it
+ * held by the manager (or taken by etssup, the heir), reason "closed",
+ * bytes and count intact, to be reclaimed. While the manager is away (a
+ * drain), wait a little for it, as the table lives only in our mapping.
+ */
+static void keep_table(struct server *s)
+{
+	int64_t deadline = now_ms() + TERM_MANAGER_WAIT_MS;
+	struct text data;
+	struct pollfd pfd;
+	int left;
+
+	if (table_text(s, &data))
+		snprintf(data.buf, sizeof(data.buf), "unreadable");
+	while (s->session < 0 && s->manager_back >= 0 &&
+	       (left = (int)(deadline - now_ms())) > 0) {
+		pfd = (struct pollfd){ .fd = s->manager_back, .events = POLLIN };
+		if (poll(&pfd, 1, left) > 0)
+			manager_back(s);
+	}
+	if (s->session >= 0) {
+		close(s->session);
+		s->session = -1;
+		notice("keeping table %" PRIu64 " for the next etscounterd: Data %s.",
+		       s->id, data.buf);
+	} else {
+		warning("etsmgr is away: table %" PRIu64 " (Data %s) goes with this process.",
+			s->id, data.buf);
+	}
+	drop_table(s);
+	notice("terminating");
+}
+
+/*
+ * stop and die are for the daemon's own uid and root (SO_PEERCRED, as
+ * the peer was when it connected); anyone else who can connect (the
+ * socket's group) may count and check.
+ */
+static bool may_stop_or_kill(struct client *c, const char *request,
+			     const char *verb)
+{
+	uid_t self = geteuid();
+	char allowed[48];
+
+	if (c->uid == 0 || c->uid == self)
+		return true;
+	if (self == 0)
+		snprintf(allowed, sizeof(allowed), "uid 0");
+	else
+		snprintf(allowed, sizeof(allowed), "uid 0 and uid %u",
+			 (unsigned int)self);
+	warning("refused %s from uid %d (pid %d): only %s may stop or kill the counter.",
+		request, (int)c->uid, (int)c->pid, allowed);
+	answer(c, ETSCOUNTER_NOT_ALLOWED "uid %d may not %s the counter (only %s may)",
+	       (int)c->uid, verb, allowed);
+	return false;
+}
+
+static void do_stop(struct server *s, struct client *c)
+{
+	if (!may_stop_or_kill(c, "stop", "stop"))
+		return;
+	delete_table(s);
+	answer(c, "ok");
+	/*
+	 * A supervisor would restart a daemon that exits now, with a new
+	 * table: stay, serving nothing, until the stopping client hangs up
+	 * (etscounter stop does once etssup, which it sends SIGTERM, is
+	 * gone) or SIGTERM comes, whichever is first.
+	 */
+	s->stopped = true;
+	s->stop_deadline_ms = now_ms() + STOP_LINGER_MS;
+	c->stopper = true;
 }
 
 static void handle_request(struct server *s, struct client *c,
 			   const char *request)
 {
-	if (strcmp(request, "count") == 0) {
+	if (s->stopped) {
+		answer(c, ETSCOUNTER_ERROR_PREFIX "stopped: the table is deleted and etscounterd exits");
+	} else if (strcmp(request, "count") == 0) {
 		do_count(s, c);
 	} else if (strcmp(request, "check") == 0) {
 		do_check(s, c);
 	} else if (strcmp(request, "ping") == 0) {
 		answer(c, "ok");
 	} else if (strcmp(request, "die") == 0) {
+		if (!may_stop_or_kill(c, "die", "kill"))
+			return;
 		notice("about to die.");
 		answer(c, "ok");
+		flush_client_wait(s, c, DIE_FLUSH_MS);
 		kill(getpid(), SIGKILL);
 	} else if (strcmp(request, "stop") == 0) {
-		terminate(s);
-		answer(c, "ok");
-		exit(0);
+		do_stop(s, c);
 	} else {
 		answer(c, ETSCOUNTER_ERROR_PREFIX "unknown request \"%.64s\" (count, check, die, stop or ping)",
 		       request);
 	}
 }
 
-/* Read what a client sent and serve each complete line. */
-static void read_client(struct server *s, struct client *c)
+/*
+ * Serve each complete request line that the client sent, in order, as
+ * long as its queue has room for the answer; then send the answers. The
+ * rest waits, unread, until the client takes them (POLLOUT).
+ */
+static void serve_client(struct server *s, struct client *c)
 {
 	char *newline;
-	ssize_t n;
+	size_t used;
 
-	n = read(c->fd, c->line + c->len, sizeof(c->line) - 1 - c->len);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		close_client(c);
-		return;
-	}
-	c->len += (size_t)n;
-	c->line[c->len] = '\0';
-	while (c->fd >= 0 && (newline = strchr(c->line, '\n'))) {
+	while (c->fd >= 0 && !c->closing && can_answer(c) &&
+	       (newline = memchr(c->line, '\n', c->len))) {
 		*newline = '\0';
 		if (newline > c->line && newline[-1] == '\r')
 			newline[-1] = '\0';
 		handle_request(s, c, c->line);
 		if (c->fd < 0)
-			return;	/* the answer could not be sent */
-		c->len -= (size_t)(newline + 1 - c->line);
-		memmove(c->line, newline + 1, c->len + 1);
+			return;
+		used = (size_t)(newline + 1 - c->line);
+		c->len -= used;
+		memmove(c->line, newline + 1, c->len);
 	}
-	if (c->fd >= 0 && c->len == sizeof(c->line) - 1) {
+	if (c->fd >= 0 && !c->closing && can_answer(c) &&
+	    c->len == sizeof(c->line) - 1) {
 		answer(c, ETSCOUNTER_ERROR_PREFIX "request too long");
-		close_client(c);
+		c->closing = true;
 	}
+	if (c->fd < 0 || flush_client(s, c))
+		return;
+	/* Done with it: all answered and sent, and it sends no more. */
+	if (c->out_len == 0 &&
+	    (c->closing || (c->eof && !memchr(c->line, '\n', c->len))))
+		close_client(s, c);
+}
+
+/* Read what a client sent (as far as there is room) and serve it. */
+static void read_client(struct server *s, struct client *c)
+{
+	ssize_t n;
+
+	n = read(c->fd, c->line + c->len, sizeof(c->line) - 1 - c->len);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n < 0) {
+		close_client(s, c);
+		return;
+	}
+	if (n == 0)
+		c->eof = true;
+	c->len += (size_t)n;
+	serve_client(s, c);
+}
+
+/* The events to wait for on a client: requests, or room for answers. */
+static short client_events(const struct client *c)
+{
+	short events = 0;
+
+	if (!c->eof && !c->closing && can_answer(c) &&
+	    c->len < sizeof(c->line) - 1)
+		events |= POLLIN;
+	if (c->out_len > 0)
+		events |= POLLOUT;
+	return events;
+}
+
+static void client_ready(struct server *s, struct client *c, short events,
+			 short revents)
+{
+	if ((revents & POLLOUT) && flush_client(s, c))
+		return;
+	if (events & POLLIN) {
+		if (revents & (POLLIN | POLLHUP | POLLERR)) {
+			read_client(s, c);
+			return;
+		}
+	} else if (revents & (POLLHUP | POLLERR | POLLNVAL)) {
+		/* Not reading it: answers pending that nobody will take. */
+		close_client(s, c);
+		return;
+	}
+	serve_client(s, c);	/* room again: the requests that waited */
+}
+
+/* Drop a client whose queued answers did not move for too long. */
+static void drop_stalled(struct server *s, struct client *c, int64_t now)
+{
+	if (!c->stalled_ms || now - c->stalled_ms < ETSCOUNTER_STALL_MS)
+		return;
+	warning("dropped a client (uid %d, pid %d) that read none of its answers for %d s (%zu bytes queued).",
+		(int)c->uid, (int)c->pid, ETSCOUNTER_STALL_MS / 1000,
+		c->out_len);
+	close_client(s, c);
 }
 
 static void accept_client(struct server *s)
 {
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct client *c;
 	int fd, i;
 
 	fd = accept4(s->listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0)
 		return;	/* gone already, or EAGAIN: nothing to do */
 	for (i = 0; i < MAX_CLIENTS; i++) {
-		if (s->clients[i].fd < 0) {
-			s->clients[i].fd = fd;
-			s->clients[i].len = 0;
-			return;
+		c = &s->clients[i];
+		if (c->fd >= 0)
+			continue;
+		c->fd = fd;
+		c->len = 0;
+		c->out_len = 0;
+		c->stalled_ms = 0;
+		c->eof = c->closing = c->stopper = false;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+			c->uid = cred.uid;
+			c->pid = cred.pid;
+		} else {
+			c->uid = (uid_t)-1;	/* allowed nothing */
+			c->pid = 0;
 		}
+		return;
 	}
 	close(fd);	/* not reached: the listener is not polled when full */
 }
@@ -968,11 +1293,33 @@ static int block_signals(void)
 	return fd;
 }
 
+/* The poll timeout: the next stalled client's or the stop's deadline. */
+static int next_timeout(const struct server *s)
+{
+	int64_t now = now_ms(), due = -1;
+	int i;
+
+	for (i = 0; i < MAX_CLIENTS; i++) {
+		const struct client *c = &s->clients[i];
+		int64_t at = c->stalled_ms + ETSCOUNTER_STALL_MS;
+
+		if (c->fd >= 0 && c->stalled_ms && (due < 0 || at < due))
+			due = at;
+	}
+	if (s->stopped && (due < 0 || s->stop_deadline_ms < due))
+		due = s->stop_deadline_ms;
+	if (due < 0)
+		return -1;
+	return due <= now ? 0 : (int)(due - now);
+}
+
 static void serve(struct server *s)
 {
 	struct pollfd pfd[4 + MAX_CLIENTS];
 	struct client *polled[MAX_CLIENTS];
+	short events[MAX_CLIENTS];
 	int n, i, nclients, first_client, session_at, back_at, listener_at;
+	int64_t now;
 
 	for (;;) {
 		n = 0;
@@ -983,7 +1330,8 @@ static void serve(struct server *s)
 			pfd[n++] = (struct pollfd){ .fd = s->session,
 						    .events = POLLPRI };
 		}
-		if (s->manager_back >= 0) {
+		/* After a stop there is no table to adopt back. */
+		if (s->manager_back >= 0 && !s->stopped) {
 			back_at = n;
 			pfd[n++] = (struct pollfd){ .fd = s->manager_back,
 						    .events = POLLIN };
@@ -993,9 +1341,11 @@ static void serve(struct server *s)
 		for (i = 0; i < MAX_CLIENTS; i++) {
 			if (s->clients[i].fd < 0)
 				continue;
-			polled[nclients++] = &s->clients[i];
+			events[nclients] = client_events(&s->clients[i]);
+			polled[nclients] = &s->clients[i];
 			pfd[n++] = (struct pollfd){ .fd = s->clients[i].fd,
-						    .events = POLLIN };
+						    .events = events[nclients] };
+			nclients++;
 		}
 		if (nclients < MAX_CLIENTS) {
 			listener_at = n;
@@ -1003,7 +1353,7 @@ static void serve(struct server *s)
 						    .events = POLLIN };
 		}
 
-		if (poll(pfd, (nfds_t)n, -1) < 0) {
+		if (poll(pfd, (nfds_t)n, next_timeout(s)) < 0) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll: %s.", strerror(errno));
@@ -1013,8 +1363,9 @@ static void serve(struct server *s)
 			struct signalfd_siginfo si;
 
 			if (read(s->signals, &si, sizeof(si)) == sizeof(si)) {
-				terminate(s);
-				exit(0);
+				if (!s->stopped)
+					keep_table(s);
+				exit_stopped(s);
 			}
 		}
 		if (session_at >= 0 && pfd[session_at].revents) {
@@ -1027,7 +1378,17 @@ static void serve(struct server *s)
 			manager_back(s);
 		for (i = 0; i < nclients; i++)
 			if (pfd[first_client + i].revents && polled[i]->fd >= 0)
-				read_client(s, polled[i]);
+				client_ready(s, polled[i], events[i],
+					     pfd[first_client + i].revents);
+		now = now_ms();
+		for (i = 0; i < MAX_CLIENTS; i++)
+			if (s->clients[i].fd >= 0)
+				drop_stalled(s, &s->clients[i], now);
+		if (s->stopped && now >= s->stop_deadline_ms) {
+			notice("no SIGTERM came within %d s of the stop: exiting.",
+			       STOP_LINGER_MS / 1000);
+			exit_stopped(s);
+		}
 		if (listener_at >= 0 && pfd[listener_at].revents)
 			accept_client(s);
 	}
@@ -1048,33 +1409,56 @@ static bool standby_requested(void)
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: etscounterd [--socket PATH] [--table NAME]\n"
+		"Usage: etscounterd [--socket PATH] [--socket-group NAME|GID] [--table NAME]\n"
 		"The etscounter server: keeps {count, N} in the etsmgr table NAME\n"
 		"(default " ETSCOUNTER_TABLE "), which survives the daemon's death, and\n"
 		"serves count, check, die and stop on a Unix socket. Reports go to\n"
 		"stderr. Usually started by `etscounter start` under etssup(8).\n"
 		"\n"
-		"  --socket PATH   listen on PATH (default " ETSCOUNTER_SOCKET_DEFAULT ");\n"
+		"  --socket PATH   listen on PATH (default " ETSCOUNTER_SOCKET_DEFAULT "), mode 0660;\n"
 		"                  LISTEN_FDS=1 passes a listening socket instead\n"
+		"  --socket-group NAME|GID\n"
+		"                  the socket's group (default: the daemon's group);\n"
+		"                  its members may count and check; only the daemon's\n"
+		"                  uid and root may stop or die\n"
 		"  --table NAME    the table's name (default " ETSCOUNTER_TABLE ")\n"
 		"  -h, --help      this help\n"
 		"\n"
-		"Exit status: 0 after stop or SIGTERM (the table is deleted), 1 on\n"
-		"an error (the table is kept, to be reclaimed), 2 on a usage error.\n"
-		"See etscounterd(8).\n");
+		"Exit status: 0 after stop (the table is deleted) or SIGTERM (the\n"
+		"table is kept, to be reclaimed), 1 on an error (the table is kept),\n"
+		"2 on a usage error. See etscounterd(8).\n");
+}
+
+/* A group by name or number, as chown(1) takes it; -1 if none such. */
+static int parse_group(const char *text, gid_t *gid)
+{
+	struct group *g = getgrnam(text);
+	uint64_t v;
+
+	if (g) {
+		*gid = g->gr_gid;
+		return 0;
+	}
+	if (etsmgr_parse_u64(text, &v) || v >= (uint64_t)(gid_t)-1)
+		return -1;
+	*gid = (gid_t)v;
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "socket", required_argument, NULL, 's' },
+		{ "socket-group", required_argument, NULL, 'g' },
 		{ "table", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct server s = {
+	/* Static: the clients' answer queues make it large. */
+	static struct server s = {
 		.socket_path = ETSCOUNTER_SOCKET_DEFAULT,
 		.table_name = ETSCOUNTER_TABLE,
+		.socket_gid = (gid_t)-1,
 		.session = -1,
 		.listener = -1,
 		.manager_back = -1,
@@ -1085,6 +1469,14 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 's':
 			s.socket_path = optarg;
+			break;
+		case 'g':
+			if (parse_group(optarg, &s.socket_gid)) {
+				fprintf(stderr, "etscounterd: unknown group %s (--socket-group NAME or GID)\n",
+					optarg);
+				usage(stderr);
+				return 2;
+			}
 			break;
 		case 't':
 			s.table_name = optarg;

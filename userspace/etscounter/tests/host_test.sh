@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Host-side tests of etscounter and etscounterd (`make check` in
 # userspace/etscounter): what works without the module -- usage, the
-# messages and exit statuses of a client with no daemon, and a daemon
+# messages and exit statuses of a client with no daemon or with a daemon
+# that hangs up before it answers (a stand-in in python3), and a daemon
 # that waits for /dev/etsmgr. Run against the ASan + UBSan build; the
 # scenarios with the module are selftests/etscounter_test.sh, in the VM.
 #
@@ -13,8 +14,10 @@ set -uo pipefail
 bin=${1:?usage: host_test.sh DIR}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/etscounter_host.XXXXXX")
 daemon=
+fake=
 cleanup() {
 	[ -n "$daemon" ] && kill -9 "$daemon" 2> /dev/null
+	[ -n "$fake" ] && kill -9 "$fake" 2> /dev/null
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -46,6 +49,69 @@ for cmd in count check die stop; do
 	[ $rc -eq 1 ] && [ -z "$out" ] &&
 		[ "$err" = "etscounter: $cmd: etscounterd is not running (connect $sock: No such file or directory)" ]
 	result $? "$cmd with no daemon: exit 1 and a message" "$(shown)"
+done
+
+# A daemon that reads each request and hangs up without an answer: a
+# count or die may or may not have been done, exit status 69
+# (EX_UNAVAILABLE), never one of LSB's 1-7; a check is not counted
+# twice, so it is exit 1, as any failure.
+if command -v python3 > /dev/null; then
+	python3 - "$sock" <<-'EOF' &
+	import os, socket, sys
+	path = sys.argv[1]
+	s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+	s.bind(path)
+	s.listen(8)
+	open(path + ".ready", "w").close()
+	while True:
+	    c, _ = s.accept()
+	    data = b""
+	    while not data.endswith(b"\n"):
+	        chunk = c.recv(512)
+	        if not chunk:
+	            break
+	        data += chunk
+	    c.close()
+	EOF
+	fake=$!
+	deadline=$((SECONDS + 10))
+	until [ -e "$sock.ready" ] || ((SECONDS >= deadline)); do
+		sleep 0.01
+	done
+	for cmd in count die; do
+		run "$bin/etscounter" --socket "$sock" "$cmd"
+		[ $rc -eq 69 ] && [ -z "$out" ] &&
+			[[ $err =~ ^"etscounter: $cmd: etscounterd did not answer ("[^\)]+"); the $cmd may or may not have happened"$ ]]
+		result $? "$cmd answered by nobody: exit 69 and a message" "$(shown)"
+	done
+	run "$bin/etscounter" --socket "$sock" check
+	[ $rc -eq 1 ] && [ -z "$out" ] &&
+		[[ $err =~ ^"etscounter: check: etscounterd did not answer ("[^\)]+")"$ ]]
+	result $? "check answered by nobody: exit 1 and a message" "$(shown)"
+	kill -9 "$fake"
+	wait "$fake" 2> /dev/null
+	fake=
+	rm -f "$sock" "$sock.ready"
+else
+	for name in "count answered by nobody: exit 69" \
+		    "die answered by nobody: exit 69" \
+		    "check answered by nobody: exit 1"; do
+		count=$((count + 1))
+		echo "ok $count $name # SKIP no python3"
+	done
+fi
+
+# --socket-group takes a group name or a gid, and fails early on others.
+for prog in etscounterd etscounter; do
+	args=(--socket-group no-such-group.etsmgr)
+	[ $prog = etscounter ] && args+=(start)
+	run "$bin/$prog" --socket "$sock" "${args[@]}"
+	[ $rc -eq 2 ] && [ -z "$out" ] &&
+		[[ $err == "$prog: unknown group no-such-group.etsmgr (--socket-group NAME or GID)"* ]]
+	result $? "$prog --socket-group of no group: exit 2 and a message" "$(shown)"
+	run "$bin/$prog" --help
+	[ $rc -eq 0 ] && grep -q -- '--socket-group NAME|GID' <<< "$out"
+	result $? "$prog --help tells of --socket-group" "$(shown)"
 done
 
 for args in "" "frobnicate" "count check" "--period 0 start" "--bogus"; do
