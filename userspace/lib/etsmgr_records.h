@@ -220,7 +220,8 @@ int etsmgr_set_counter_ref(struct etsmgr_set *set, const void *key,
  * the new value: one 16-byte compare-and-swap while the record lives.
  * -ESTALE once the record was deleted or replaced (or a writer was killed
  * while replacing it): nothing was added; take a new handle (or call
- * etsmgr_set_update_counter()). -EINVAL for a handle never filled.
+ * etsmgr_set_update_counter()). -EINVAL for a handle never filled; -EAGAIN
+ * after 2^20 compare-and-swaps in a row lost to other adders.
  */
 int etsmgr_counter_add(struct etsmgr_counter_ref *ref, int64_t increment,
 		       int64_t *result);

@@ -921,7 +921,11 @@ static const struct self_id *self_identity(void)
 
 	pthread_once(&fork_once, watch_forks);
 	generation = __atomic_load_n(&fork_generation, __ATOMIC_RELAXED);
-	if (self.generation == generation)
+	/*
+	 * atfork handlers do not run in a child of _Fork() or a raw clone():
+	 * the pid says whether this is still the process that cached it.
+	 */
+	if (self.generation == generation && self.tgid == (uint32_t)getpid())
 		return &self;
 	self.tid = (uint32_t)syscall(SYS_gettid);
 	self.tgid = (uint32_t)getpid();
