@@ -23,6 +23,7 @@
 #include <linux/refcount.h>
 #include <linux/string.h>
 #include <linux/version.h>
+#include <linux/xattr.h>
 
 /* Ids are xarray indices and mmap page offsets: they need 64 bits. */
 #if BITS_PER_LONG != 64
@@ -152,6 +153,29 @@ static inline unsigned int etsmgr_ipc_ns_refs(const struct ipc_namespace *ns)
 static inline unsigned int etsmgr_ipc_ns_refs(const struct ipc_namespace *ns)
 {
 	return ns_ref_read((struct ipc_namespace *)ns);
+}
+#endif
+
+/*
+ * Set an extended attribute with no permission check, the caller holding
+ * the inode lock: __vfs_setxattr() took the mount's user namespace before
+ * 6.3 and its idmap since. The kernel's shmem mount is never idmapped.
+ */
+#if KERNEL_VERSION(6, 3, 0) > LINUX_VERSION_CODE
+static inline int etsmgr_vfs_setxattr(struct dentry *dentry,
+				      struct inode *inode, const char *name,
+				      const void *value, size_t size)
+{
+	return __vfs_setxattr(&init_user_ns, dentry, inode, name, value,
+			      size, 0);
+}
+#else
+static inline int etsmgr_vfs_setxattr(struct dentry *dentry,
+				      struct inode *inode, const char *name,
+				      const void *value, size_t size)
+{
+	return __vfs_setxattr(&nop_mnt_idmap, dentry, inode, name, value,
+			      size, 0);
 }
 #endif
 

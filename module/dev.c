@@ -2,8 +2,8 @@
 /*
  * The char device /dev/etsmgr, the front end of sessions: open and
  * release (ownership.c makes and ends the session), poll, the ioctl
- * dispatch, and the ioctls ATTACH, DELETE and INFO. SET_HEIR, GIVE and
- * RECEIVE are in dev_handoff.c, ADOPT in dev_adopt.c, mmap in
+ * dispatch, and the ioctls ATTACH, DELETE, RENAME and INFO. SET_HEIR,
+ * GIVE and RECEIVE are in dev_handoff.c, ADOPT in dev_adopt.c, mmap in
  * dev_mmap.c.
  *
  * Locking: see etsmgr.h. Each ioctl copies its argument in and checks it
@@ -317,6 +317,39 @@ static int etsmgr_ioctl_delete(struct etsmgr_session *session,
 	return err;
 }
 
+static int etsmgr_ioctl_rename(struct etsmgr_session *session,
+			       const struct etsmgr_rename __user *urename)
+{
+	struct etsmgr_rename arg;
+	struct etsmgr_table *table;
+	kuid_t uid;
+	int err;
+
+	if (copy_from_user(&arg, urename, sizeof(arg)))
+		return -EFAULT;
+	if (arg.flags || arg.__pad ||
+	    memchr_inv(arg.__reserved, 0, sizeof(arg.__reserved)))
+		return -EINVAL;
+	err = etsmgr_check_ref(&arg.ref, &uid);
+	if (!err)
+		err = etsmgr_check_name(arg.new_name);
+	if (!err)
+		err = etsmgr_check_reason(arg.reason);
+	if (err)
+		return err;
+
+	mutex_lock(&etsmgr_lock);
+	table = etsmgr_find_ref(&arg.ref, uid);
+	if (!table)
+		err = -ENOENT;
+	else if (table->owner != session && !etsmgr_may_admin())
+		err = -EPERM;
+	else
+		err = etsmgr_table_rename(table, arg.new_name, arg.reason);
+	mutex_unlock(&etsmgr_lock);
+	return err;
+}
+
 static void etsmgr_info_fill(struct etsmgr_info *info,
 			     const struct etsmgr_table *table,
 			     const struct etsmgr_session *session)
@@ -397,6 +430,8 @@ long etsmgr_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return etsmgr_ioctl_give(session, uarg);
 	case ETSMGR_IOC_RECEIVE:
 		return etsmgr_ioctl_receive(session, uarg);
+	case ETSMGR_IOC_RENAME:
+		return etsmgr_ioctl_rename(session, uarg);
 	default:
 		return -ENOTTY;
 	}

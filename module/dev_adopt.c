@@ -5,7 +5,8 @@
  * is the table's own shmem file, created by an earlier etsmgr.ko with the
  * name "etsmgr:<id>:<name>" on the kernel's internal shmem mount, which no
  * user can name files on (a memfd is "memfd:...", a user's tmpfs is a user
- * mount), so the name, id, size and uid read back from it are the table's.
+ * mount), so the name, id, size and uid read back from it are the table's;
+ * a renamed table's latest name is recorded beside it (names.c).
  *
  * Locking: the mapping is looked up under mmap_lock, which is dropped
  * before etsmgr_lock is taken (see etsmgr.h).
@@ -21,6 +22,7 @@
 #include <linux/nsproxy.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
@@ -80,6 +82,7 @@ int etsmgr_ioctl_adopt(struct etsmgr_session *session,
 {
 	const struct ipc_namespace *ns = current->nsproxy->ipc_ns;
 	char name[ETSMGR_NAME_MAX];
+	struct etsmgr_renamed *renamed;
 	struct etsmgr_mapper *keeper;
 	struct etsmgr_table *table;
 	struct etsmgr_adopt arg;
@@ -109,10 +112,16 @@ int etsmgr_ioctl_adopt(struct etsmgr_session *session,
 		err = -EINVAL;
 		goto out_put;
 	}
+	/* A renamed table comes back under its latest name. */
+	renamed = etsmgr_renamed_load(shmem, name);
+	if (IS_ERR(renamed)) {
+		err = PTR_ERR(renamed);
+		goto out_put;
+	}
 	keeper = etsmgr_mapper_alloc();
 	if (!keeper) {
 		err = -ENOMEM;
-		goto out_put;
+		goto out_renamed;
 	}
 
 	mutex_lock(&etsmgr_lock);
@@ -123,11 +132,12 @@ int etsmgr_ioctl_adopt(struct etsmgr_session *session,
 		err = -EPERM;
 	} else {
 		table = etsmgr_table_adopt(ns, get_file(shmem), id, name,
-					   access, generation);
+					   access, generation, renamed);
 		if (IS_ERR(table)) {
 			err = PTR_ERR(table);
 			fput(shmem);
 		} else {
+			renamed = NULL;
 			etsmgr_table_set_owner(table, session,
 					       task_tgid(current),
 					       ETSMGR_EVENT_ADOPTED);
@@ -143,7 +153,7 @@ int etsmgr_ioctl_adopt(struct etsmgr_session *session,
 	mutex_unlock(&etsmgr_lock);
 	etsmgr_mapper_free(keeper);
 	if (err)
-		goto out_put;
+		goto out_renamed;
 	/* The caller's mappings are the new generation's owner's. */
 	etsmgr_fence_raise(shmem, arg.generation);
 	fput(shmem);
@@ -154,6 +164,8 @@ int etsmgr_ioctl_adopt(struct etsmgr_session *session,
 	}
 	return 0;
 
+out_renamed:
+	kfree(renamed);
 out_put:
 	fput(shmem);
 	return err;

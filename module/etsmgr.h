@@ -12,8 +12,10 @@
  *                consumer)
  *   ownership    ownership.c (sessions, owner state machine, heirs, give,
  *                notices), manager.c (the manager's state and drain)
- *   registry     registry.c (tables: names, ids, limits, permissions;
- *                reaps a dead namespace's tables, an event consumer)
+ *   registry     names.c (what a name may be, the names a renamed table
+ *                keeps across a reload), registry.c (tables: names, ids,
+ *                limits, permissions; reaps a dead namespace's tables, an
+ *                event consumer)
  *   namespaces   namespace.c (records of IPC namespaces, their reaper)
  *   mechanisms   event.c (events to consumers), fence.c (owner mappings
  *                and their fencing), pidwatch.c (process death)
@@ -22,7 +24,7 @@
  *
  * Locking: one mutex, etsmgr_lock, protects the registry (name hash, id
  * xarray and namespace records), every field of a table except the
- * constant ones (id, name, ns, shmem, size, uid, create_time_ns), every
+ * constant ones (id, ns, shmem, size, uid, create_time_ns), every
  * session's list of owned tables, and the counters. It is a mutex because
  * creating a table sleeps (shmem_file_setup). It nests inside mmap_lock
  * (->mmap takes it),
@@ -144,6 +146,7 @@ struct etsmgr_ns {
  * @heir_data: the value handed to the heir with the table.
  * @mappers: processes that mapped it as its owner since the last fence
  *	(fence.c).
+ * @renamed: its names and reason once renamed (names.c), else NULL.
  */
 struct etsmgr_table {
 	u64 id;
@@ -166,6 +169,19 @@ struct etsmgr_table {
 	struct pid *heir;
 	u64 heir_data;
 	struct list_head mappers;
+	struct etsmgr_renamed *renamed;
+};
+
+/**
+ * struct etsmgr_renamed - what a renamed table keeps of its names
+ * @orig_name: its name at creation.
+ * @old_name: its name before the last rename.
+ * @reason: why it was last renamed, or empty.
+ */
+struct etsmgr_renamed {
+	char orig_name[ETSMGR_NAME_MAX];
+	char old_name[ETSMGR_NAME_MAX];
+	char reason[ETSMGR_REASON_MAX];
 };
 
 /*
@@ -278,8 +294,14 @@ void etsmgr_ns_exit(void);
 
 /* ==================================================== registry ==== */
 
-/* registry.c */
+/* names.c */
 int etsmgr_check_name(const char *name);
+int etsmgr_check_reason(const char *reason);
+int etsmgr_renamed_store(struct file *shmem, const char *name,
+			 const struct etsmgr_renamed *renamed);
+struct etsmgr_renamed *etsmgr_renamed_load(struct file *shmem, char *name);
+
+/* registry.c */
 struct etsmgr_table *etsmgr_table_find_name(const struct ipc_namespace *ns,
 					    kuid_t uid, const char *name);
 struct etsmgr_table *etsmgr_table_find_id(const struct ipc_namespace *ns,
@@ -292,7 +314,10 @@ struct etsmgr_table *etsmgr_table_create(const struct ipc_namespace *ns,
 struct etsmgr_table *etsmgr_table_adopt(const struct ipc_namespace *ns,
 					struct file *shmem, u64 id,
 					const char *name, u32 access,
-					u64 generation);
+					u64 generation,
+					struct etsmgr_renamed *renamed);
+int etsmgr_table_rename(struct etsmgr_table *table, const char *name,
+			const char *reason);
 void etsmgr_table_destroy(struct etsmgr_table *table);
 void etsmgr_table_unregister(struct etsmgr_table *table);
 bool etsmgr_table_mapped(const struct etsmgr_table *table);

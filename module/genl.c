@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The generic netlink family "etsmgr": get one table or dump them all,
- * module stats, admin delete, drain, and events that tell of every change
- * of a table's owner. See include/uapi/linux/etsmgr.h.
+ * module stats, admin delete and rename, drain, and events that tell of
+ * every change of a table's owner or name. See include/uapi/linux/etsmgr.h.
  *
  * Visibility: a caller sees the tables of its own IPC namespace, and of
  * those only its own euid's unless it has CAP_SYS_ADMIN over the
@@ -116,6 +116,17 @@ static const struct nla_policy etsmgr_genl_table_policy[ETSMGR_A_MAX + 1] = {
 	[ETSMGR_A_TABLE_UID] = { .type = NLA_U32 },
 };
 
+static const struct nla_policy etsmgr_genl_rename_policy[ETSMGR_A_MAX + 1] = {
+	[ETSMGR_A_TABLE_ID] = NLA_POLICY_MIN(NLA_U64, 1),
+	[ETSMGR_A_TABLE_NAME] = { .type = NLA_NUL_STRING,
+				  .len = ETSMGR_NAME_MAX - 1 },
+	[ETSMGR_A_TABLE_UID] = { .type = NLA_U32 },
+	[ETSMGR_A_TABLE_NEW_NAME] = { .type = NLA_NUL_STRING,
+				      .len = ETSMGR_NAME_MAX - 1 },
+	[ETSMGR_A_TABLE_RENAME_REASON] = { .type = NLA_NUL_STRING,
+					   .len = ETSMGR_REASON_MAX - 1 },
+};
+
 static const struct nla_policy
 etsmgr_genl_drain_finish_policy[ETSMGR_A_MAX + 1] = {
 	[ETSMGR_A_DRAIN_DISCARD] = { .type = NLA_FLAG },
@@ -205,6 +216,13 @@ static int etsmgr_genl_put_table(struct sk_buff *skb,
 	    nla_put_u32(skb, ETSMGR_A_TABLE_MAPPED,
 			etsmgr_table_mapped(table)) ||
 	    nla_put_u32(skb, ETSMGR_A_TABLE_HEIR_PID, heir_pid))
+		return -EMSGSIZE;
+	if (table->renamed &&
+	    (nla_put_string(skb, ETSMGR_A_TABLE_ORIG_NAME,
+			    table->renamed->orig_name) ||
+	     (table->renamed->reason[0] &&
+	      nla_put_string(skb, ETSMGR_A_TABLE_RENAME_REASON,
+			     table->renamed->reason))))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -482,6 +500,44 @@ static int etsmgr_genl_delete_table(struct sk_buff *skb,
 	return err;
 }
 
+static int etsmgr_genl_rename_table(struct sk_buff *skb,
+				    struct genl_info *info)
+{
+	struct nlattr *name_attr = info->attrs[ETSMGR_A_TABLE_NEW_NAME];
+	struct nlattr *reason_attr = info->attrs[ETSMGR_A_TABLE_RENAME_REASON];
+	const char *reason = reason_attr ? nla_data(reason_attr) : "";
+	struct etsmgr_table *table;
+	int err;
+
+	if (!name_attr) {
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "the new name goes in ETSMGR_A_TABLE_NEW_NAME");
+		return -EINVAL;
+	}
+	if (etsmgr_check_name(nla_data(name_attr))) {
+		NL_SET_ERR_MSG_ATTR(info->extack, name_attr,
+				    "table names are 1-63 bytes of [A-Za-z0-9._:-]");
+		return -EINVAL;
+	}
+	if (etsmgr_check_reason(reason)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, reason_attr,
+				    "a reason is printable ASCII");
+		return -EINVAL;
+	}
+
+	mutex_lock(&etsmgr_lock);
+	table = etsmgr_genl_find(info);
+	if (IS_ERR(table))
+		err = PTR_ERR(table);
+	else
+		err = etsmgr_table_rename(table, nla_data(name_attr), reason);
+	mutex_unlock(&etsmgr_lock);
+	if (err == -EEXIST)
+		NL_SET_ERR_MSG_ATTR(info->extack, name_attr,
+				    "the table's uid has a table of that name");
+	return err;
+}
+
 /* Check the right the command needs (genl_ops.internal_flags). */
 static int etsmgr_genl_pre_doit(const struct etsmgr_genl_pre_op *ops,
 				struct sk_buff *skb, struct genl_info *info)
@@ -491,6 +547,9 @@ static int etsmgr_genl_pre_doit(const struct etsmgr_genl_pre_op *ops,
 		if (ops->cmd == ETSMGR_CMD_DELETE_TABLE)
 			NL_SET_ERR_MSG_MOD(info->extack,
 					   "deleting a table needs CAP_SYS_ADMIN");
+		else if (ops->cmd == ETSMGR_CMD_RENAME_TABLE)
+			NL_SET_ERR_MSG_MOD(info->extack,
+					   "renaming a table needs CAP_SYS_ADMIN");
 		else
 			NL_SET_ERR_MSG_MOD(info->extack,
 					   "this command needs CAP_SYS_ADMIN");
@@ -710,6 +769,13 @@ static const struct genl_ops etsmgr_genl_ops[] = {
 		.doit = etsmgr_genl_subscribe,
 		.internal_flags = ETSMGR_GENL_NS_ADMIN,
 	},
+	{
+		.cmd = ETSMGR_CMD_RENAME_TABLE,
+		.doit = etsmgr_genl_rename_table,
+		.policy = etsmgr_genl_rename_policy,
+		.maxattr = ETSMGR_A_MAX,
+		.internal_flags = ETSMGR_GENL_NS_ADMIN,
+	},
 };
 
 static struct genl_family etsmgr_genl_family __ro_after_init = {
@@ -737,7 +803,8 @@ static size_t etsmgr_event_size(void)
 	return 3 * nla_total_size(sizeof(u32)) +	/* event, pid, ns */
 	       5 * nla_total_size_64bit(sizeof(u64)) +
 	       8 * nla_total_size(sizeof(u32)) +
-	       nla_total_size(ETSMGR_NAME_MAX);
+	       3 * nla_total_size(ETSMGR_NAME_MAX) +	/* name, orig, old */
+	       nla_total_size(ETSMGR_REASON_MAX);
 }
 
 /*
@@ -770,7 +837,10 @@ static void etsmgr_event_send(struct etsmgr_subscriber *sub, u32 event,
 	    (table && etsmgr_genl_put_table(skb, table, &sub->view)) ||
 	    (event == ETSMGR_EVENT_NS_REAPED &&
 	     nla_put_u32(skb, ETSMGR_A_EVENT_IPC_NS,
-			 table->ns->ipc_ns->ns.inum)))
+			 table->ns->ipc_ns->ns.inum)) ||
+	    (event == ETSMGR_EVENT_RENAMED &&
+	     nla_put_string(skb, ETSMGR_A_TABLE_OLD_NAME,
+			    table->renamed->old_name)))
 		goto err_put;
 	genlmsg_end(skb, hdr);
 	/* The socket is ours to hold: it is there, at sub->portid. */

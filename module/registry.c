@@ -63,35 +63,6 @@ static u64 etsmgr_last_id;
 /* "etsmgr:" + 20 digits + ":" + name + NUL */
 #define ETSMGR_SHMEM_NAME_MAX	(8 + 20 + 1 + ETSMGR_NAME_MAX)
 
-static bool etsmgr_name_char_ok(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' ||
-	       c == '-';
-}
-
-/**
- * etsmgr_check_name() - validate a table name copied from userspace
- * @name: ETSMGR_NAME_MAX bytes
- *
- * Return: 0, -ENAMETOOLONG without a NUL, -EINVAL if empty or a byte is
- * outside [A-Za-z0-9._:-].
- */
-int etsmgr_check_name(const char *name)
-{
-	size_t len = strnlen(name, ETSMGR_NAME_MAX);
-	size_t i;
-
-	if (len == ETSMGR_NAME_MAX)
-		return -ENAMETOOLONG;
-	if (!len)
-		return -EINVAL;
-	for (i = 0; i < len; i++)
-		if (!etsmgr_name_char_ok(name[i]))
-			return -EINVAL;
-	return 0;
-}
-
 /* Names are scoped per (IPC namespace, uid): the hash covers all three. */
 static u32 etsmgr_name_hash(const struct ipc_namespace *ns, kuid_t uid,
 			    const char *name)
@@ -337,6 +308,7 @@ void etsmgr_table_unregister(struct etsmgr_table *table)
 	etsmgr_ns_put(table->ns);
 	etsmgr_user_remove(table);
 	fput(table->shmem);
+	kfree(table->renamed);
 	kfree(table);
 	if (!etsmgr_counters.tables)
 		module_put(THIS_MODULE);
@@ -427,6 +399,8 @@ err_id:
  * @name: its name, from the file's name, checked by etsmgr_check_name()
  * @access: the access mode the adopter asks for
  * @generation: the generation the adopter last knew
+ * @renamed: what it kept of its names if it was renamed
+ *	(etsmgr_renamed_load()), or NULL; passes to the table on success
  *
  * The table has no owner yet: the caller gives it one with
  * etsmgr_table_set_owner() before dropping etsmgr_lock.
@@ -437,7 +411,8 @@ err_id:
 struct etsmgr_table *etsmgr_table_adopt(const struct ipc_namespace *ns,
 					struct file *shmem, u64 id,
 					const char *name, u32 access,
-					u64 generation)
+					u64 generation,
+					struct etsmgr_renamed *renamed)
 {
 	u64 size = i_size_read(file_inode(shmem));
 	struct etsmgr_table *table;
@@ -470,10 +445,66 @@ struct etsmgr_table *etsmgr_table_adopt(const struct ipc_namespace *ns,
 		kfree(table);
 		return ERR_PTR(err);
 	}
+	table->renamed = renamed;
 	/* Ids handed out from now on stay above the adopted one. */
 	etsmgr_last_id = max(etsmgr_last_id, id);
 	etsmgr_counters.adopted++;
 	return table;
+}
+
+/**
+ * etsmgr_table_rename() - give @table the name @name of its uid
+ * @table: the table
+ * @name: a name checked by etsmgr_check_name()
+ * @reason: a reason checked by etsmgr_check_reason(), may be empty
+ *
+ * The rename is recorded on the table's shmem inode first, so that a
+ * later module adopts the table under its new name (names.c); nothing
+ * has changed when that fails.
+ *
+ * Return: 0, -EEXIST when the table's uid has a table called @name (this
+ * one included), -ENOMEM.
+ */
+int etsmgr_table_rename(struct etsmgr_table *table, const char *name,
+			const char *reason)
+{
+	struct etsmgr_renamed *renamed = table->renamed;
+	struct etsmgr_renamed *fresh = NULL;
+	char old_name[ETSMGR_NAME_MAX];
+	char old_reason[ETSMGR_REASON_MAX];
+	int err;
+
+	lockdep_assert_held(&etsmgr_lock);
+	if (etsmgr_table_find_name(table->ns->ipc_ns, table->uid, name))
+		return -EEXIST;
+	if (!renamed) {
+		fresh = kzalloc(sizeof(*fresh), GFP_KERNEL_ACCOUNT);
+		if (!fresh)
+			return -ENOMEM;
+		strscpy(fresh->orig_name, table->name,
+			sizeof(fresh->orig_name));
+		renamed = fresh;
+	}
+	strscpy(old_name, renamed->old_name, sizeof(old_name));
+	strscpy(old_reason, renamed->reason, sizeof(old_reason));
+	strscpy(renamed->old_name, table->name, sizeof(renamed->old_name));
+	strscpy(renamed->reason, reason, sizeof(renamed->reason));
+	err = etsmgr_renamed_store(table->shmem, name, renamed);
+	if (err) {
+		strscpy(renamed->old_name, old_name, sizeof(renamed->old_name));
+		strscpy(renamed->reason, old_reason, sizeof(renamed->reason));
+		kfree(fresh);
+		return err;
+	}
+
+	table->renamed = renamed;
+	hash_del(&table->name_node);
+	strscpy(table->name, name, sizeof(table->name));
+	hash_add(etsmgr_names, &table->name_node,
+		 etsmgr_name_hash(table->ns->ipc_ns, table->uid, table->name));
+	etsmgr_registry_seq++;
+	etsmgr_event(ETSMGR_EVENT_RENAMED, table, task_tgid(current));
+	return 0;
 }
 
 /**

@@ -31,7 +31,11 @@ struct ets_nl {
 struct ets_nl_table {
 	__u64 id, size, generation;
 	__u32 state, access, uid, owner_pid, heir_pid, mapped;
+	__u32 event;		/* ETSMGR_A_EVENT, in an event */
 	char name[ETSMGR_NAME_MAX];
+	char orig_name[ETSMGR_NAME_MAX];	/* "" when absent */
+	char old_name[ETSMGR_NAME_MAX];		/* "" when absent */
+	char reason[ETSMGR_REASON_MAX];		/* "" when absent */
 };
 
 /* What a request brought back. */
@@ -48,6 +52,8 @@ struct ets_nl_req {
 	int dump;
 	__u64 id;		/* ETSMGR_A_TABLE_ID if not 0 */
 	const char *name;	/* ETSMGR_A_TABLE_NAME if not NULL */
+	const char *new_name;	/* ETSMGR_A_TABLE_NEW_NAME if not NULL */
+	const char *reason;	/* ETSMGR_A_TABLE_RENAME_REASON if not NULL */
 	int discard;		/* ETSMGR_A_DRAIN_DISCARD */
 };
 
@@ -142,6 +148,21 @@ static inline void ets_nl_parse_table(struct nlattr *a, int len,
 		case ETSMGR_A_TABLE_NAME:
 			snprintf(t->name, sizeof(t->name), "%.*s",
 				 (int)(a->nla_len - NLA_HDRLEN), (char *)d);
+			break;
+		case ETSMGR_A_TABLE_ORIG_NAME:
+			snprintf(t->orig_name, sizeof(t->orig_name), "%.*s",
+				 (int)(a->nla_len - NLA_HDRLEN), (char *)d);
+			break;
+		case ETSMGR_A_TABLE_OLD_NAME:
+			snprintf(t->old_name, sizeof(t->old_name), "%.*s",
+				 (int)(a->nla_len - NLA_HDRLEN), (char *)d);
+			break;
+		case ETSMGR_A_TABLE_RENAME_REASON:
+			snprintf(t->reason, sizeof(t->reason), "%.*s",
+				 (int)(a->nla_len - NLA_HDRLEN), (char *)d);
+			break;
+		case ETSMGR_A_EVENT:
+			t->event = v32;
 			break;
 		}
 	}
@@ -298,7 +319,7 @@ static inline int ets_nl_run(struct ets_nl *nl, const struct ets_nl_req *q,
 			     struct ets_nl_reply *r)
 {
 	struct ets_nl_reply scratch = { 0 };
-	char attrs[128];
+	char attrs[320];
 	size_t off = 0;
 	int ret;
 
@@ -307,6 +328,12 @@ static inline int ets_nl_run(struct ets_nl *nl, const struct ets_nl_req *q,
 	if (q->name)
 		ets_nl_put_attr(attrs, &off, ETSMGR_A_TABLE_NAME, q->name,
 				strlen(q->name) + 1);
+	if (q->new_name)
+		ets_nl_put_attr(attrs, &off, ETSMGR_A_TABLE_NEW_NAME,
+				q->new_name, strlen(q->new_name) + 1);
+	if (q->reason)
+		ets_nl_put_attr(attrs, &off, ETSMGR_A_TABLE_RENAME_REASON,
+				q->reason, strlen(q->reason) + 1);
 	if (q->discard)
 		ets_nl_put_attr(attrs, &off, ETSMGR_A_DRAIN_DISCARD, NULL, 0);
 	ret = ets_nl_send(nl, nl->family, q->cmd,
@@ -348,10 +375,11 @@ static inline int ets_nl_subscribe(struct ets_nl *nl)
 
 /*
  * Wait at most @ms for the next message on @fd that is an event; its
- * ETSMGR_A_EVENT in *@event. 0; -EAGAIN when none came; -ENOBUFS when
- * messages to the socket were lost (the socket overran); or -errno.
+ * attributes in *@t (ETSMGR_A_EVENT in t->event). 0; -EAGAIN when none
+ * came; -ENOBUFS when messages to the socket were lost (the socket
+ * overran); or -errno.
  */
-static inline int ets_nl_event_fd(int fd, int ms, __u32 *event)
+static inline int ets_nl_event_table(int fd, int ms, struct ets_nl_table *t)
 {
 	static __thread char buf[ETS_NL_BUF];
 	__u64 end = ets_now_ns() + (__u64)ms * 1000000ULL, now;
@@ -386,18 +414,21 @@ static inline int ets_nl_event_fd(int fd, int ms, __u32 *event)
 				continue;
 			a = (struct nlattr *)((char *)g + GENL_HDRLEN);
 			alen = (int)h->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
-			*event = 0;
-			for (; alen >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN &&
-			       a->nla_len <= alen;
-			     alen -= NLA_ALIGN(a->nla_len),
-			     a = (struct nlattr *)((char *)a +
-						   NLA_ALIGN(a->nla_len)))
-				if (a->nla_type == ETSMGR_A_EVENT &&
-				    a->nla_len == NLA_HDRLEN + 4)
-					memcpy(event, (char *)a + NLA_HDRLEN, 4);
+			ets_nl_parse_table(a, alen, t);
 			return 0;
 		}
 	}
+}
+
+/* As ets_nl_event_table(), keeping only ETSMGR_A_EVENT, in *@event. */
+static inline int ets_nl_event_fd(int fd, int ms, __u32 *event)
+{
+	struct ets_nl_table t;
+	int ret = ets_nl_event_table(fd, ms, &t);
+
+	if (!ret)
+		*event = t.event;
+	return ret;
 }
 
 static inline int ets_nl_event(struct ets_nl *nl, int ms, __u32 *event)

@@ -226,6 +226,38 @@ struct etsmgr_info {
 	__u64 __reserved[4];
 };
 
+/*
+ * Why a table was renamed: 0..63 printable ASCII bytes (0x20..0x7e),
+ * NUL-terminated inside a 64-byte array; empty for no reason given.
+ */
+#define ETSMGR_REASON_MAX	64
+
+/**
+ * struct etsmgr_rename - argument of ETSMGR_IOC_RENAME
+ * @ref: the table, as for ETSMGR_IOC_DELETE.
+ * @new_name: its new name, a valid table name of the table's uid.
+ * @reason: why, for whoever looks later (see ETSMGR_REASON_MAX).
+ * @flags: must be zero.
+ * @__pad: must be zero.
+ * @__reserved: must be zero.
+ *
+ * The table keeps its id, owner, heir, generation, data and mappings; its
+ * old name is free at once, so the next ATTACH of it creates a new table.
+ * Meant to set a table aside (a supervisor's quarantine of a state that
+ * crashes its daemon) without losing it. The name at creation and the
+ * reason stay with the table, shown by netlink (ETSMGR_A_TABLE_ORIG_NAME,
+ * ETSMGR_A_TABLE_RENAME_REASON), and are kept across a reload: ADOPT
+ * registers the table under its latest name.
+ */
+struct etsmgr_rename {
+	struct etsmgr_ref ref;
+	char new_name[ETSMGR_NAME_MAX];
+	char reason[ETSMGR_REASON_MAX];
+	__u32 flags;
+	__u32 __pad;
+	__u64 __reserved[2];
+};
+
 /**
  * struct etsmgr_adopt - argument of ETSMGR_IOC_ADOPT
  * @addr: in: an address inside the caller's mapping of the table.
@@ -382,6 +414,19 @@ struct etsmgr_received {
 	_IOR(ETSMGR_IOC_MAGIC, 0x07, struct etsmgr_received)
 
 /*
+ * ETSMGR_IOC_RENAME - give a table another name (struct etsmgr_rename).
+ * Allowed to the owner, through the session it owns the table by, and to
+ * CAP_SYS_ADMIN, as ETSMGR_IOC_DELETE. Sends ETSMGR_EVENT_RENAMED. Errors:
+ * EINVAL (bad reference, bad new name or reason, non-zero flags, padding
+ * or reserved fields), ENAMETOOLONG (no NUL in a name), ENOENT (as for
+ * ETSMGR_IOC_INFO), EPERM (neither owner nor CAP_SYS_ADMIN), EEXIST (the
+ * table's uid has a table of that name already, this one included),
+ * ENOMEM, EFAULT.
+ */
+#define ETSMGR_IOC_RENAME \
+	_IOW(ETSMGR_IOC_MAGIC, 0x08, struct etsmgr_rename)
+
+/*
  * The manager stops: poll(2) on a session fd reports EPOLLPRI | EPOLLHUP
  * once a drain started. The client then closes its session, keeping its
  * mappings, waits for /dev/etsmgr to come back, and adopts its tables.
@@ -472,6 +517,11 @@ enum etsmgr_manager_state {
  *	closed. The initial IPC namespace's subscribers also get
  *	ETSMGR_EVENT_NS_REAPED. Again on the same socket: no change. Errors:
  *	EPERM, ENOSPC (64 subscribers in the namespace already), ENOMEM.
+ * @ETSMGR_CMD_RENAME_TABLE: request: the table as for
+ *	ETSMGR_CMD_DELETE_TABLE, ETSMGR_A_TABLE_NEW_NAME and optionally
+ *	ETSMGR_A_TABLE_RENAME_REASON. Renames the table whoever owns it, as
+ *	ETSMGR_IOC_RENAME would. Errors: EPERM without CAP_SYS_ADMIN,
+ *	EINVAL, ENOENT, EEXIST, ENOMEM.
  */
 enum etsmgr_genl_cmd {
 	ETSMGR_CMD_UNSPEC,
@@ -483,6 +533,7 @@ enum etsmgr_genl_cmd {
 	ETSMGR_CMD_DRAIN_FINISH,
 	ETSMGR_CMD_DRAIN_ABORT,
 	ETSMGR_CMD_SUBSCRIBE,
+	ETSMGR_CMD_RENAME_TABLE,
 
 	__ETSMGR_CMD_MAX,
 	ETSMGR_CMD_MAX = __ETSMGR_CMD_MAX - 1,
@@ -506,6 +557,8 @@ enum etsmgr_genl_cmd {
  *	the table's IPC namespace died (no process can enter it again) and
  *	the table was deleted; ETSMGR_A_EVENT_IPC_NS names the namespace,
  *	ETSMGR_A_EVENT_PID is 0.
+ * @ETSMGR_EVENT_RENAMED: ETSMGR_A_EVENT_PID renamed the table from
+ *	ETSMGR_A_TABLE_OLD_NAME to ETSMGR_A_TABLE_NAME (no change of owner).
  *
  * Every change of a table's owner sends exactly one event to the
  * subscribers of the table's IPC namespace.
@@ -520,6 +573,7 @@ enum etsmgr_event {
 	ETSMGR_EVENT_GIVEN = 7,
 	ETSMGR_EVENT_INHERITED = 8,
 	ETSMGR_EVENT_NS_REAPED = 9,
+	ETSMGR_EVENT_RENAMED = 10,
 };
 
 /**
@@ -576,6 +630,15 @@ enum etsmgr_event {
  * @ETSMGR_A_STATS_MAX_TABLES_PER_NS: u64, the max_tables_per_ns parameter.
  * @ETSMGR_A_STATS_MAX_TOTAL_SIZE_PER_NS: u64, the max_total_size_per_ns
  *	parameter.
+ * @ETSMGR_A_TABLE_NEW_NAME: string as ETSMGR_A_TABLE_NAME, in
+ *	ETSMGR_CMD_RENAME_TABLE: the new name.
+ * @ETSMGR_A_TABLE_ORIG_NAME: string, the table's name at creation; only
+ *	in the attributes of a table that was renamed.
+ * @ETSMGR_A_TABLE_RENAME_REASON: string (see ETSMGR_REASON_MAX), in
+ *	ETSMGR_CMD_RENAME_TABLE: why; in the attributes of a renamed table:
+ *	the reason of its last rename, when one was given.
+ * @ETSMGR_A_TABLE_OLD_NAME: string, in ETSMGR_EVENT_RENAMED: the name the
+ *	table had before.
  */
 enum etsmgr_genl_attr {
 	ETSMGR_A_UNSPEC,
@@ -617,6 +680,10 @@ enum etsmgr_genl_attr {
 	ETSMGR_A_STATS_NS_BYTES,
 	ETSMGR_A_STATS_MAX_TABLES_PER_NS,
 	ETSMGR_A_STATS_MAX_TOTAL_SIZE_PER_NS,
+	ETSMGR_A_TABLE_NEW_NAME,
+	ETSMGR_A_TABLE_ORIG_NAME,
+	ETSMGR_A_TABLE_RENAME_REASON,
+	ETSMGR_A_TABLE_OLD_NAME,
 
 	__ETSMGR_A_MAX,
 	ETSMGR_A_MAX = __ETSMGR_A_MAX - 1,
