@@ -4,7 +4,8 @@
  * sequences of open / attach (create, reclaim, random and invalid flags,
  * access modes and sizes) / mmap / munmap / write / delete / info /
  * set_heir / give / receive / adopt / close / fork a child that dies /
- * kill -9 of a sibling / netlink get, dump, stats, delete and drain, plus
+ * kill -9 of a sibling / rename / netlink get, dump, stats, delete and
+ * drain, plus
  * ioctls with bad numbers and pointers, on a small pool of names, so they
  * collide. Killed workers are started again. Meanwhile and at the end the
  * parent checks invariants:
@@ -16,7 +17,7 @@
  *   - one owner per generation: no two processes were handed the same
  *     (id, generation) by CREATE, reclaim or RECEIVE;
  *   - ids are never reused: no id was created twice, an id always has the
- *     same name;
+ *     same name unless it was renamed;
  *   - an invalid flag, access mode or ioctl never succeeds;
  *   - once every worker is dead every table is held and there are as
  *     many sessions as before; once every table is deleted the counters
@@ -47,7 +48,7 @@
 #define OWNED		16
 #define VIOLATION_LEN	512
 
-enum { K_CREATED = 1, K_RECLAIMED, K_RECEIVED, K_ADOPTED, K_SEEN };
+enum { K_CREATED = 1, K_RECLAIMED, K_RECEIVED, K_ADOPTED, K_SEEN, K_RENAMED };
 
 struct claim {
 	__u64 id, generation;
@@ -60,14 +61,14 @@ enum {
 	OP_OPEN, OP_CLOSE, OP_ATTACH, OP_DELETE, OP_INFO, OP_MMAP, OP_MUNMAP,
 	OP_TOUCH, OP_SET_HEIR, OP_GIVE, OP_RECEIVE, OP_ADOPT, OP_FORK,
 	OP_KILL, OP_NL_GET, OP_NL_DUMP, OP_NL_STATS, OP_NL_DELETE, OP_DRAIN,
-	OP_BAD_IOCTL, OP_CHECK_OWNED, OP_MAX
+	OP_BAD_IOCTL, OP_CHECK_OWNED, OP_RENAME, OP_MAX
 };
 
 static const char *const op_names[OP_MAX] = {
 	"open", "close", "attach", "delete", "info", "mmap", "munmap",
 	"touch", "set_heir", "give", "receive", "adopt", "fork", "kill",
 	"nl_get", "nl_dump", "nl_stats", "nl_delete", "drain", "bad_ioctl",
-	"check_own",
+	"check_own", "rename",
 };
 
 /* Relative weights of the operations, per test. */
@@ -77,7 +78,7 @@ static const int weights_all[OP_MAX] = {
 	[OP_SET_HEIR] = 4, [OP_GIVE] = 4, [OP_RECEIVE] = 4, [OP_ADOPT] = 2,
 	[OP_FORK] = 2, [OP_KILL] = 1, [OP_NL_GET] = 3, [OP_NL_DUMP] = 2,
 	[OP_NL_STATS] = 2, [OP_NL_DELETE] = 1, [OP_DRAIN] = 1,
-	[OP_BAD_IOCTL] = 3, [OP_CHECK_OWNED] = 4,
+	[OP_BAD_IOCTL] = 3, [OP_CHECK_OWNED] = 4, [OP_RENAME] = 3,
 };
 
 static const int weights_pressure[OP_MAX] = {
@@ -553,7 +554,7 @@ static int do_bad_ioctl(struct worker *w, int fd)
 	static const unsigned long cmds[] = {
 		ETSMGR_IOC_ATTACH, ETSMGR_IOC_DELETE, ETSMGR_IOC_INFO,
 		ETSMGR_IOC_ADOPT, ETSMGR_IOC_SET_HEIR, ETSMGR_IOC_GIVE,
-		ETSMGR_IOC_RECEIVE,
+		ETSMGR_IOC_RECEIVE, ETSMGR_IOC_RENAME,
 	};
 	unsigned long cmd;
 	void *arg;
@@ -561,7 +562,7 @@ static int do_bad_ioctl(struct worker *w, int fd)
 
 	switch (below(w, 3)) {
 	case 0:		/* a known command, a bad pointer */
-		cmd = cmds[below(w, 7)];
+		cmd = cmds[below(w, ARRAY_SIZE(cmds))];
 		arg = below(w, 2) ? NULL : (void *)(unsigned long)rnd(w);
 		ret = ets_ioctl(fd, cmd, arg);
 		if (!ret)
@@ -569,7 +570,7 @@ static int do_bad_ioctl(struct worker *w, int fd)
 				  cmd);
 		return ret;
 	case 1:		/* an unknown number of the etsmgr type */
-		cmd = _IOC(below(w, 4), ETSMGR_IOC_MAGIC, 8 + below(w, 200),
+		cmd = _IOC(below(w, 4), ETSMGR_IOC_MAGIC, 9 + below(w, 200),
 			   below(w, 512));
 		break;
 	default:	/* anything */
@@ -581,6 +582,33 @@ static int do_bad_ioctl(struct worker *w, int fd)
 		ret = ets_ioctl(fd, cmd, buf);
 	}
 	return ret;
+}
+
+/*
+ * Rename a known table, or one of the pool (by name or id), to a name of
+ * the pool. The attempt is logged first, by id: a worker killed right
+ * after the rename must not leave an id whose names seem to differ.
+ */
+static int do_rename(struct worker *w, int fd)
+{
+	struct etsmgr_rename r;
+	struct etsmgr_info info;
+	char n[ETSMGR_NAME_MAX];
+
+	memset(&r, 0, sizeof(r));
+	if (below(w, 2)) {
+		r.ref.id = known_id(w);
+	} else {
+		pool_name(w, n, sizeof(n));
+		if (ets_info_name(fd, n, &info))
+			return -ENOENT;
+		r.ref.id = info.id;
+	}
+	pool_name(w, r.new_name, sizeof(r.new_name));
+	if (below(w, 2))
+		snprintf(r.reason, sizeof(r.reason), "fuzz %u", below(w, 100));
+	record(K_RENAMED, r.ref.id, 0, r.new_name);
+	return ets_ioctl(fd, ETSMGR_IOC_RENAME, &r);
 }
 
 static int pick_op(struct worker *w)
@@ -668,6 +696,8 @@ static int run_op(struct worker *w, int op)
 		return do_adopt(w, fd);
 	case OP_BAD_IOCTL:
 		return do_bad_ioctl(w, fd);
+	case OP_RENAME:
+		return do_rename(w, fd);
 	}
 	return -EINVAL;
 }
@@ -803,7 +833,7 @@ static int check_claims(struct __test_metadata *_metadata)
 {
 	unsigned long n = sh->nlog < LOG_MAX ? sh->nlog : LOG_MAX, k;
 	struct claim *c = malloc(n * sizeof(*c) + 1);
-	int bad = 0;
+	int bad = 0, renamed = 0;
 
 	if (!c)
 		return 1;
@@ -811,10 +841,18 @@ static int check_claims(struct __test_metadata *_metadata)
 	qsort(c, n, sizeof(*c), cmp_claim);
 	for (k = 1; k < n && bad < 10; k++) {
 		const struct claim *p = &c[k - 1], *q = &c[k];
+		unsigned long j;
 
+		/* At the first claims of an id: was it ever renamed? */
+		if (k == 1 || p->id != q->id) {
+			renamed = 0;
+			for (j = p->id == q->id ? k - 1 : k;
+			     j < n && c[j].id == q->id; j++)
+				renamed |= c[j].kind == K_RENAMED;
+		}
 		if (!p->kind || !q->kind || p->id != q->id)
 			continue;
-		if (strcmp(p->name, q->name)) {
+		if (!renamed && strcmp(p->name, q->name)) {
 			TH_LOG("id %llu named %s and %s",
 			       (unsigned long long)q->id, p->name, q->name);
 			bad++;
