@@ -143,14 +143,18 @@ import sys
 
 TABLE_KEYS = {"name", "id", "owner_pid", "state", "size", "generation",
               "access", "uid", "create_time_ns", "transfer_time_ns",
-              "exit_reason", "exit_status", "mapped", "heir_pid"}
+              "exit_reason", "exit_status", "mapped", "heir_pid",
+              "orig_name", "rename_reason"}
 STATS_KEYS = {"sessions", "tables", "held", "bytes", "created", "reclaimed",
               "deleted", "events", "max_tables", "max_table_size",
               "max_total_size", "load_time_ns", "state", "adopted",
               "ns_reaped"}
 EVENT_KEYS = {"event", "pid"} | TABLE_KEYS
 INT_KEYS = (TABLE_KEYS | STATS_KEYS | {"pid"}) - {
-    "name", "state", "access", "exit_reason", "event", "mapped"}
+    "name", "state", "access", "exit_reason", "event", "mapped",
+    "orig_name", "rename_reason"}
+# Strings, or null when the table was never renamed (or no reason given).
+TEXT_OR_NULL_KEYS = {"orig_name", "rename_reason"}
 BOOL_KEYS = {"mapped"}
 
 
@@ -170,6 +174,9 @@ def check_object(obj, keys, where):
     for key in keys & BOOL_KEYS:
         if not isinstance(obj[key], bool):
             fail(f"{where}: {key} is {obj[key]!r}, not a boolean")
+    for key in keys & TEXT_OR_NULL_KEYS:
+        if obj[key] is not None and not isinstance(obj[key], str):
+            fail(f"{where}: {key} is {obj[key]!r}, not a string or null")
 
 
 def check_values(obj, specs, where):
@@ -189,7 +196,9 @@ if mode == "events":
         fail(f"{len(lines)} lines, want {len(args)}:\n{text}")
     for number, (line, spec) in enumerate(zip(lines, args), 1):
         obj = json.loads(line)
-        check_object(obj, EVENT_KEYS, f"line {number}")
+        keys = EVENT_KEYS | ({"old_name"} if obj.get("event") == "renamed"
+                             else set())
+        check_object(obj, keys, f"line {number}")
         check_values(obj, spec.split(","), f"line {number}")
     sys.exit(0)
 
@@ -579,6 +588,92 @@ test_delete_bad_name() {
 		{ show; return 1; }
 }
 
+# -------------------------------------------------------------- rename
+
+# A held table set aside: same id, the old name free, the name at
+# creation and the reason in info (quoted: it has spaces), text and JSON.
+test_rename_held() {
+	local n=${prefix}rn q=${prefix}rn.q id line
+	line=$("$tool" create-exit "$n" 4096 2>&1 &&
+	       "$tool" create-exit "${prefix}rn.other" 4096 2>&1) ||
+		{ echo "ets-tool: $line"; return 1; }
+	id=$(info_line "$n" | awk '{ print $3 }')
+	run "$ctl" rename --reason 'crash loop: "3" deaths' "$n" "$q"
+	[ $rc -eq 0 ] && [ -z "$out" ] && [ -z "$err" ] || { show; return 1; }
+	[ -z "$(info_line "$n")" ] || { echo "$n is still there"; return 1; }
+	line=$(info_line "$q")
+	[[ $line == "$q id $id "*' orig_name '"$n"' reason "crash loop: \"3\" deaths"' ]] ||
+		{ echo "info: $line"; return 1; }
+	run "$ctl" -j info "$q"
+	[ $rc -eq 0 ] || { show; return 1; }
+	json_check table "$q" "id=$id" "orig_name=$n" \
+		'rename_reason=crash loop: "3" deaths' <<< "$out" || return 1
+	# Never renamed: nulls.
+	run "$ctl" -j info
+	json_check table "${prefix}rn.other" "orig_name=null" \
+		"rename_reason=null" <<< "$out"
+}
+
+# By id, no reason: the name at creation stays, the old reason goes.
+test_rename_by_id() {
+	local n=${prefix}rn.q m=${prefix}rn.q2 id
+	id=$(info_line "$n" | awk '{ print $3 }')
+	run "$ctl" rename id "$id" "$m"
+	[ $rc -eq 0 ] && [ -z "$out" ] && [ -z "$err" ] || { show; return 1; }
+	[[ $(info_line "$m") == "$m id $id "*" orig_name ${prefix}rn" ]] ||
+		{ echo "info: $(info_line "$m")"; return 1; }
+}
+
+test_rename_errors() {
+	local m=${prefix}rn.q2
+
+	run "$ctl" rename "$m" "${prefix}rn.other"
+	[ $rc -eq 1 ] && [[ $err == "etsmgrctl: rename $m: File exists"* ]] ||
+		{ show; return 1; }
+	run "$ctl" rename "${prefix}rn.missing" "${prefix}x"
+	[ $rc -eq 1 ] || { show; return 1; }
+	expect "stderr" \
+		"etsmgrctl: rename ${prefix}rn.missing: No such file or directory" \
+		"$err" || return 1
+	run "$ctl" rename --reason "$(printf 'a\tb')" "$m" "${prefix}x"
+	[ $rc -eq 1 ] &&
+		[[ $err == "etsmgrctl: rename $m: Invalid argument ("*")" ]] ||
+		{ show; return 1; }
+	run "${nobody[@]}" "$nobody_ctl" rename "$m" "${prefix}x"
+	[ $rc -eq 1 ] || { show; return 1; }
+	expect "stderr" \
+		"etsmgrctl: rename $m: Operation not permitted (needs CAP_SYS_ADMIN)" \
+		"$err" || return 1
+	[ -n "$(info_line "$m")" ] || { echo "$m is gone"; return 1; }
+}
+
+test_rename_usage() {
+	local args
+	for args in "rename" "rename ${prefix}rn.q2" "rename id 5" \
+		    "rename ${prefix}rn.q2 bad/name" "rename --uid 0 id 5 x" \
+		    "rename --reason" "rename --bogus a b" "rename id x y"; do
+		# shellcheck disable=SC2086 # word splitting wanted
+		run "$ctl" $args
+		[ $rc -eq 2 ] && [[ $err == "etsmgrctl: rename"* ]] ||
+			{ echo "etsmgrctl $args"; show; return 1; }
+	done
+}
+
+test_rename_monitor() {
+	local m=${prefix}rn.q2 r=${prefix}rn.q3 id monitor
+	id=$(info_line "$m" | awk '{ print $3 }')
+	"$ctl" monitor --count 1 --ready > "$tmp/monitor.out" \
+		2> "$tmp/monitor.err" &
+	monitor=$!
+	wait_for_line "$tmp/monitor.err" '^ready$' || return 1
+	"$ctl" rename "$m" "$r" || return 1
+	wait_for_exit "$monitor" || return 1
+	[ "$rc" -eq 0 ] || { cat "$tmp/monitor.err"; return 1; }
+	[[ $(< "$tmp/monitor.out") == "renamed $r id $id pid "*" from $m" ]] ||
+		{ cat "$tmp/monitor.out"; return 1; }
+	"$ctl" delete "$r" && "$ctl" delete "${prefix}rn.other"
+}
+
 # ------------------------------------------------------------- monitor
 
 test_monitor_as_nobody() {
@@ -820,6 +915,14 @@ check "delete --uid UID NAME: another uid's table of that name, exit 0" \
 check "delete of a bad name: EINVAL with the kernel's reason" \
 	test_delete_bad_name
 
+check "rename --reason R NAME NEW: same id, old name free, orig_name and reason" \
+	test_rename_held
+check "rename id ID NEW: orig_name stays, no reason" test_rename_by_id
+check "rename errors: EEXIST, ENOENT, bad reason, uid 65534 EPERM; exit 1" \
+	test_rename_errors
+check "rename usage errors exit 2" test_rename_usage
+check "monitor shows a rename: renamed NEW id ID pid P from OLD" \
+	test_rename_monitor
 check "monitor as uid 65534: EPERM, needs CAP_SYS_ADMIN, exit 1" \
 	test_monitor_as_nobody
 check "monitor --count 4: created, owner_exited, reclaimed, deleted" \

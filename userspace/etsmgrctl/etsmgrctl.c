@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * etsmgrctl: administer and inspect etsmgr tables over the generic
- * netlink family "etsmgr" (through libetsmgr): info, stats, delete,
+ * netlink family "etsmgr" (through libetsmgr): info, stats, delete, rename,
  * monitor, drain; and dump, which reads a table's records through a
  * read-only mapping. See Documentation/etsmgrctl.8.
  *
@@ -37,7 +37,8 @@
 static const char short_usage[] =
 	"usage: etsmgrctl [-j|--json] [-p|--pretty] [-h|--help] COMMAND [ARGS]\n"
 	"commands: info [NAME | id ID], stats, delete [--uid UID] NAME,\n"
-	"          delete id ID, dump NAME, dump id ID,\n"
+	"          delete id ID, rename [--uid UID] [--reason TEXT] NAME NEW,\n"
+	"          rename [--reason TEXT] id ID NEW, dump NAME, dump id ID,\n"
 	"          monitor [--count N] [--ready],\n"
 	"          drain [--timeout S] [--discard] | drain --abort\n"
 	"Try 'etsmgrctl --help' for more information.\n";
@@ -56,6 +57,11 @@ static const char full_usage[] =
 	"                       delete the table NAME of the caller's uid, or\n"
 	"                       of UID (names are per user; needs CAP_SYS_ADMIN)\n"
 	"  delete id ID         delete the table with id ID (needs CAP_SYS_ADMIN)\n"
+	"  rename [--uid UID] [--reason TEXT] NAME NEW\n"
+	"  rename [--reason TEXT] id ID NEW\n"
+	"                       give a table the name NEW, keeping its id,\n"
+	"                       owner and data; the old name is free at once\n"
+	"                       (needs CAP_SYS_ADMIN)\n"
 	"  dump NAME | dump id ID\n"
 	"                       the records of a table that holds a libetsmgr\n"
 	"                       record set, one per line: {count,3}\n"
@@ -317,6 +323,45 @@ static int cmd_stats(const struct options *options, int argc, char **argv)
 	return ret ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
+/*
+ * Take `--OPTION VALUE` or `--OPTION=VALUE` off the front of @argv, if it
+ * is there: 1 (*@value set, *@argc and *@argv moved on), 0 when it is
+ * not, or the usage error's exit status (as a negative number) when the
+ * value is missing.
+ */
+static int take_option(const char *cmd, const char *option, int *argc,
+		       char ***argv, const char **value)
+{
+	size_t len = strlen(option);
+	char *arg;
+
+	if (*argc < 1 || strncmp((*argv)[0], option, len) != 0)
+		return 0;
+	arg = (*argv)[0];
+	if (arg[len] == '=') {
+		*value = arg + len + 1;
+		(*argc)--;
+		(*argv)++;
+		return 1;
+	}
+	if (arg[len] != '\0')
+		return 0;
+	if (*argc < 2)
+		return -usage_error("%s: %s needs a value", cmd, option);
+	*value = (*argv)[1];
+	*argc -= 2;
+	*argv += 2;
+	return 1;
+}
+
+/* A uid argument: 0, or the usage error's exit status. */
+static int parse_uid(const char *cmd, const char *arg, uint64_t *uid)
+{
+	if (etsmgr_parse_u64(arg, uid) || *uid > UINT32_MAX - 1)
+		return usage_error("%s: bad uid '%s'", cmd, arg);
+	return 0;
+}
+
 /* `delete [--uid UID] NAME` or `delete id ID`. */
 static int cmd_delete(const struct options *options, int argc, char **argv)
 {
@@ -327,21 +372,11 @@ static int cmd_delete(const struct options *options, int argc, char **argv)
 	int ret;
 
 	(void)options;
-	if (argc >= 1 && strncmp(argv[0], "--uid", 5) == 0) {
-		if (argv[0][5] == '=') {
-			uid_arg = argv[0] + 6;
-			argc--;
-			argv++;
-		} else if (argv[0][5] == '\0' && argc >= 2) {
-			uid_arg = argv[1];
-			argc -= 2;
-			argv += 2;
-		} else if (argv[0][5] == '\0') {
-			return usage_error("delete: --uid needs a uid");
-		}
-	}
-	if (uid_arg && (etsmgr_parse_u64(uid_arg, &uid) || uid > UINT32_MAX - 1))
-		return usage_error("delete: bad uid '%s'", uid_arg);
+	ret = take_option("delete", "--uid", &argc, &argv, &uid_arg);
+	if (ret < 0)
+		return -ret;
+	if (uid_arg && parse_uid("delete", uid_arg, &uid))
+		return EXIT_USAGE;
 	ret = parse_table_args("delete", argc, argv, &name, &id, what,
 			       sizeof(what));
 	if (ret)
@@ -359,6 +394,63 @@ static int cmd_delete(const struct options *options, int argc, char **argv)
 	else
 		ret = name ? etsmgr_nl_delete_by_name(nl, name) :
 			     etsmgr_nl_delete_by_id(nl, id);
+	if (ret)
+		print_failure(what, ret, nl);
+	etsmgr_nl_close(nl);
+	return ret ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/*
+ * `rename [--uid UID] [--reason TEXT] NAME NEW` or
+ * `rename [--reason TEXT] id ID NEW`; the options in any order.
+ */
+static int cmd_rename(const struct options *options, int argc, char **argv)
+{
+	const char *name = NULL, *uid_arg = NULL, *reason = NULL, *new_name;
+	struct etsmgr_nl *nl;
+	uint64_t id = 0, uid = 0;
+	char what[200];
+	int ret, took;
+
+	(void)options;
+	do {
+		took = take_option("rename", "--uid", &argc, &argv, &uid_arg);
+		if (!took)
+			took = take_option("rename", "--reason", &argc, &argv,
+					   &reason);
+		if (took < 0)
+			return -took;
+	} while (took);
+	if (uid_arg && parse_uid("rename", uid_arg, &uid))
+		return EXIT_USAGE;
+	if (argc >= 1 && argv[0][0] == '-' && argv[0][1] == '-')
+		return usage_error("rename: unknown option '%s'", argv[0]);
+	if (argc < 2 || (argc == 2 && strcmp(argv[0], "id") == 0))
+		return usage_error("rename: missing %s",
+				   argc == 0 ? "table name" : "new name");
+	new_name = argv[argc - 1];
+	ret = parse_table_args("rename", argc - 1, argv, &name, &id, what,
+			       sizeof(what));
+	if (ret)
+		return ret;
+	if (uid_arg && !name)
+		return usage_error("rename: --uid names a table by name, not by id");
+	if (etsmgr_name_check(new_name))
+		return usage_error("rename: bad new name '%s' (1-63 bytes of "
+				   "[A-Za-z0-9._:-])", new_name);
+	if (uid_arg)
+		snprintf(what, sizeof(what), "rename --uid %s %s", uid_arg,
+			 name);
+	nl = open_netlink();
+	if (!nl)
+		return EXIT_FAILURE;
+	if (uid_arg)
+		ret = etsmgr_nl_rename_by_uid_name(nl, (uint32_t)uid, name,
+						   new_name, reason);
+	else if (name)
+		ret = etsmgr_nl_rename_by_name(nl, name, new_name, reason);
+	else
+		ret = etsmgr_nl_rename_by_id(nl, id, new_name, reason);
 	if (ret)
 		print_failure(what, ret, nl);
 	etsmgr_nl_close(nl);
@@ -744,6 +836,7 @@ static const struct command commands[] = {
 	{ "info", cmd_info },
 	{ "stats", cmd_stats },
 	{ "delete", cmd_delete },
+	{ "rename", cmd_rename },
 	{ "dump", cmd_dump },
 	{ "monitor", cmd_monitor },
 	{ "drain", cmd_drain },

@@ -104,6 +104,15 @@ static struct json_object *text_json(const char *text)
 	return string;
 }
 
+/* A string member, or null when @text is empty (never renamed, no reason). */
+static bool put_text_or_null(struct json_object *obj, const char *key,
+			     const char *text)
+{
+	if (!text[0])
+		return !json_object_object_add_ex(obj, key, NULL, ADD_FLAGS);
+	return put(obj, key, text_json(text));
+}
+
 /* Adds the member "hex": @p's bytes in lower-case hexadecimal, to @obj. */
 static bool put_hex(struct json_object *obj, const unsigned char *p,
 		    size_t len)
@@ -244,7 +253,9 @@ static bool put_table_members(struct json_object *obj,
 			etsmgr_exit_reason_name(table->exit_reason)) &&
 	       put(obj, "exit_status", json_object_new_int(table->exit_status)) &&
 	       put(obj, "mapped", json_object_new_boolean(table->mapped != 0)) &&
-	       put_u64(obj, "heir_pid", table->heir_pid);
+	       put_u64(obj, "heir_pid", table->heir_pid) &&
+	       put_text_or_null(obj, "orig_name", table->orig_name) &&
+	       put_text_or_null(obj, "rename_reason", table->rename_reason);
 }
 
 struct json_object *table_json(const struct etsmgr_table *table)
@@ -292,7 +303,9 @@ struct json_object *event_json(const struct etsmgr_table_event *event)
 	if (obj &&
 	    !(put_enum(obj, "event", etsmgr_event_name(event->event)) &&
 	      put_u64(obj, "pid", event->pid) &&
-	      (!event->table.id || put_table_members(obj, &event->table)))) {
+	      (!event->table.id || put_table_members(obj, &event->table)) &&
+	      (event->event != ETSMGR_EVENT_RENAMED ||
+	       put(obj, "old_name", text_json(event->old_name))))) {
 		json_object_put(obj);
 		return NULL;
 	}
@@ -346,6 +359,22 @@ static void print_exit_text(FILE *out, const struct etsmgr_table *table)
 	}
 }
 
+/*
+ * A reason, which may hold spaces, as one word: in double quotes, with
+ * '"' and '\\' escaped by a backslash (the kernel lets only printable
+ * ASCII through).
+ */
+static void print_quoted_text(FILE *out, const char *text)
+{
+	fputc('"', out);
+	for (; *text; text++) {
+		if (*text == '"' || *text == '\\')
+			fputc('\\', out);
+		fputc(*text, out);
+	}
+	fputc('"', out);
+}
+
 void print_table_text(FILE *out, const struct etsmgr_table *table)
 {
 	fprintf(out, "%s id %" PRIu64 " owner %" PRIu32 " state ", table->name,
@@ -358,6 +387,12 @@ void print_table_text(FILE *out, const struct etsmgr_table *table)
 	if (table->exit_reason != ETSMGR_EXIT_NONE) {
 		fputs(" exit ", out);
 		print_exit_text(out, table);
+	}
+	if (table->orig_name[0])
+		fprintf(out, " orig_name %s", table->orig_name);
+	if (table->rename_reason[0]) {
+		fputs(" reason ", out);
+		print_quoted_text(out, table->rename_reason);
 	}
 	fputc('\n', out);
 }
@@ -428,6 +463,9 @@ void print_event_text(FILE *out, const struct etsmgr_table_event *event)
 			fputc(' ', out);
 			print_exit_text(out, table);
 		}
+		break;
+	case ETSMGR_EVENT_RENAMED:
+		fprintf(out, " from %s", event->old_name);
 		break;
 	}
 	fputc('\n', out);

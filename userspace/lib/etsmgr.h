@@ -92,6 +92,17 @@ int etsmgr_session_map(int session, uint64_t mmap_offset, size_t length,
 int etsmgr_session_delete_by_id(int session, uint64_t id);
 int etsmgr_session_delete_by_name(int session, const char *name);
 
+/*
+ * ETSMGR_IOC_RENAME of the table @id, or of the table @name, to
+ * @new_name, with @reason (NULL or "" for none; printable ASCII, at most
+ * 63 bytes). The owning session or CAP_SYS_ADMIN: -EPERM otherwise;
+ * -EEXIST when the name is taken, -EINVAL for a bad name or reason.
+ */
+int etsmgr_session_rename_by_id(int session, uint64_t id,
+				const char *new_name, const char *reason);
+int etsmgr_session_rename_by_name(int session, const char *name,
+				  const char *new_name, const char *reason);
+
 /* ETSMGR_IOC_INFO of the table @id, or of the table @name, into *@info. */
 int etsmgr_session_info_by_id(int session, uint64_t id,
 			      struct etsmgr_info *info);
@@ -196,6 +207,10 @@ struct etsmgr_table {
 	int32_t exit_status;
 	uint32_t mapped;	/* a process maps its memory */
 	uint32_t heir_pid;	/* 0: the manager is the heir */
+	/* Of a renamed table: its name at creation; "" if never renamed. */
+	char orig_name[ETSMGR_NAME_MAX];
+	/* The reason of its last rename; "" if none was given. */
+	char rename_reason[ETSMGR_REASON_MAX];
 };
 
 /* The module's counters and limits (ETSMGR_CMD_GET_STATS). */
@@ -227,6 +242,8 @@ struct etsmgr_table_event {
 	uint32_t event;
 	uint32_t pid;
 	struct etsmgr_table table;
+	/* ETSMGR_EVENT_RENAMED: the name before; else "". */
+	char old_name[ETSMGR_NAME_MAX];
 };
 
 /* A connection to the "etsmgr" family; not safe to share across threads. */
@@ -286,6 +303,21 @@ int etsmgr_nl_delete_by_name(struct etsmgr_nl *handle, const char *name);
 /* The table @uid (in the caller's user namespace) calls @name. */
 int etsmgr_nl_delete_by_uid_name(struct etsmgr_nl *handle, uint32_t uid,
 				 const char *name);
+
+/*
+ * Rename a table whoever owns it (ETSMGR_CMD_RENAME_TABLE), to @new_name
+ * with @reason (NULL for none). Needs CAP_SYS_ADMIN: -EPERM without it;
+ * -ENOENT for no such table, -EEXIST when the name is taken, -EINVAL for
+ * a bad name or reason (the kernel's words in etsmgr_nl_error_message()).
+ */
+int etsmgr_nl_rename_by_id(struct etsmgr_nl *handle, uint64_t id,
+			   const char *new_name, const char *reason);
+int etsmgr_nl_rename_by_name(struct etsmgr_nl *handle, const char *name,
+			     const char *new_name, const char *reason);
+/* The table @uid (in the caller's user namespace) calls @name. */
+int etsmgr_nl_rename_by_uid_name(struct etsmgr_nl *handle, uint32_t uid,
+				 const char *name, const char *new_name,
+				 const char *reason);
 
 /*
  * Drain the manager for an unload (CAP_SYS_ADMIN, -EPERM without):

@@ -86,6 +86,7 @@ const char *etsmgr_event_name(uint32_t event)
 		[ETSMGR_EVENT_GIVEN] = "given",
 		[ETSMGR_EVENT_INHERITED] = "inherited",
 		[ETSMGR_EVENT_NS_REAPED] = "ns-reaped",
+		[ETSMGR_EVENT_RENAMED] = "renamed",
 	};
 
 	return name_of(names, ARRAY_SIZE(names), event);

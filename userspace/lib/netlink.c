@@ -65,6 +65,12 @@ static const struct nla_policy attr_policy[ETSMGR_A_MAX + 1] = {
 	[ETSMGR_A_TABLE_TRANSFER_TIME] = { .type = NLA_U64 },
 	[ETSMGR_A_TABLE_EXIT_REASON] = { .type = NLA_U32 },
 	[ETSMGR_A_TABLE_EXIT_STATUS] = { .type = NLA_U32 },
+	[ETSMGR_A_TABLE_ORIG_NAME] = { .type = NLA_STRING,
+				       .maxlen = ETSMGR_NAME_MAX },
+	[ETSMGR_A_TABLE_OLD_NAME] = { .type = NLA_STRING,
+				      .maxlen = ETSMGR_NAME_MAX },
+	[ETSMGR_A_TABLE_RENAME_REASON] = { .type = NLA_STRING,
+					   .maxlen = ETSMGR_REASON_MAX },
 	[ETSMGR_A_EVENT] = { .type = NLA_U32 },
 	[ETSMGR_A_EVENT_PID] = { .type = NLA_U32 },
 	[ETSMGR_A_STATS_SESSIONS] = { .type = NLA_U64 },
@@ -195,6 +201,8 @@ struct table_ref {
 	bool has_uid;		/* name is @uid's, not the caller's euid's */
 	uint32_t uid;
 	int flag;		/* a flag attribute to add, when not 0 */
+	const char *new_name;	/* RENAME_TABLE: ETSMGR_A_TABLE_NEW_NAME */
+	const char *reason;	/* RENAME_TABLE: _RENAME_REASON, if not NULL */
 };
 
 /* Called with the attributes of each reply message; 0 or -errno. */
@@ -321,6 +329,19 @@ static int put_table_ref(struct nl_msg *msg, const struct table_ref *ref)
 	} else {
 		ret = nla_put_u64(msg, ETSMGR_A_TABLE_ID, ref->id);
 	}
+	if (!ret && ref->new_name) {
+		if (strnlen(ref->new_name, ETSMGR_NAME_MAX) == ETSMGR_NAME_MAX)
+			return -ENAMETOOLONG;
+		ret = nla_put_string(msg, ETSMGR_A_TABLE_NEW_NAME,
+				     ref->new_name);
+	}
+	if (!ret && ref->reason) {
+		if (strnlen(ref->reason, ETSMGR_REASON_MAX) ==
+		    ETSMGR_REASON_MAX)
+			return -EINVAL;
+		ret = nla_put_string(msg, ETSMGR_A_TABLE_RENAME_REASON,
+				     ref->reason);
+	}
 	return ret < 0 ? nl_error_to_errno(ret) : 0;
 }
 
@@ -425,6 +446,13 @@ static int parse_table(struct nlattr **attrs, struct etsmgr_table *table)
 		(int32_t)attr_u32(attrs, ETSMGR_A_TABLE_EXIT_STATUS);
 	table->mapped = attr_u32(attrs, ETSMGR_A_TABLE_MAPPED);
 	table->heir_pid = attr_u32(attrs, ETSMGR_A_TABLE_HEIR_PID);
+	if (attrs[ETSMGR_A_TABLE_ORIG_NAME])
+		nla_strlcpy(table->orig_name, attrs[ETSMGR_A_TABLE_ORIG_NAME],
+			    sizeof(table->orig_name));
+	if (attrs[ETSMGR_A_TABLE_RENAME_REASON])
+		nla_strlcpy(table->rename_reason,
+			    attrs[ETSMGR_A_TABLE_RENAME_REASON],
+			    sizeof(table->rename_reason));
 	return 0;
 }
 
@@ -589,6 +617,41 @@ int etsmgr_nl_delete_by_uid_name(struct etsmgr_nl *handle, uint32_t uid,
 			NULL, NULL);
 }
 
+int etsmgr_nl_rename_by_id(struct etsmgr_nl *handle, uint64_t id,
+			   const char *new_name, const char *reason)
+{
+	struct table_ref ref = {
+		.id = id, .new_name = new_name, .reason = reason,
+	};
+
+	return transact(handle, ETSMGR_CMD_RENAME_TABLE, 0, &ref, NULL, NULL,
+			NULL, NULL);
+}
+
+int etsmgr_nl_rename_by_name(struct etsmgr_nl *handle, const char *name,
+			     const char *new_name, const char *reason)
+{
+	struct table_ref ref = {
+		.name = name, .new_name = new_name, .reason = reason,
+	};
+
+	return transact(handle, ETSMGR_CMD_RENAME_TABLE, 0, &ref, NULL, NULL,
+			NULL, NULL);
+}
+
+int etsmgr_nl_rename_by_uid_name(struct etsmgr_nl *handle, uint32_t uid,
+				 const char *name, const char *new_name,
+				 const char *reason)
+{
+	struct table_ref ref = {
+		.name = name, .has_uid = true, .uid = uid,
+		.new_name = new_name, .reason = reason,
+	};
+
+	return transact(handle, ETSMGR_CMD_RENAME_TABLE, 0, &ref, NULL, NULL,
+			NULL, NULL);
+}
+
 /* ------------------------------------------------------------------ */
 /* Events                                                              */
 /* ------------------------------------------------------------------ */
@@ -644,6 +707,10 @@ static int on_event(struct nl_msg *msg, void *arg)
 		return NL_SKIP;
 	event.event = attr_u32(attrs, ETSMGR_A_EVENT);
 	event.pid = attr_u32(attrs, ETSMGR_A_EVENT_PID);
+	event.old_name[0] = '\0';
+	if (attrs[ETSMGR_A_TABLE_OLD_NAME])
+		nla_strlcpy(event.old_name, attrs[ETSMGR_A_TABLE_OLD_NAME],
+			    sizeof(event.old_name));
 	if (queue_push(h, &event))
 		h->queue_error = -ENOMEM;
 	return NL_OK;

@@ -111,6 +111,39 @@ static int session_delete(int session, uint64_t id, const char *name)
 	return ret ? ret : session_ioctl(session, ETSMGR_IOC_DELETE, &ref);
 }
 
+static int session_rename(int session, uint64_t id, const char *name,
+			  const char *new_name, const char *reason)
+{
+	struct etsmgr_rename arg;
+	int ret;
+
+	memset(&arg, 0, sizeof(arg));
+	ret = ref_init(&arg.ref, id, name);
+	if (!ret)
+		ret = name_copy(arg.new_name, new_name);
+	if (ret)
+		return ret;
+	if (reason) {
+		/* The kernel checks the bytes; only the length is ours. */
+		if (strnlen(reason, ETSMGR_REASON_MAX) == ETSMGR_REASON_MAX)
+			return -EINVAL;
+		strcpy(arg.reason, reason);
+	}
+	return session_ioctl(session, ETSMGR_IOC_RENAME, &arg);
+}
+
+int etsmgr_session_rename_by_id(int session, uint64_t id,
+				const char *new_name, const char *reason)
+{
+	return session_rename(session, id, NULL, new_name, reason);
+}
+
+int etsmgr_session_rename_by_name(int session, const char *name,
+				  const char *new_name, const char *reason)
+{
+	return session_rename(session, 0, name, new_name, reason);
+}
+
 int etsmgr_session_delete_by_id(int session, uint64_t id)
 {
 	return session_delete(session, id, NULL);

@@ -71,6 +71,16 @@ usage_error "delete: unexpected argument 'b'" delete a b
 usage_error "delete: bad table id 'abc'" delete id abc
 usage_error "delete: bad table id '0'" delete id 0
 usage_error "delete: bad table id '-1'" delete id -1
+usage_error "rename: missing table name" rename
+usage_error "rename: missing new name" rename a
+usage_error "rename: missing new name" rename id 5
+usage_error "rename: bad table id 'x'" rename id x b
+usage_error "rename: unexpected argument 'b'" rename a b c
+usage_error "rename: bad new name 'b/c' (1-63 bytes of [A-Za-z0-9._:-])" rename a b/c
+usage_error "rename: --uid names a table by name, not by id" rename --uid 0 id 5 b
+usage_error "rename: --reason needs a value" rename --reason
+usage_error "rename: bad uid 'x'" rename --uid x a b
+usage_error "rename: unknown option '--bogus'" rename --bogus a b
 usage_error "dump: missing table name" dump
 usage_error "dump: unexpected argument 'b'" dump a b
 usage_error "dump: bad table id 'x'" dump id x
@@ -79,7 +89,8 @@ usage_error "monitor: bad count '0'" monitor --count 0
 usage_error "monitor: bad count 'x'" monitor --count x
 usage_error "monitor: unexpected argument 'extra'" monitor extra
 
-for cmd in info "info t" "info id 1" stats "delete t" "delete id 1" monitor; do
+for cmd in info "info t" "info id 1" stats "delete t" "delete id 1" \
+	   "rename t u" monitor; do
 	if [ -e /sys/module/etsmgr ]; then
 		count=$((count + 1))
 		echo "ok $count no module: etsmgrctl -j $cmd # SKIP the module is loaded"

@@ -177,7 +177,8 @@ static void test_table_json(void)
 		     "\"create_time_ns\":1700000000123456789,"
 		     "\"transfer_time_ns\":1700000000123456789,"
 		     "\"exit_reason\":\"none\",\"exit_status\":0,"
-		     "\"mapped\":true,\"heir_pid\":0}");
+		     "\"mapped\":true,\"heir_pid\":0,"
+		     "\"orig_name\":null,\"rename_reason\":null}");
 
 	table = held_table(ETSMGR_EXIT_EXITED, 3);
 	table.id = UINT64_MAX;
@@ -189,7 +190,8 @@ static void test_table_json(void)
 		     "\"create_time_ns\":1700000000123456789,"
 		     "\"transfer_time_ns\":1700000000123456789,"
 		     "\"exit_reason\":\"exited\",\"exit_status\":3,"
-		     "\"mapped\":false,\"heir_pid\":0}");
+		     "\"mapped\":false,\"heir_pid\":0,"
+		     "\"orig_name\":null,\"rename_reason\":null}");
 
 	/* A process heir, and a held table still mapped by a live process. */
 	table = held_table(ETSMGR_EXIT_CLOSED, 0);
@@ -202,7 +204,8 @@ static void test_table_json(void)
 		     "\"create_time_ns\":1700000000123456789,"
 		     "\"transfer_time_ns\":1700000000123456789,"
 		     "\"exit_reason\":\"closed\",\"exit_status\":0,"
-		     "\"mapped\":true,\"heir_pid\":4343}");
+		     "\"mapped\":true,\"heir_pid\":4343,"
+		     "\"orig_name\":null,\"rename_reason\":null}");
 
 	/* Values from a newer module: null, never a number or "(null)". */
 	table = held_table(ETSMGR_EXIT_SIGNALED, 9);
@@ -217,7 +220,8 @@ static void test_table_json(void)
 		     "\"create_time_ns\":1700000000123456789,"
 		     "\"transfer_time_ns\":1700000000123456789,"
 		     "\"exit_reason\":null,\"exit_status\":-1,"
-		     "\"mapped\":false,\"heir_pid\":0}");
+		     "\"mapped\":false,\"heir_pid\":0,"
+		     "\"orig_name\":null,\"rename_reason\":null}");
 }
 
 static const struct etsmgr_stats stats = {
@@ -369,7 +373,8 @@ static void test_event_text(void)
 	"\"create_time_ns\":1700000000123456789,"			\
 	"\"transfer_time_ns\":1700000000123456789,"			\
 	"\"exit_reason\":" exit_reason ",\"exit_status\":" exit_status	\
-	",\"mapped\":false,\"heir_pid\":0"
+	",\"mapped\":false,\"heir_pid\":0,"				\
+	"\"orig_name\":null,\"rename_reason\":null"
 
 static void test_event_json(void)
 {
@@ -397,6 +402,72 @@ static void test_event_json(void)
 	event.event = ETSMGR_EVENT_MANAGER_STOPPING;
 	CHECK_JSON(event_json(&event),
 		     "{\"event\":\"manager_stopping\",\"pid\":456}");
+}
+
+/*
+ * A renamed table: its name at creation and the reason, a string each in
+ * JSON, one word each in text (the reason quoted, '"' and '\\' escaped).
+ */
+static void test_renamed_table(void)
+{
+	struct etsmgr_table table = held_table(ETSMGR_EXIT_SIGNALED, 9);
+
+	snprintf(table.name, sizeof(table.name), "etscounter.quarantined.1");
+	snprintf(table.orig_name, sizeof(table.orig_name), "etscounter");
+	snprintf(table.rename_reason, sizeof(table.rename_reason),
+		 "3 deaths in 10 s \"after\" a \\reclaim");
+	CHECK_OUTPUT(print_table_text(out, &table),
+		     "etscounter.quarantined.1 id 1712345678 owner 0 state held "
+		     "size 4096 generation 1 access protected uid 0 "
+		     "exit signal 9 orig_name etscounter "
+		     "reason \"3 deaths in 10 s \\\"after\\\" a \\\\reclaim\"\n");
+	CHECK_JSON(table_json(&table),
+		     "{\"name\":\"etscounter.quarantined.1\",\"id\":1712345678,"
+		     "\"owner_pid\":0,\"state\":\"held\",\"size\":4096,"
+		     "\"generation\":1,\"access\":\"protected\",\"uid\":0,"
+		     "\"create_time_ns\":1700000000123456789,"
+		     "\"transfer_time_ns\":1700000000123456789,"
+		     "\"exit_reason\":\"signaled\",\"exit_status\":9,"
+		     "\"mapped\":false,\"heir_pid\":0,"
+		     "\"orig_name\":\"etscounter\","
+		     "\"rename_reason\":"
+		     "\"3 deaths in 10 s \\\"after\\\" a \\\\reclaim\"}");
+
+	/* Renamed without a reason: no reason word, a null. */
+	table.rename_reason[0] = '\0';
+	CHECK_OUTPUT(print_table_text(out, &table),
+		     "etscounter.quarantined.1 id 1712345678 owner 0 state held "
+		     "size 4096 generation 1 access protected uid 0 "
+		     "exit signal 9 orig_name etscounter\n");
+}
+
+/* RENAMED: "from OLD" in text, "old_name" in JSON, and only there. */
+static void test_renamed_event(void)
+{
+	struct etsmgr_table table = held_table(ETSMGR_EXIT_SIGNALED, 9);
+	struct etsmgr_table_event event;
+
+	table.id = 123;
+	snprintf(table.name, sizeof(table.name), "b");
+	snprintf(table.orig_name, sizeof(table.orig_name), "a");
+	event = make_event(ETSMGR_EVENT_RENAMED, 456, table);
+	snprintf(event.old_name, sizeof(event.old_name), "a");
+	CHECK_OUTPUT(print_event_text(out, &event),
+		     "renamed b id 123 pid 456 from a\n");
+	CHECK_JSON(event_json(&event),
+		     "{\"event\":\"renamed\",\"pid\":456,"
+		     "\"name\":\"b\",\"id\":123,"
+		     "\"owner_pid\":0,\"state\":\"held\",\"size\":4096,"
+		     "\"generation\":1,\"access\":\"protected\",\"uid\":0,"
+		     "\"create_time_ns\":1700000000123456789,"
+		     "\"transfer_time_ns\":1700000000123456789,"
+		     "\"exit_reason\":\"signaled\",\"exit_status\":9,"
+		     "\"mapped\":false,\"heir_pid\":0,"
+		     "\"orig_name\":\"a\",\"rename_reason\":null,"
+		     "\"old_name\":\"a\"}");
+	event.event = ETSMGR_EVENT_DELETED;
+	CHECK_OUTPUT(print_event_text(out, &event),
+		     "deleted b id 123 pid 456\n");
 }
 
 /*
@@ -578,7 +649,7 @@ static void test_pretty(void)
 	CHECK_INT(print_json(capture.out, obj, true), 0);
 	pretty = capture_end(&capture);
 	CHECK(strncmp(pretty, "{\n  \"name\": \"etscounter\",\n  \"id\": ", 34) == 0);
-	tail = "\n  \"heir_pid\": 0\n}\n";
+	tail = "\n  \"rename_reason\": null\n}\n";
 	CHECK(strlen(pretty) > strlen(tail) &&
 	      strcmp(pretty + strlen(pretty) - strlen(tail), tail) == 0);
 	back = json_tokener_parse(pretty);
@@ -597,6 +668,8 @@ int main(void)
 	UNIT_TEST(test_json_string);
 	UNIT_TEST(test_table_text);
 	UNIT_TEST(test_table_json);
+	UNIT_TEST(test_renamed_table);
+	UNIT_TEST(test_renamed_event);
 	UNIT_TEST(test_stats);
 	UNIT_TEST(test_stats_unknown_state);
 	UNIT_TEST(test_format_utc_time);
