@@ -1007,6 +1007,10 @@ static int setup(struct sup *s, const struct sup_spec *spec)
 			       strerror(-ret));
 		return -1;
 	}
+	if (statedir_check(dir, err, sizeof(err)) < 0) {
+		report_message("state directory: %s", err);
+		return -1;
+	}
 	if (statedir_path(s->pidfile, sizeof(s->pidfile), dir, spec->name,
 			  "pid") < 0 ||
 	    statedir_path(s->statefile, sizeof(s->statefile), dir, spec->name,
