@@ -2,15 +2,16 @@
 /*
  * etssup: the pidfile (see pidfile.h).
  *
- * Two checks keep a second etssup of a name out. The pid in the file must
- * not be a live etssup (its /proc/PID/comm is ours), as other tools would
- * check; and the file is flock()ed for the supervisor's lifetime, which
- * also settles two etssups starting at the same moment, and is released by
- * the kernel however etssup dies, SIGKILL included.
+ * The flock() is the truth: the file is locked for the supervisor's
+ * lifetime, which settles two etssups starting at the same moment, and the
+ * kernel releases the lock however etssup dies, SIGKILL included. So a
+ * lock taken means another etssup of this name runs; a lock free means
+ * none does, and the pid in the file is stale whatever process has it now
+ * (a reused pid, or another etssup: one of another name, or one that
+ * merely forked). The pid is read only to say who holds the lock.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,6 @@
 #include <unistd.h>
 
 #include "pidfile.h"
-#include "proc.h"
 
 static pid_t read_pid(int fd)
 {
@@ -30,18 +30,6 @@ static pid_t read_pid(int fd)
 		return 0;
 	buf[n] = '\0';
 	return (pid_t)strtol(buf, NULL, 10);
-}
-
-static bool is_live_etssup(pid_t pid)
-{
-	char mine[32], theirs[32];
-
-	if (pid <= 0 || pid == getpid())
-		return false;
-	if (proc_comm(getpid(), mine, sizeof(mine)) < 0 ||
-	    proc_comm(pid, theirs, sizeof(theirs)) < 0)
-		return false;
-	return strcmp(mine, theirs) == 0;
 }
 
 /* The path still names the file fd has open (a releaser unlinks it). */
@@ -63,7 +51,8 @@ int pidfile_acquire(const char *path, char *err, size_t len)
 	int fd, ret;
 
 	for (;;) {
-		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		/* No symbolic link: one planted would have us truncate its target. */
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 		if (fd < 0) {
 			snprintf(err, len, "cannot open %s: %s", path,
 				 strerror(errno));
@@ -93,13 +82,7 @@ int pidfile_acquire(const char *path, char *err, size_t len)
 		}
 	}
 
-	other = read_pid(fd);
-	if (is_live_etssup(other)) {
-		snprintf(err, len, "another etssup of this name runs (pid %d, per %s)",
-			 (int)other, path);
-		close(fd);
-		return -1;
-	}
+	/* Locked: whatever pid the file holds is stale. */
 	ret = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
 	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)ret, 0) != ret) {
 		snprintf(err, len, "cannot write %s: %s", path, strerror(errno));

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * etssup: readers of /proc/PID/stat and /proc/PID/comm. Both return 0 or
- * -errno (-ENOENT: no such process).
+ * etssup: the reader of /proc/PID/stat (see proc.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -60,13 +59,4 @@ int proc_starttime(pid_t pid, unsigned long long *starttime)
 	if (errno || end == p + 1)
 		return -EINVAL;
 	return 0;
-}
-
-int proc_comm(pid_t pid, char *buf, size_t len)
-{
-	int ret = read_small(pid, "comm", buf, len);
-
-	if (ret == 0)
-		buf[strcspn(buf, "\n")] = '\0';
-	return ret;
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "statedir.h"
 
@@ -41,6 +42,28 @@ int statedir_create(const char *dir)
 			return ret;
 	}
 	return mkdir_one(path);
+}
+
+int statedir_check(const char *dir, char *err, size_t len)
+{
+	struct stat st;
+
+	if (stat(dir, &st) < 0) {
+		snprintf(err, len, "cannot stat %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (st.st_uid != geteuid() && st.st_uid != 0) {
+		snprintf(err, len, "%s is owned by uid %u, neither etssup's uid %u nor root",
+			 dir, (unsigned int)st.st_uid, (unsigned int)geteuid());
+		return -1;
+	}
+	/* Who can write a directory can rename a file of another over ours. */
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)) {
+		snprintf(err, len, "%s is writable by group or others without the sticky bit (mode %04o): they could replace its pidfile and state file",
+			 dir, (unsigned int)(st.st_mode & 07777));
+		return -1;
+	}
+	return 0;
 }
 
 int statedir_path(char *buf, size_t len, const char *dir, const char *name,

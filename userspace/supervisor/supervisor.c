@@ -36,7 +36,9 @@
 #include <unistd.h>
 
 #include "backoff.h"
+#include "bootid.h"
 #include "child.h"
+#include "commandhash.h"
 #include "heir.h"
 #include "intensity.h"
 #include "listener.h"
@@ -81,6 +83,9 @@ struct sup {
 	struct child *children;
 	size_t n;
 	struct state_entry *entries;	/* room to save every process */
+	uint64_t *command_hashes;	/* per child spec (commandhash.h) */
+	char boot_id[BOOT_ID_LEN + 1];	/* "" when unknown: nothing is saved
+					   that a successor would trust */
 	struct listener *listeners;	/* per child, for listen */
 	struct heir heir;
 	unsigned int give_retry_ms;	/* 0: no give-away waits */
@@ -130,9 +135,11 @@ static void save_state(struct sup *s)
 		s->entries[n].pid = c->pid;
 		s->entries[n].starttime = c->starttime;
 		s->entries[n].standby = c->standby;
+		s->entries[n].command_hash = s->command_hashes[spec_index(s, c)];
 		n++;
 	}
-	ret = statefile_save(s->statefile, s->spec->name, s->entries, n);
+	ret = statefile_save(s->statefile, s->spec->name,
+			     s->boot_id[0] ? s->boot_id : NULL, s->entries, n);
 	if (ret < 0)
 		report_message("cannot write %s: %s; a restarted etssup could not re-adopt the children",
 			       s->statefile, strerror(-ret));
@@ -718,10 +725,43 @@ static const struct state_entry *find_entry(const struct state_entry *e,
 	return NULL;
 }
 
-static int adopt(struct sup *s, struct child *c, const struct state_entry *e)
+/*
+ * The process @e names ran another command than @c's spec now gives (the
+ * configuration changed while etssup was down): it is not adopted, and if
+ * it still runs, it is stopped as the child would be (its shutdown), so
+ * that the new command does not run beside the old one, which nobody
+ * would supervise. Only a process verified as the recorded one (pidfd,
+ * then start time, in this boot) is ever signalled.
+ */
+static void retire(struct sup *s, struct child *c, const struct state_entry *e,
+		   uint64_t now)
 {
 	char why[160];
 
+	if (child_adopt(c, e->pid, e->starttime, why, sizeof(why)) < 0) {
+		report_message("child %s: not re-adopted: its command changed since pid %d started (command hash %016llx, now %016llx), and %s; starting it afresh",
+			       c->spec->id, (int)e->pid,
+			       (unsigned long long)e->command_hash,
+			       (unsigned long long)now, why);
+		return;
+	}
+	report_message("child %s: not re-adopted: its command changed since pid %d started (command hash %016llx, now %016llx); stopping it, then starting it afresh",
+		       c->spec->id, (int)e->pid,
+		       (unsigned long long)e->command_hash,
+		       (unsigned long long)now);
+	watch(s, c);
+	stop_child(s, c);
+}
+
+static int adopt(struct sup *s, struct child *c, const struct state_entry *e)
+{
+	uint64_t hash = s->command_hashes[spec_index(s, c)];
+	char why[160];
+
+	if (e->command_hash != hash) {
+		retire(s, c, e, hash);
+		return -1;
+	}
 	if (child_adopt(c, e->pid, e->starttime, why, sizeof(why)) < 0) {
 		report_message("child %s: not re-adopted: %s; starting it afresh",
 			       c->spec->id, why);
@@ -741,13 +781,17 @@ static void warn_strays(struct sup *s, const struct state_entry *e, size_t n)
 		unsigned long long start;
 		bool claimed = false;
 
+		/* A standby's, by a child that still has one. */
 		for (size_t j = 0; j < s->n; j++)
-			claimed |= strcmp(s->children[j].spec->id, e[i].id) == 0;
+			claimed |= strcmp(s->children[j].spec->id, e[i].id) == 0 &&
+				   (!e[i].standby ||
+				    s->children[j].spec->standby);
 		if (claimed || proc_starttime(e[i].pid, &start) < 0 ||
 		    start != e[i].starttime)
 			continue;
-		report_message("%s lists child %s (pid %d), which is not in this configuration: left running, unsupervised",
-			       s->statefile, e[i].id, (int)e[i].pid);
+		report_message("%s lists %s %s (pid %d), which is not in this configuration: left running, unsupervised",
+			       s->statefile, e[i].standby ? "the standby of child" :
+			       "child", e[i].id, (int)e[i].pid);
 	}
 }
 
@@ -774,20 +818,48 @@ static void hold_listener(struct sup *s, struct child *c)
 	s->children[i + s->n].listen_fd = l->fd;
 }
 
+/*
+ * What a previous etssup of this name left running, if its state file is
+ * one to trust: 1 and *prev filled, or 0 and nothing to re-adopt (each
+ * case but "no file" reported; the pids of an untrusted file are never
+ * used, not even to say whether they run).
+ */
+static int load_previous(struct sup *s, struct state_file *prev)
+{
+	static const char consequence[] =
+		"no child is re-adopted: each starts afresh, and the processes it lists are left alone";
+	char err[PATH_MAX + 256];
+	int ret = statefile_load(s->statefile, prev, err, sizeof(err));
+
+	if (ret <= 0) {
+		if (ret < 0)
+			report_message("%s; %s", err, consequence);
+		return 0;
+	}
+	if (!s->boot_id[0])
+		report_message("%s: the boot id is unknown (cannot read %s), so is whether the file is of this boot; %s",
+			       s->statefile, BOOT_ID_PATH, consequence);
+	else if (strcmp(prev->boot_id, s->boot_id) != 0)
+		report_message("%s: written in another boot (boot id %s, this boot %s); %s",
+			       s->statefile, prev->boot_id, s->boot_id,
+			       consequence);
+	else
+		return 1;
+	statefile_free(prev);
+	return 0;
+}
+
 /* Re-adopt what a previous etssup left running, start the rest in order. */
 static int start_initial(struct sup *s)
 {
-	struct state_entry *prev;
-	size_t nprev;
-	int ret = statefile_load(s->statefile, &prev, &nprev);
+	struct state_file prev;
+	int ret = 0;
 
-	if (ret < 0)
-		report_message("cannot read %s: %s; starting every child afresh",
-			       s->statefile, strerror(-ret));
-	warn_strays(s, prev, nprev);
+	load_previous(s, &prev);
+	warn_strays(s, prev.entries, prev.n);
 	for (size_t i = 0; i < s->n; i++) {
 		struct child *c = &s->children[i], *b = standby_of(s, c);
-		const struct state_entry *e = find_entry(prev, nprev,
+		const struct state_entry *e = find_entry(prev.entries, prev.n,
 							 c->spec->id, false);
 		char reason[SPEC_NAME_MAX + 32];
 		bool adopted = e && adopt(s, c, e) == 0;
@@ -796,7 +868,7 @@ static int start_initial(struct sup *s)
 		if (c->spec->listen)
 			hold_listener(s, c);
 		if (b) {
-			e = find_entry(prev, nprev, c->spec->id, true);
+			e = find_entry(prev.entries, prev.n, c->spec->id, true);
 			if (!e || adopt(s, b, e) < 0)
 				start_standby(s, c);
 		}
@@ -806,12 +878,12 @@ static int start_initial(struct sup *s)
 			snprintf(reason, sizeof(reason),
 				 "{failed_to_start_child,%s}", c->spec->id);
 			report_terminating(s->spec->name, reason);
-			free(prev);
-			return -1;
+			ret = -1;
+			break;
 		}
 	}
-	free(prev);
-	return 0;
+	statefile_free(&prev);
+	return ret;
 }
 
 static int setup_events(struct sup *s)
@@ -895,8 +967,10 @@ static int setup(struct sup *s, const struct sup_spec *spec)
 	heir_init(&s->heir);
 	s->children = calloc(2 * s->n, sizeof(*s->children));
 	s->entries = calloc(2 * s->n, sizeof(*s->entries));
+	s->command_hashes = calloc(s->n, sizeof(*s->command_hashes));
 	s->listeners = calloc(s->n, sizeof(*s->listeners));
-	if (!s->children || !s->entries || !s->listeners) {
+	if (!s->children || !s->entries || !s->command_hashes ||
+	    !s->listeners) {
 		report_message("out of memory");
 		return -1;
 	}
@@ -910,7 +984,14 @@ static int setup(struct sup *s, const struct sup_spec *spec)
 		child_init(&s->children[i], &spec->children[i]);
 		child_init(&s->children[i + s->n], &spec->children[i]);
 		s->children[i + s->n].standby = true;
+		s->command_hashes[i] = command_hash(&spec->children[i]);
 		listener_init(&s->listeners[i]);
+	}
+	ret = boot_id_read(s->boot_id);
+	if (ret < 0) {
+		s->boot_id[0] = '\0';
+		report_message("cannot read %s: %s; a restarted etssup could not re-adopt the children",
+			       BOOT_ID_PATH, strerror(-ret));
 	}
 	/* First, so that SIGTERM cannot kill etssup holding its pidfile. */
 	ret = setup_events(s);
@@ -924,6 +1005,10 @@ static int setup(struct sup *s, const struct sup_spec *spec)
 	if (ret < 0) {
 		report_message("cannot create the state directory %s: %s", dir,
 			       strerror(-ret));
+		return -1;
+	}
+	if (statedir_check(dir, err, sizeof(err)) < 0) {
+		report_message("state directory: %s", err);
 		return -1;
 	}
 	if (statedir_path(s->pidfile, sizeof(s->pidfile), dir, spec->name,
@@ -967,6 +1052,7 @@ static void teardown(struct sup *s)
 		close(s->sigfd);
 	intensity_free(&s->restarts);
 	free(s->entries);
+	free(s->command_hashes);
 	free(s->children);
 }
 
