@@ -146,10 +146,11 @@ LIMITS = [
      "registers its table again with a gen_server call; its ETS table "
      "never left it."),
     ("counter-1core", "libetsmgr",
-     "Per increment a robust process-shared pthread mutex (lock and "
-     "unlock), a key hash, a bucket walk and a release store: the price "
-     "of a counter any process may share and a kill at any instruction "
-     "cannot corrupt."),
+     "Per increment a key compared with the thread's last counter (or "
+     "hashed and found in its bucket) and one 16-byte compare-and-swap "
+     "of the record's word and value, no lock: the price of a counter "
+     "any process may share and a kill at any instruction cannot "
+     "corrupt."),
     ("counter-1core", "Erlang",
      "A hash lookup and an in-place add under the table's lock inside "
      "the Erlang VM; the table lives and dies with that VM."),
@@ -161,9 +162,9 @@ LIMITS = [
      "64 requests per round trip amortise the network and the context "
      "switches; Redis's parsing, dispatch and reply per INCR remain."),
     ("counter-2core", "libetsmgr",
-     "Two threads on one counter serialise on the set's mutex: its cache "
-     "line and the counter's bounce between the cores, and a contended "
-     "robust mutex sleeps and wakes through futex system calls."),
+     "Two threads on one counter take turns on its cache line: every "
+     "compare-and-swap moves the line to the other core, and one that "
+     "lost the race reads the record again and retries."),
     ("counter-2core", "Erlang",
      "Two schedulers updating one key take turns on its lock, whose "
      "cache line bounces between the cores (write_concurrency does not "
