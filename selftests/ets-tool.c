@@ -28,6 +28,11 @@
  *	Create the table (protected), format a libetsmgr record set in it,
  *	insert each KEY with VALUE (+N: a counter incremented by N), print
  *	the table's line and exit 0: the table is left held, records in it.
+ *   ets-tool poisoned NAME SIZE
+ *	A daemon whose state crashes it: create the table, or reclaim it
+ *	if held; print its line; on a fresh table, "ready", then run until
+ *	a signal ends it; on a reclaimed one, exit 3 at once (a crash in a
+ *	loop, for etssup's on-crash-loop).
  *   ets-tool churn NAME PAUSE_MS
  *	Print "ready", then create and delete NAME over and over, pausing
  *	PAUSE_MS milliseconds after each, until SIGTERM (exit 0): the
@@ -60,6 +65,7 @@ static int usage(void)
 	      "       ets-tool reclaim-delete NAME\n"
 	      "       ets-tool hold-many PREFIX COUNT SIZE\n"
 	      "       ets-tool churn NAME PAUSE_MS\n"
+	      "       ets-tool poisoned NAME SIZE\n"
 	      "       ets-tool records-exit NAME SIZE KEY VALUE [KEY VALUE...]\n"
 	      "ACCESS: private, protected (default) or public\n", stderr);
 	return 2;
@@ -301,6 +307,18 @@ int main(int argc, char **argv)
 		if (ret)
 			return fail("map", name, ret);
 		return hold_until_eof();
+	}
+	if (strcmp(command, "poisoned") == 0 && argc == 4) {
+		ret = attach(name, ETSMGR_ATTACH_CREATE, size, access, &session,
+			     &result);
+		if (ret)
+			return ret;
+		if (result.result == ETSMGR_RESULT_RECLAIMED)
+			return 3;
+		puts("ready");
+		fflush(stdout);
+		for (;;)
+			pause();
 	}
 	if (strcmp(command, "create-exit") == 0 && argc <= 6) {
 		if (argc > 5 && (etsmgr_parse_u64(argv[5], &status) ||

@@ -35,6 +35,9 @@ static const struct option options[] = {
 	{ "restart-sec", required_argument, NULL, OPT_SETTING },
 	{ "restart-steps", required_argument, NULL, OPT_SETTING },
 	{ "restart-max-delay-sec", required_argument, NULL, OPT_SETTING },
+	{ "on-crash-loop", required_argument, NULL, OPT_SETTING },
+	{ "crash-loop-deaths", required_argument, NULL, OPT_SETTING },
+	{ "crash-loop-sec", required_argument, NULL, OPT_SETTING },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -78,6 +81,11 @@ static const char usage[] =
 "                      (default 5) ...\n"
 "  --restart-max-delay-sec S\n"
 "                      ... up to S seconds (default 1)\n"
+"  --on-crash-loop P   keep (default), quarantine or discard the child's\n"
+"                      etsmgr tables when it dies in a loop: N deaths in a\n"
+"                      row (--crash-loop-deaths, default 3), each within\n"
+"                      S seconds (--crash-loop-sec, default 10) of taking\n"
+"                      over its predecessor's table; needs CAP_SYS_ADMIN\n"
 "\n"
 "  -h, --help          this help\n"
 "\n"

@@ -43,6 +43,15 @@ struct crash_loop {
 	unsigned int row;		/* counted deaths in a row */
 };
 
+/* What became of one table of a loop's last run. */
+struct crash_loop_action {
+	uint64_t id;
+	char name[64];			/* its name when the run died */
+	char new_name[64];		/* quarantine: the name it got */
+	int error;			/* 0, or the -errno of the rename or
+					   delete, which left it as it was */
+};
+
 /* "keep", "quarantine" or "discard". */
 const char *crash_loop_policy_name(enum crash_loop_policy p);
 /* 0 with *@p set, or -EINVAL for another word. */

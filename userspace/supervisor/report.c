@@ -267,6 +267,45 @@ void report_shutdown_error(const char *sup, const struct child_spec *c,
 	supervisor_report(sup, "shutdown_error", reason, c, pid);
 }
 
+/* Tables listed in a crash-loop report at most; the rest are counted. */
+#define CRASH_LOOP_LISTED 16
+
+void report_crash_loop(const char *sup, const struct child_spec *c,
+		       pid_t pid, const struct crash_loop_action *actions,
+		       size_t n, bool incomplete)
+{
+	const struct crash_loop_spec *cl = &c->crash_loop;
+	const char *policy = crash_loop_policy_name(cl->policy);
+	struct out o = { .len = 0 };
+	char window[16];
+
+	seconds_text(cl->window_ms, window, sizeof(window));
+	header(&o, "SUPERVISOR", sup);
+	out_add(&o, "    errorContext: crash_loop\n");
+	out_add(&o, "    reason: {%s,[{deaths,%u},{within_sec,%s},{after,takeover}]}\n",
+		policy, cl->deaths, window);
+	child_list(&o, "offender", c, pid);
+	out_add(&o, "    tables: [");
+	for (size_t i = 0; i < n && i < CRASH_LOOP_LISTED; i++) {
+		const struct crash_loop_action *a = &actions[i];
+
+		out_add(&o, "%s{table,%llu},{name,\"%s\"},", i ? ",\n             " : "",
+			(unsigned long long)a->id, a->name);
+		if (a->error)
+			out_add(&o, "{error,\"%s\"}", strerror(-a->error));
+		else if (cl->policy == CRASH_LOOP_QUARANTINE)
+			out_add(&o, "{quarantined_as,\"%s\"}", a->new_name);
+		else
+			out_add(&o, "{discarded,true}");
+	}
+	if (n > CRASH_LOOP_LISTED)
+		out_add(&o, ",\n             {more,%zu}", n - CRASH_LOOP_LISTED);
+	out_add(&o, "]\n");
+	if (incomplete)
+		out_add(&o, "    note: events were lost; a table of the run may be missing\n");
+	emit(&o);
+}
+
 void report_escalation(const char *sup, const struct child_spec *c, pid_t pid)
 {
 	supervisor_report(sup, "shutdown", "reached_max_restart_intensity", c,

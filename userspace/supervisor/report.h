@@ -18,6 +18,8 @@
 #ifndef ETSSUP_REPORT_H
 #define ETSSUP_REPORT_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -65,6 +67,15 @@ void report_stopped(const char *sup, const struct child_spec *c, pid_t pid);
 /* SUPERVISOR REPORT shutdown_error: killed after its timeout, or other. */
 void report_shutdown_error(const char *sup, const struct child_spec *c,
 			   pid_t pid, const struct exit_info *e);
+
+/*
+ * SUPERVISOR REPORT crash_loop: the child @c's deaths were a crash loop
+ * (crashloop.h), and what its policy did with each table of its last run
+ * (@pid): @n actions; @incomplete when etssup may not know them all.
+ */
+void report_crash_loop(const char *sup, const struct child_spec *c,
+		       pid_t pid, const struct crash_loop_action *actions,
+		       size_t n, bool incomplete);
 
 /* SUPERVISOR REPORT shutdown, reached_max_restart_intensity. */
 void report_escalation(const char *sup, const struct child_spec *c,

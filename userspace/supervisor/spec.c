@@ -38,6 +38,7 @@
 /* An hour: the delays are ms in an int too. */
 #define MAX_RESTART_S 3600
 #define MAX_RESTART_STEPS 1000
+#define MAX_CRASH_LOOP_DEATHS 1000
 
 static const char *const strategy_names[] = {
 	[STRATEGY_ONE_FOR_ONE] = "one_for_one",
@@ -119,7 +120,7 @@ static int parse_seconds_ms(const char *s, unsigned int max_s,
 }
 
 /* "0.1", "5", "2.25": milliseconds as the seconds they were given in. */
-static void seconds_text(unsigned int ms, char *buf, size_t len)
+void seconds_text(unsigned int ms, char *buf, size_t len)
 {
 	int n = snprintf(buf, len, "%u.%03u", ms / 1000, ms % 1000);
 
@@ -213,6 +214,9 @@ struct child_spec *sup_spec_add_child(struct sup_spec *s)
 	c->backoff.first_ms = DEFAULT_RESTART_MS;
 	c->backoff.steps = DEFAULT_RESTART_STEPS;
 	c->backoff.max_ms = DEFAULT_RESTART_MAX_DELAY_MS;
+	c->crash_loop.policy = CRASH_LOOP_KEEP;
+	c->crash_loop.deaths = CRASH_LOOP_DEFAULT_DEATHS;
+	c->crash_loop.window_ms = CRASH_LOOP_DEFAULT_SEC * 1000;
 	return c;
 }
 
@@ -369,6 +373,44 @@ static int set_backoff(struct child_spec *c, const char *key,
 	return SPEC_UNKNOWN_KEY;
 }
 
+/* on-crash-loop, crash-loop-deaths, crash-loop-sec (crashloop.h). */
+static int set_crash_loop(struct child_spec *c, const char *key,
+			  const char *value, char err[SPEC_ERR_MAX])
+{
+	struct crash_loop_spec *cl = &c->crash_loop;
+
+	if (strcmp(key, "on-crash-loop") == 0) {
+		if (crash_loop_policy_parse(value, &cl->policy) < 0) {
+			snprintf(err, SPEC_ERR_MAX,
+				 "unknown crash-loop policy '%.80s' (expected keep, quarantine or discard)",
+				 value);
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(key, "crash-loop-deaths") == 0) {
+		if (parse_uint(value, 1, MAX_CRASH_LOOP_DEATHS,
+			       &cl->deaths) < 0) {
+			snprintf(err, SPEC_ERR_MAX,
+				 "'%.80s' is not a number of deaths from 1 to %d",
+				 value, MAX_CRASH_LOOP_DEATHS);
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(key, "crash-loop-sec") == 0) {
+		if (set_seconds(&cl->window_ms, value, err) < 0)
+			return -1;
+		if (cl->window_ms == 0) {
+			snprintf(err, SPEC_ERR_MAX,
+				 "crash-loop-sec must be above 0: no death comes sooner than its takeover");
+			return -1;
+		}
+		return 0;
+	}
+	return SPEC_UNKNOWN_KEY;
+}
+
 int child_spec_set(struct child_spec *c, const char *key, const char *value,
 		   char err[SPEC_ERR_MAX])
 {
@@ -411,6 +453,9 @@ int child_spec_set(struct child_spec *c, const char *key, const char *value,
 		c->heir |= c->standby;
 		return 0;
 	}
+	i = set_crash_loop(c, key, value, err);
+	if (i != SPEC_UNKNOWN_KEY)
+		return i;
 	return set_backoff(c, key, value, err);
 }
 
@@ -448,6 +493,13 @@ int sup_spec_check(const struct sup_spec *s, char err[SPEC_ERR_MAX])
 			snprintf(err, SPEC_ERR_MAX,
 				 "child '%s': restart-max-delay-sec %s is less than its restart-sec %s",
 				 c->id, max, first);
+			return -1;
+		}
+		if (c->heir && c->crash_loop.policy != CRASH_LOOP_KEEP) {
+			snprintf(err, SPEC_ERR_MAX,
+				 "child '%s': on-crash-loop=%s does not go with heir or standby: etssup would give the tables it sets aside back to the next run",
+				 c->id,
+				 crash_loop_policy_name(c->crash_loop.policy));
 			return -1;
 		}
 		if (c->standby && c->restart == RESTART_TEMPORARY) {

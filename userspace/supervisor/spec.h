@@ -16,6 +16,7 @@
 #include <sys/capability.h>
 
 #include "backoff.h"
+#include "crashloop.h"
 
 enum strategy {
 	STRATEGY_ONE_FOR_ONE,
@@ -56,6 +57,7 @@ struct child_spec {
 	bool standby;			/* ... and keeps an idle second instance */
 	struct backoff backoff;		/* restart-sec, -steps, -max-delay-sec */
 	bool max_delay_set;		/* restart-max-delay-sec was given */
+	struct crash_loop_spec crash_loop; /* on-crash-loop, crash-loop-* */
 };
 
 struct sup_spec {
@@ -72,7 +74,8 @@ struct sup_spec {
 /* The keys each setter knows, for messages. */
 #define SUP_KEYS "name, strategy, intensity, period, state-dir or log"
 #define CHILD_KEYS "restart, shutdown, keep-caps, listen, heir, standby, " \
-	"restart-sec, restart-steps or restart-max-delay-sec"
+	"restart-sec, restart-steps, restart-max-delay-sec, on-crash-loop, " \
+	"crash-loop-deaths or crash-loop-sec"
 
 /* Result of the setters: the key is unknown to this level. */
 #define SPEC_UNKNOWN_KEY (-2)
@@ -93,7 +96,8 @@ int sup_spec_set(struct sup_spec *s, const char *key, const char *value,
 
 /*
  * Set a child-level key (id, restart, shutdown, keep-caps, listen, heir,
- * standby, restart-sec, restart-steps, restart-max-delay-sec); the command
+ * standby, restart-sec, restart-steps, restart-max-delay-sec,
+ * on-crash-loop, crash-loop-deaths, crash-loop-sec); the command
  * is set with child_spec_set_argv(), and the id is not among CHILD_KEYS
  * because a config file gives it in a stanza's header. Same results as
  * sup_spec_set().
@@ -114,6 +118,9 @@ int sup_spec_check(const struct sup_spec *s, char err[SPEC_ERR_MAX]);
 const char *restart_type_name(enum restart_type r);
 /* "5000", "brutal_kill" or "infinity". */
 void shutdown_text(const struct child_spec *c, char *buf, size_t len);
+
+/* Milliseconds as seconds, as the settings take them: "0.1", "10". */
+void seconds_text(unsigned int ms, char *buf, size_t len);
 
 /* A name or id is 1 to SPEC_NAME_MAX characters of [A-Za-z0-9._:-]. */
 bool spec_name_valid(const char *s);

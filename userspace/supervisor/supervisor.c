@@ -20,6 +20,11 @@
  * once and is promoted in place of the dead one, and only then is a new
  * standby forked, off the recovery path. A child with listen gets the
  * listening socket etssup holds (listener.c).
+ *
+ * A child with on-crash-loop other than keep has its deaths weighed
+ * (crashloop.h): etssup follows which tables each run takes over from the
+ * module's events (tablewatch.c), and when the deaths are a loop, sets
+ * that run's tables aside (quarantine.c) before the restart.
  */
 #include <errno.h>
 #include <limits.h>
@@ -39,15 +44,18 @@
 #include "bootid.h"
 #include "child.h"
 #include "commandhash.h"
+#include "crashloop.h"
 #include "heir.h"
 #include "intensity.h"
 #include "listener.h"
 #include "pidfile.h"
 #include "proc.h"
+#include "quarantine.h"
 #include "report.h"
 #include "statedir.h"
 #include "statefile.h"
 #include "supervisor.h"
+#include "tablewatch.h"
 
 /*
  * The epoll tags of the signalfd and of the etsmgr session; a child's is
@@ -55,6 +63,7 @@
  */
 #define TAG_SIGNALS UINT64_MAX
 #define TAG_ETSMGR (UINT64_MAX - 1)
+#define TAG_TABLES (UINT64_MAX - 2)
 
 /* Retries of a give-away to a child that has no session yet, in ms. */
 #define GIVE_RETRY_FIRST_MS 1
@@ -91,6 +100,8 @@ struct sup {
 	unsigned int give_retry_ms;	/* 0: no give-away waits */
 	uint64_t heir_reopen_ns;	/* drained: open a session then, or 0 */
 	struct intensity restarts;
+	struct table_watch *tables;	/* for on-crash-loop, else NULL */
+	struct crash_loop *crash_loops;	/* per child spec */
 	int epfd, sigfd, pidfile_fd;
 	int stop_signal;		/* SIGTERM or SIGINT came: shut down */
 	char pidfile[PATH_MAX];
@@ -171,8 +182,14 @@ static void record_exit(struct sup *s, struct child *c,
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->pidfd, NULL);
 	child_forget(c, e);
 	save_state(s);
-	if (c->stopping)
+	if (c->stopping) {
+		/* Stopped when asked: no crash, the row ends. */
+		if (s->tables) {
+			s->crash_loops[spec_index(s, c)].row = 0;
+			table_watch_forget(s->tables, pid);
+		}
 		return;
+	}
 	report_child_terminated(s->spec->name, c->spec, pid, e);
 	c->exit_pending = true;
 }
@@ -417,6 +434,10 @@ static void pump(struct sup *s, int timeout_ms)
 
 		if (tag == TAG_SIGNALS) {
 			read_signals(s);
+			continue;
+		}
+		if (tag == TAG_TABLES) {
+			table_watch_read(s->tables, now_ns());
 			continue;
 		}
 		if (tag == TAG_ETSMGR) {
@@ -694,11 +715,47 @@ static enum outcome restart_standby(struct sup *s, struct child *b)
 	return CARRY_ON;
 }
 
+/*
+ * Weigh the death of @c's last run for its crash-loop policy; on a loop,
+ * set the run's tables aside before anything restarts.
+ */
+static void weigh_death(struct sup *s, struct child *c)
+{
+	struct crash_loop *cl = &s->crash_loops[spec_index(s, c)];
+	const struct crash_loop_spec *cs = &c->spec->crash_loop;
+	struct watched_table first;
+	uint64_t took_over_ns = UINT64_MAX;
+	bool complete, took_over = false;
+	size_t n;
+
+	/* Every event of the run is queued by now (tablewatch.h). */
+	table_watch_read(s->tables, now_ns());
+	n = table_watch_of(s->tables, c->last_pid, &first, 0, &complete);
+	for (size_t i = 0; i < s->tables->count; i++) {
+		const struct watched_table *t = &s->tables->tables[i];
+
+		if (t->pid == c->last_pid && t->took_over) {
+			took_over = true;
+			if (t->took_over_ns < took_over_ns)
+				took_over_ns = t->took_over_ns;
+		}
+	}
+	if (n && crash_loop_exit(cl, cs, took_over, took_over_ns,
+				 exit_is_normal(&c->exit), now_ns()))
+		quarantine_tables(s->spec->name, s->tables, c->spec,
+				  c->last_pid);
+	else if (!n)
+		cl->row = 0;	/* nothing taken over, nothing poisoned */
+	table_watch_forget(s->tables, c->last_pid);
+}
+
 static enum outcome handle_exit(struct sup *s, struct child *c)
 {
 	struct child *b = standby_of(s, c);
 
 	c->exit_pending = false;
+	if (s->tables && c->spec->crash_loop.policy != CRASH_LOOP_KEEP)
+		weigh_death(s, c);
 	/* Its tables were handed over before its exit was reported. */
 	receive_tables(s);
 	if (c->standby)
@@ -918,6 +975,65 @@ static int setup_events(struct sup *s)
 	return 0;
 }
 
+/* Is @pid a process etssup runs (the filter of the table watch)? */
+static bool runs(void *arg, pid_t pid)
+{
+	struct sup *s = arg;
+
+	for (size_t i = 0; i < 2 * s->n; i++)
+		if (s->children[i].pid == pid && pid > 0)
+			return true;
+	return false;
+}
+
+/*
+ * For the children with a crash-loop policy: the watch of their tables.
+ * It needs the module's events, so CAP_SYS_ADMIN: without it, a policy
+ * asked for cannot be kept, and etssup says so and does not start. Without
+ * the module, the children have no tables to weigh: they run without.
+ */
+static int setup_crash_loops(struct sup *s)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_TABLES };
+	const char *first = NULL;
+	int ret;
+
+	for (size_t i = 0; i < s->n && !first; i++)
+		if (s->spec->children[i].crash_loop.policy != CRASH_LOOP_KEEP)
+			first = s->spec->children[i].id;
+	if (!first)
+		return 0;
+	s->crash_loops = calloc(s->n, sizeof(*s->crash_loops));
+	s->tables = malloc(sizeof(*s->tables));
+	if (!s->crash_loops || !s->tables) {
+		report_message("out of memory");
+		return -1;
+	}
+	ret = table_watch_open(s->tables, runs, s);
+	if (ret == -ENOENT) {
+		report_message("etsmgr is not loaded: on-crash-loop of child %s is off until etssup starts again",
+			       first);
+		free(s->tables);
+		s->tables = NULL;
+		return 0;
+	}
+	if (ret < 0) {
+		report_message("on-crash-loop of child %s follows the module's events: %s%s",
+			       first, strerror(-ret),
+			       ret == -EPERM ? " (needs CAP_SYS_ADMIN)" : "");
+		free(s->tables);
+		s->tables = NULL;
+		return -1;
+	}
+	ev.data.u64 = TAG_TABLES;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, table_watch_fd(s->tables),
+		      &ev) < 0) {
+		report_message("epoll: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * For the children with heir: etssup's session of etsmgr, watched for the
  * tables it inherits. Without the module, the children run as without
@@ -1025,6 +1141,8 @@ static int setup(struct sup *s, const struct sup_spec *spec)
 	}
 	if (setup_heir(s) < 0)
 		return -1;
+	if (setup_crash_loops(s) < 0)
+		return -1;
 	/* Orphans of the children (a daemonizing child's) come back here. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
 		report_message("prctl(PR_SET_CHILD_SUBREAPER): %s",
@@ -1046,6 +1164,11 @@ static void teardown(struct sup *s)
 	free(s->listeners);
 	/* What it still holds, etsmgr holds now. */
 	heir_close(&s->heir);
+	if (s->tables) {
+		table_watch_close(s->tables);
+		free(s->tables);
+	}
+	free(s->crash_loops);
 	if (s->epfd >= 0)
 		close(s->epfd);
 	if (s->sigfd >= 0)
