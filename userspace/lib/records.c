@@ -348,12 +348,24 @@ static inline void cpu_relax(void)
 #endif
 }
 
+/*
+ * Asked once per process: cpuid traps to the hypervisor in a guest (some
+ * microseconds), and the answer never changes. Threads that race store
+ * the same value.
+ */
 static bool cpu_has_cas16(void)
 {
 #if defined(__x86_64__)
+	static int known = -1;	/* -1 not asked yet, else 0 or 1 */
 	unsigned int eax, ebx, ecx, edx;
+	int has = __atomic_load_n(&known, __ATOMIC_RELAXED);
 
-	return __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & bit_CMPXCHG16B);
+	if (has < 0) {
+		has = __get_cpuid(1, &eax, &ebx, &ecx, &edx) &&
+		      (ecx & bit_CMPXCHG16B);
+		__atomic_store_n(&known, has, __ATOMIC_RELAXED);
+	}
+	return has;
 #else
 	return true;	/* compiled for LSE */
 #endif
