@@ -16,6 +16,7 @@
 #include <sys/capability.h>
 
 #include "backoff.h"
+#include "identity.h"
 
 enum strategy {
 	STRATEGY_ONE_FOR_ONE,
@@ -39,7 +40,7 @@ enum shutdown_kind {
 /* sun_path (108) less ".tmp.PID" and its NUL, for the atomic bind. */
 #define SPEC_LISTEN_MAX 90
 /* Room for any message a parser writes (values are quoted, truncated). */
-#define SPEC_ERR_MAX 512
+#define SPEC_ERR_MAX IDENTITY_ERR_MAX
 
 #define SPEC_DEFAULT_STATE_DIR "/run/etssup"
 
@@ -56,6 +57,8 @@ struct child_spec {
 	bool standby;			/* ... and keeps an idle second instance */
 	struct backoff backoff;		/* restart-sec, -steps, -max-delay-sec */
 	bool max_delay_set;		/* restart-max-delay-sec was given */
+	struct identity identity;	/* user, group */
+	bool no_new_privs;		/* PR_SET_NO_NEW_PRIVS before exec */
 };
 
 struct sup_spec {
@@ -71,8 +74,9 @@ struct sup_spec {
 
 /* The keys each setter knows, for messages. */
 #define SUP_KEYS "name, strategy, intensity, period, state-dir or log"
-#define CHILD_KEYS "restart, shutdown, keep-caps, listen, heir, standby, " \
-	"restart-sec, restart-steps or restart-max-delay-sec"
+#define CHILD_KEYS "restart, shutdown, keep-caps, user, group, " \
+	"no-new-privs, listen, heir, standby, restart-sec, restart-steps " \
+	"or restart-max-delay-sec"
 
 /* Result of the setters: the key is unknown to this level. */
 #define SPEC_UNKNOWN_KEY (-2)
@@ -92,8 +96,9 @@ int sup_spec_set(struct sup_spec *s, const char *key, const char *value,
 		 char err[SPEC_ERR_MAX]);
 
 /*
- * Set a child-level key (id, restart, shutdown, keep-caps, listen, heir,
- * standby, restart-sec, restart-steps, restart-max-delay-sec); the command
+ * Set a child-level key (id, restart, shutdown, keep-caps, user, group,
+ * no-new-privs, listen, heir, standby, restart-sec, restart-steps,
+ * restart-max-delay-sec); user and group are looked up now; the command
  * is set with child_spec_set_argv(), and the id is not among CHILD_KEYS
  * because a config file gives it in a stanza's header. Same results as
  * sup_spec_set().
