@@ -155,14 +155,17 @@ exec_child(const struct child *c, int report_fd)
 
 	memset(&f, 0, sizeof(f));
 	ret = child_environment(c, &report_fd);
-	if (ret < 0) {
+	if (ret < 0)
 		snprintf(f.step, sizeof(f.step), "environment");
-	} else if ((ret = close_inherited(c)) < 0) {
-		snprintf(f.step, sizeof(f.step),
-			 "close inherited descriptors (close_range)");
-	} else if ((ret = confine(spec, f.step, sizeof(f.step))) < 0) {
-		/* confine() said which step. */
-	} else {
+	if (ret == 0) {
+		ret = close_inherited(c);
+		if (ret < 0)
+			snprintf(f.step, sizeof(f.step),
+				 "close inherited descriptors (close_range)");
+	}
+	if (ret == 0)
+		ret = confine(spec, f.step, sizeof(f.step));
+	if (ret == 0) {
 		execvp(spec->argv[0], spec->argv);
 		ret = -errno;
 		snprintf(f.step, sizeof(f.step), "exec %.100s", spec->argv[0]);

@@ -239,7 +239,9 @@ static int own_groups(gid_t **out, size_t *count, char err[IDENTITY_ERR_MAX])
 	if (n == 0)
 		return 0;
 	list = n > 0 ? calloc((size_t)n, sizeof(*list)) : NULL;
-	if (!list || (n = getgroups(n, list)) < 0) {
+	if (list)
+		n = getgroups(n, list);
+	if (!list || n < 0) {
 		snprintf(err, IDENTITY_ERR_MAX, "getgroups: %s",
 			 strerror(errno));
 		free(list);
