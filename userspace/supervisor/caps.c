@@ -204,10 +204,9 @@ static int raise_needed(void)
 
 /*
  * Set and lock SECBIT_NOROOT (see the top). SECBIT_NO_SETUID_FIXUP is
- * locked as it is, normally clear: a child that keeps cap_setpcap cannot
- * set it and so keep its capabilities across a setuid() of its own from
- * root, which daemons that drop privileges themselves rely on. The bits
- * etssup was given stay.
+ * locked as it is (normally clear), so that even a child that keeps
+ * cap_setpcap cannot set it: a daemon that gives up root itself relies on
+ * setuid() taking its capabilities away. The bits etssup was given stay.
  */
 static int lock_noroot(void)
 {
