@@ -5,7 +5,24 @@
  * Why the bounding set is emptied too: at exec, a process whose real or
  * effective uid is 0 gets permitted = inheritable | bounding set (the
  * "root is all file capabilities" rule of capabilities(7)), so clearing
- * the permitted set alone gives a root child everything back.
+ * the permitted set alone gives a root child everything back. That
+ * process may also be one that was not root: a set-user-ID-root program
+ * makes its euid 0 at exec.
+ *
+ * Why SECBIT_NOROOT as well, set and locked: the same rule then never
+ * applies, whatever the bounding set holds (the capabilities a child
+ * keeps stay in it), and the child cannot undo it.
+ *
+ * Why no_new_privs makes a full bounding set harmless: with it, execve(2)
+ * ignores set-user-ID and set-group-ID bits, and whatever the rules above
+ * or file capabilities would grant, the kernel leaves the new permitted
+ * set within the old one (cap_bprm_creds_from_file() in commoncap.c); it
+ * is inherited and can never be unset. So a child that has it never gains
+ * a capability at exec, nor does anything it runs. A non-root etssup
+ * without cap_setpcap cannot empty the bounding set (nor set securebits);
+ * with no_new_privs that is safe, without it nothing else would stand
+ * between a set-user-ID-root program and every capability: such a child
+ * must not start.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -13,7 +30,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
+#include <linux/securebits.h>
 
 #include "caps.h"
 
@@ -157,46 +176,108 @@ int caps_check(const cap_value_t *keep, size_t n, char err[SPEC_ERR_MAX])
 	return ret;
 }
 
-/* Dropping from the bounding set needs CAP_SETPCAP in effect. */
-static int raise_setpcap(void)
+/*
+ * The bounding set and securebits need CAP_SETPCAP in effect, the ids
+ * CAP_SETUID and CAP_SETGID: raise those etssup has (permitted).
+ */
+static int raise_needed(void)
 {
-	cap_value_t v = CAP_SETPCAP;
+	static const cap_value_t needed[] = { CAP_SETPCAP, CAP_SETUID,
+					      CAP_SETGID };
 	cap_flag_value_t has;
 	cap_t self = cap_get_proc();
 	int ret = 0;
 
 	if (!self)
 		return -errno;
-	if (cap_get_flag(self, CAP_SETPCAP, CAP_PERMITTED, &has) == 0 && has &&
-	    (cap_set_flag(self, CAP_EFFECTIVE, 1, &v, CAP_SET) < 0 ||
-	     cap_set_proc(self) < 0))
+	for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
+		if (cap_get_flag(self, needed[i], CAP_PERMITTED, &has) == 0 &&
+		    has &&
+		    cap_set_flag(self, CAP_EFFECTIVE, 1, &needed[i], CAP_SET) < 0)
+			ret = -errno;
+	}
+	if (ret == 0 && cap_set_proc(self) < 0)
 		ret = -errno;
 	cap_free(self);
 	return ret;
 }
 
-int caps_limit_to(const cap_value_t *keep, size_t n, const char **step)
+/*
+ * Set and lock SECBIT_NOROOT (see the top). SECBIT_NO_SETUID_FIXUP is
+ * locked as it is (normally clear), so that even a child that keeps
+ * cap_setpcap cannot set it: a daemon that gives up root itself relies on
+ * setuid() taking its capabilities away. The bits etssup was given stay.
+ */
+static int lock_noroot(void)
 {
-	cap_t want;
+	int cur = prctl(PR_GET_SECUREBITS, 0, 0, 0, 0), want;
+
+	if (cur < 0)
+		return -errno;
+	want = cur | SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
+	       SECBIT_NO_SETUID_FIXUP_LOCKED;
+	if (want != cur && prctl(PR_SET_SECUREBITS, want, 0, 0, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+int caps_confine(const cap_value_t *keep, size_t n, bool no_new_privs,
+		 bool keep_across_setuid, const char **step)
+{
+	bool bounded = true;
 	int ret;
 
-	*step = "raise cap_setpcap";
-	ret = raise_setpcap();
+	*step = "raise cap_setpcap, cap_setuid, cap_setgid";
+	ret = raise_needed();
 	if (ret < 0)
 		return ret;
 
 	/*
-	 * caps_check() made sure a root etssup has CAP_SETPCAP. Without
-	 * it and without uid 0, the bounding set only matters for files
-	 * with capabilities of their own: best effort, as documented.
+	 * caps_check() made sure a root etssup has CAP_SETPCAP. A non-root
+	 * one without it cannot empty the bounding set, nor set securebits:
+	 * safe with no_new_privs only (see the top).
 	 */
 	*step = "drop from the bounding set";
-	for (cap_value_t c = 0; c < cap_max_bits(); c++) {
+	for (cap_value_t c = 0; c < cap_max_bits() && bounded; c++) {
 		if (kept(keep, n, c) || cap_get_bound(c) != 1)
 			continue;
-		if (cap_drop_bound(c) < 0 && (exec_as_root() || errno != EPERM))
+		if (cap_drop_bound(c) == 0)
+			continue;
+		if (exec_as_root() || errno != EPERM)
 			return -errno;
+		bounded = false;
 	}
+	if (!bounded && !no_new_privs) {
+		*step = "no-new-privs is off, and etssup, without cap_setpcap, cannot empty the bounding set: a set-user-ID-root program would give the child every capability";
+		return -EPERM;
+	}
+	if (bounded) {
+		/*
+		 * Without cap_setpcap, which only a non-root etssup may lack
+		 * (caps_check()), its bounding set is empty but the kept
+		 * capabilities already: uid 0 at exec gets nothing more.
+		 */
+		*step = "lock SECBIT_NOROOT";
+		ret = lock_noroot();
+		if (ret < 0 && !(ret == -EPERM && !exec_as_root()))
+			return ret;
+	}
+
+	/*
+	 * Leaving uid 0 empties the permitted set, unless told otherwise;
+	 * caps_limit_to() needs what is to be kept still there. exec
+	 * clears the flag.
+	 */
+	*step = "keep capabilities across setresuid (PR_SET_KEEPCAPS)";
+	if (keep_across_setuid && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+int caps_limit_to(const cap_value_t *keep, size_t n, const char **step)
+{
+	cap_t want;
+	int ret = 0;
 
 	*step = "clear the ambient set";
 	if (cap_reset_ambient() < 0)

@@ -10,8 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/close_range.h>
 
 #include "caps.h"
 #include "child.h"
@@ -22,7 +24,7 @@
 /* What a child that could not exec tells etssup through the pipe. */
 struct start_failure {
 	int err;
-	char step[112];
+	char step[224];
 };
 
 void child_init(struct child *c, const struct child_spec *spec)
@@ -79,13 +81,62 @@ static int child_environment(const struct child *c, int *report_fd)
 	return 0;
 }
 
+/*
+ * Only stdio and the listening socket reach the program: every other
+ * descriptor etssup has, or was given without close-on-exec by whoever
+ * started it, is closed at exec (the failure pipe too, as it must be).
+ */
+static int close_inherited(const struct child *c)
+{
+	unsigned int first = c->listen_fd >= 0 ? LISTEN_FDS_START + 1 : 3;
+
+	if (close_range(first, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * Confine the process, in this order: the bounding set and securebits
+ * while its ids are still etssup's (both need cap_setpcap), then groups,
+ * gid and uid (they need cap_setgid and cap_setuid), then the capabilities
+ * it keeps, then no_new_privs. 0, or -errno with the step in buf.
+ */
+static int confine(const struct child_spec *spec, char *buf, size_t len)
+{
+	const char *step;
+	int ret;
+
+	ret = caps_confine(spec->keep_caps, spec->nkeep_caps,
+			   spec->no_new_privs,
+			   identity_changes_uid(&spec->identity), &step);
+	if (ret < 0) {
+		snprintf(buf, len, "capabilities: %s", step);
+		return ret;
+	}
+	ret = identity_apply(&spec->identity, &step);
+	if (ret < 0) {
+		snprintf(buf, len, "user and group: %s", step);
+		return ret;
+	}
+	ret = caps_limit_to(spec->keep_caps, spec->nkeep_caps, &step);
+	if (ret < 0) {
+		snprintf(buf, len, "capabilities: %s", step);
+		return ret;
+	}
+	if (spec->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		ret = -errno;
+		snprintf(buf, len, "no-new-privs: prctl(PR_SET_NO_NEW_PRIVS)");
+		return ret;
+	}
+	return 0;
+}
+
 /* Between fork and exec: never returns. */
 static void __attribute__((noreturn))
 exec_child(const struct child *c, int report_fd)
 {
 	const struct child_spec *spec = c->spec;
 	struct start_failure f;
-	const char *step;
 	sigset_t none;
 	int ret;
 
@@ -104,12 +155,17 @@ exec_child(const struct child *c, int report_fd)
 
 	memset(&f, 0, sizeof(f));
 	ret = child_environment(c, &report_fd);
-	if (ret < 0) {
+	if (ret < 0)
 		snprintf(f.step, sizeof(f.step), "environment");
-	} else if ((ret = caps_limit_to(spec->keep_caps, spec->nkeep_caps,
-					&step)) < 0) {
-		snprintf(f.step, sizeof(f.step), "capabilities: %s", step);
-	} else {
+	if (ret == 0) {
+		ret = close_inherited(c);
+		if (ret < 0)
+			snprintf(f.step, sizeof(f.step),
+				 "close inherited descriptors (close_range)");
+	}
+	if (ret == 0)
+		ret = confine(spec, f.step, sizeof(f.step));
+	if (ret == 0) {
 		execvp(spec->argv[0], spec->argv);
 		ret = -errno;
 		snprintf(f.step, sizeof(f.step), "exec %.100s", spec->argv[0]);

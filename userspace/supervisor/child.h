@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * etssup: one supervised process at run time. Starting it (fork, drop
- * capabilities, exec, told of a failed exec through a close-on-exec pipe),
+ * etssup: one supervised process at run time. Starting it (fork; close
+ * what it must not inherit, drop capabilities, change user and group, set
+ * no_new_privs; exec, told of a failure through a close-on-exec pipe),
  * re-adopting one a previous etssup left running, signalling it through
  * its pidfd, and what its exit means.
  */
@@ -56,7 +57,7 @@ static inline bool child_running(const struct child *c)
 }
 
 /*
- * Fork and exec the child with its capabilities limited; returns once
+ * Fork and exec the child, confined as its spec says; returns once
  * exec has succeeded. 0, or -1 with the reason in why ("exec: No such
  * file or directory").
  */

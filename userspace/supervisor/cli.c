@@ -29,6 +29,9 @@ static const struct option options[] = {
 	{ "restart", required_argument, NULL, OPT_SETTING },
 	{ "shutdown", required_argument, NULL, OPT_SETTING },
 	{ "keep-caps", required_argument, NULL, OPT_SETTING },
+	{ "user", required_argument, NULL, OPT_SETTING },
+	{ "group", required_argument, NULL, OPT_SETTING },
+	{ "no-new-privs", optional_argument, NULL, OPT_SETTING },
 	{ "listen", required_argument, NULL, OPT_SETTING },
 	{ "heir", optional_argument, NULL, OPT_SETTING },
 	{ "standby", optional_argument, NULL, OPT_SETTING },
@@ -69,6 +72,16 @@ static const char usage[] =
 "                      brutal_kill or infinity\n"
 "  --keep-caps LIST    capabilities it keeps, e.g. cap_net_bind_service;\n"
 "                      by default it runs with none\n"
+"  --user USER         run it as USER (name or uid), with the primary group\n"
+"                      and the supplementary groups of USER (default: as\n"
+"                      etssup); needs root, or cap_setuid and cap_setgid\n"
+"  --group GROUP       run it with GROUP (name or gid) as primary group\n"
+"                      instead; alone, also without supplementary groups\n"
+"  --no-new-privs[=BOOL]\n"
+"                      PR_SET_NO_NEW_PRIVS: nothing it executes gains a\n"
+"                      privilege, set-user-ID programs included (default\n"
+"                      true); with false, an etssup that is not root and\n"
+"                      lacks cap_setpcap refuses to start the child\n"
 "  --listen PATH       etssup binds a Unix stream socket at PATH, keeps it\n"
 "                      across restarts and passes it as LISTEN_FDS=1\n"
 "  --heir[=BOOL]       etssup is the heir of the child's etsmgr tables and\n"
@@ -191,7 +204,8 @@ enum cli_result cli_parse(int argc, char **argv, struct sup_spec *spec)
 			/* Checked now, so that errors come in order. */
 			int ret;
 
-			if (!optarg)	/* --heir, --standby: "true" */
+			/* --heir, --standby, --no-new-privs: "true" */
+			if (!optarg)
 				optarg = "true";
 			ret = sup_spec_set(spec, options[idx].name, optarg,
 					   err);

@@ -6,7 +6,7 @@
  * version string, then each setting as its name, a NUL, and its value with
  * every length and count as 8 bytes little-endian, so that "a b" and "a",
  * "b" differ, as do an empty and an absent listen path. A setting added to
- * what a child is started with (user=, group=, no-new-privs=, ...) is added
+ * what a child is started with (as user=, group= and no-new-privs= were) is added
  * at the end; a file hashed before then no longer matches, and its
  * children are started afresh once, which is the safe side.
  */
@@ -93,5 +93,17 @@ uint64_t command_hash(const struct child_spec *c)
 
 	add_name(&h, "heir");
 	add_u64(&h, c->heir);
+
+	/* Who it runs as: the ids asked for (given or looked up). */
+	add_name(&h, "user");
+	add_u64(&h, c->identity.has_user);
+	if (c->identity.has_user)
+		add_u64(&h, c->identity.uid);
+	add_name(&h, "group");
+	add_u64(&h, c->identity.has_group);
+	if (c->identity.has_group)
+		add_u64(&h, c->identity.gid);
+	add_name(&h, "no-new-privs");
+	add_u64(&h, c->no_new_privs);
 	return h;
 }

@@ -15,7 +15,7 @@
 
 /*
  * Keys set so far in the current section, to reject a second setting:
- * room for every key of a section (a child has 11), each as long as the
+ * room for every key of a section (a child has 14), each as long as the
  * longest, restart-max-delay-sec.
  */
 #define MAX_KEYS 16

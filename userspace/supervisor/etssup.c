@@ -2,28 +2,34 @@
 /*
  * etssup: an OTP-style process supervisor (see etssup(8)). The entry
  * point: read the specification, check that etssup can give every child
- * the capabilities it is to keep, then supervise.
+ * the capabilities it is to keep and the user and group it is to run as,
+ * then supervise.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "caps.h"
 #include "cli.h"
+#include "identity.h"
 #include "report.h"
 #include "spec.h"
 #include "supervisor.h"
 
 #define EXIT_USAGE 2
 
-/* Every child's capabilities, before any child starts. */
-static int check_caps(const struct sup_spec *spec)
+/*
+ * Every child's capabilities, user and group, before any child starts:
+ * what etssup cannot give is a configuration error, never ignored.
+ */
+static int check_children(struct sup_spec *spec)
 {
 	char err[SPEC_ERR_MAX];
 
 	for (size_t i = 0; i < spec->nchildren; i++) {
-		const struct child_spec *c = &spec->children[i];
+		struct child_spec *c = &spec->children[i];
 
-		if (caps_check(c->keep_caps, c->nkeep_caps, err) < 0) {
+		if (caps_check(c->keep_caps, c->nkeep_caps, err) < 0 ||
+		    identity_prepare(&c->identity, err) < 0) {
 			fprintf(stderr, "etssup: child %s: %s\n", c->id, err);
 			return -1;
 		}
@@ -47,7 +53,7 @@ int main(int argc, char **argv)
 	default:
 		break;
 	}
-	if (check_caps(&spec) < 0) {
+	if (check_children(&spec) < 0) {
 		status = EXIT_USAGE;
 		goto out;
 	}

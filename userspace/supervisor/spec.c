@@ -191,6 +191,7 @@ void sup_spec_free(struct sup_spec *s)
 		argv_free(s->children[i].argv);
 		free(s->children[i].keep_caps);
 		free(s->children[i].listen);
+		identity_free(&s->children[i].identity);
 	}
 	free(s->children);
 	free(s->state_dir);
@@ -214,6 +215,8 @@ struct child_spec *sup_spec_add_child(struct sup_spec *s)
 	c->backoff.first_ms = DEFAULT_RESTART_MS;
 	c->backoff.steps = DEFAULT_RESTART_STEPS;
 	c->backoff.max_ms = DEFAULT_RESTART_MAX_DELAY_MS;
+	/* What it runs cannot gain privileges: see caps.h. */
+	c->no_new_privs = true;
 	c->crash_loop.policy = CRASH_LOOP_KEEP;
 	c->crash_loop.deaths = CRASH_LOOP_DEFAULT_DEATHS;
 	c->crash_loop.window_ms = CRASH_LOOP_DEFAULT_SEC * 1000;
@@ -442,6 +445,12 @@ int child_spec_set(struct child_spec *c, const char *key, const char *value,
 		c->nkeep_caps = n;
 		return 0;
 	}
+	if (strcmp(key, "user") == 0)
+		return identity_set_user(&c->identity, value, err);
+	if (strcmp(key, "group") == 0)
+		return identity_set_group(&c->identity, value, err);
+	if (strcmp(key, "no-new-privs") == 0)
+		return set_bool(&c->no_new_privs, value, err);
 	if (strcmp(key, "listen") == 0)
 		return set_listen(c, value, err);
 	if (strcmp(key, "heir") == 0)
@@ -467,6 +476,8 @@ void child_spec_set_argv(struct child_spec *c, char **argv)
 
 int sup_spec_check(const struct sup_spec *s, char err[SPEC_ERR_MAX])
 {
+	char msg[SPEC_ERR_MAX];
+
 	if (s->name[0] == '\0') {
 		snprintf(err, SPEC_ERR_MAX,
 			 "no supervisor name: give --name NAME (or name = NAME in the config file)");
@@ -493,6 +504,11 @@ int sup_spec_check(const struct sup_spec *s, char err[SPEC_ERR_MAX])
 			snprintf(err, SPEC_ERR_MAX,
 				 "child '%s': restart-max-delay-sec %s is less than its restart-sec %s",
 				 c->id, max, first);
+			return -1;
+		}
+		if (identity_check(&c->identity, msg) < 0) {
+			snprintf(err, SPEC_ERR_MAX, "child '%s': %.400s", c->id,
+				 msg);
 			return -1;
 		}
 		if (c->heir && c->crash_loop.policy != CRASH_LOOP_KEEP) {

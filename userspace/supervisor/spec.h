@@ -17,6 +17,7 @@
 
 #include "backoff.h"
 #include "crashloop.h"
+#include "identity.h"
 
 enum strategy {
 	STRATEGY_ONE_FOR_ONE,
@@ -40,7 +41,7 @@ enum shutdown_kind {
 /* sun_path (108) less ".tmp.PID" and its NUL, for the atomic bind. */
 #define SPEC_LISTEN_MAX 90
 /* Room for any message a parser writes (values are quoted, truncated). */
-#define SPEC_ERR_MAX 512
+#define SPEC_ERR_MAX IDENTITY_ERR_MAX
 
 #define SPEC_DEFAULT_STATE_DIR "/run/etssup"
 
@@ -57,6 +58,8 @@ struct child_spec {
 	bool standby;			/* ... and keeps an idle second instance */
 	struct backoff backoff;		/* restart-sec, -steps, -max-delay-sec */
 	bool max_delay_set;		/* restart-max-delay-sec was given */
+	struct identity identity;	/* user, group */
+	bool no_new_privs;		/* PR_SET_NO_NEW_PRIVS before exec */
 	struct crash_loop_spec crash_loop; /* on-crash-loop, crash-loop-* */
 };
 
@@ -73,9 +76,10 @@ struct sup_spec {
 
 /* The keys each setter knows, for messages. */
 #define SUP_KEYS "name, strategy, intensity, period, state-dir or log"
-#define CHILD_KEYS "restart, shutdown, keep-caps, listen, heir, standby, " \
-	"restart-sec, restart-steps, restart-max-delay-sec, on-crash-loop, " \
-	"crash-loop-deaths or crash-loop-sec"
+#define CHILD_KEYS "restart, shutdown, keep-caps, user, group, " \
+	"no-new-privs, listen, heir, standby, restart-sec, restart-steps, " \
+	"restart-max-delay-sec, on-crash-loop, crash-loop-deaths or " \
+	"crash-loop-sec"
 
 /* Result of the setters: the key is unknown to this level. */
 #define SPEC_UNKNOWN_KEY (-2)
@@ -95,9 +99,10 @@ int sup_spec_set(struct sup_spec *s, const char *key, const char *value,
 		 char err[SPEC_ERR_MAX]);
 
 /*
- * Set a child-level key (id, restart, shutdown, keep-caps, listen, heir,
- * standby, restart-sec, restart-steps, restart-max-delay-sec,
- * on-crash-loop, crash-loop-deaths, crash-loop-sec); the command
+ * Set a child-level key (id, restart, shutdown, keep-caps, user, group,
+ * no-new-privs, listen, heir, standby, restart-sec, restart-steps,
+ * restart-max-delay-sec, on-crash-loop, crash-loop-deaths,
+ * crash-loop-sec); user and group are looked up now; the command
  * is set with child_spec_set_argv(), and the id is not among CHILD_KEYS
  * because a config file gives it in a stanza's header. Same results as
  * sup_spec_set().

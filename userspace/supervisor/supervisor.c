@@ -463,7 +463,7 @@ static void pump(struct sup *s, int timeout_ms)
 
 static int start_child(struct sup *s, struct child *c)
 {
-	char why[256];
+	char why[320];
 
 	c->exit_pending = false;
 	c->given_tables = false;

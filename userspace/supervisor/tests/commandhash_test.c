@@ -28,7 +28,7 @@ static void test_pinned(void)
 {
 	struct child_spec c = spec(argv_ab);
 
-	CHECK(command_hash(&c) == 0x8f4f93fa8f69216dull);
+	CHECK(command_hash(&c) == 0x5e760e6b7c9498e4ull);
 }
 
 static void test_argv_words(void)
@@ -74,6 +74,27 @@ static void test_listen_and_heir(void)
 	CHECK(command_hash(&plain) != command_hash(&heir));
 }
 
+/* Who it runs as is part of what runs. */
+static void test_identity(void)
+{
+	struct child_spec plain = spec(argv_ab), user = spec(argv_ab),
+			  other = spec(argv_ab), group = spec(argv_ab),
+			  nnp = spec(argv_ab);
+
+	user.identity.has_user = true;
+	user.identity.uid = 65534;
+	other.identity.has_user = true;
+	other.identity.uid = 65533;
+	group.identity.has_group = true;
+	group.identity.gid = 65534;
+	nnp.no_new_privs = true;
+	CHECK(command_hash(&plain) != command_hash(&user));
+	CHECK(command_hash(&user) != command_hash(&other));
+	CHECK(command_hash(&plain) != command_hash(&group));
+	CHECK(command_hash(&user) != command_hash(&group));
+	CHECK(command_hash(&plain) != command_hash(&nnp));
+}
+
 /* How etssup supervises it is not what runs. */
 static void test_supervision_ignored(void)
 {
@@ -93,6 +114,7 @@ int main(void)
 	UNIT_TEST(test_argv_words);
 	UNIT_TEST(test_caps_are_a_set);
 	UNIT_TEST(test_listen_and_heir);
+	UNIT_TEST(test_identity);
 	UNIT_TEST(test_supervision_ignored);
 	return unit_done();
 }

@@ -17,6 +17,8 @@
  *                         start) exit with STATUS; afterwards run normally
  *   --daemonize PIDFILE   fork a grandchild that writes its pid to
  *                         PIDFILE and waits for SIGTERM; exit 0 at once
+ *   --securebits          log "securebits:0xNN" (prctl PR_GET_SECUREBITS),
+ *                         for what cannot be read from /proc/PID/status
  *   --accept              socket activation: check LISTEN_PID/LISTEN_FDS
  *                         and that descriptor 3 listens (else exit 3),
  *                         log "listen", then answer every connection
@@ -29,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -158,7 +161,7 @@ static void __attribute__((noreturn)) serve_pid(void)
 
 int main(int argc, char **argv)
 {
-	bool accept_connections = false;
+	bool accept_connections = false, securebits = false;
 	const char *daemon_pidfile = NULL, *once_file = NULL, *first_file = NULL;
 	int exit_status = -1, once_status = 0, first_status = 0;
 	long first_n = 0;
@@ -187,6 +190,8 @@ int main(int argc, char **argv)
 			first_status = atoi(argv[++i]);
 		} else if (strcmp(argv[i], "--daemonize") == 0 && i + 1 < argc) {
 			daemon_pidfile = argv[++i];
+		} else if (strcmp(argv[i], "--securebits") == 0) {
+			securebits = true;
 		} else if (strcmp(argv[i], "--accept") == 0) {
 			accept_connections = true;
 		} else {
@@ -196,6 +201,13 @@ int main(int argc, char **argv)
 		}
 	}
 	log_event("start");
+	if (securebits) {
+		char bits[32];
+
+		snprintf(bits, sizeof(bits), "securebits:%#x",
+			 (unsigned int)prctl(PR_GET_SECUREBITS, 0, 0, 0, 0));
+		log_event(bits);
+	}
 	if (once_file && first_time(once_file))
 		return once_status;
 	if (first_file && among_first(first_file, first_n))
