@@ -21,6 +21,10 @@
  *                         and that descriptor 3 listens (else exit 3),
  *                         log "listen", then answer every connection
  *                         with "PID\n" until SIGTERM
+ *   --undumpable          prctl(PR_SET_DUMPABLE, 0) first, as a daemon
+ *                         holding secrets does: a process of the same uid
+ *                         without CAP_SYS_PTRACE can then not take its
+ *                         descriptors (pidfd_getfd(2) fails with EPERM)
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -29,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -162,7 +167,7 @@ int main(int argc, char **argv)
 	const char *daemon_pidfile = NULL, *once_file = NULL, *first_file = NULL;
 	int exit_status = -1, once_status = 0, first_status = 0;
 	long first_n = 0;
-	bool ignore_term = false;
+	bool ignore_term = false, undumpable = false;
 	sigset_t term;
 
 	sigemptyset(&term);
@@ -189,11 +194,17 @@ int main(int argc, char **argv)
 			daemon_pidfile = argv[++i];
 		} else if (strcmp(argv[i], "--accept") == 0) {
 			accept_connections = true;
+		} else if (strcmp(argv[i], "--undumpable") == 0) {
+			undumpable = true;
 		} else {
 			fprintf(stderr, "testchild: bad argument '%s'\n",
 				argv[i]);
 			return 2;
 		}
+	}
+	if (undumpable && prctl(PR_SET_DUMPABLE, 0) < 0) {
+		perror("testchild: prctl(PR_SET_DUMPABLE)");
+		return 2;
 	}
 	log_event("start");
 	if (once_file && first_time(once_file))
