@@ -22,6 +22,7 @@ void listener_init(struct listener *l)
 	l->fd = -1;
 	l->dev = 0;
 	l->ino = 0;
+	l->left_with_child = false;
 }
 
 static int unix_address(struct sockaddr_un *addr, const char *path)
@@ -80,6 +81,7 @@ int listener_bind(struct listener *l, const char *path, char *why,
 		goto fail_listen;
 	}
 	l->fd = fd;
+	l->left_with_child = false;
 	note_file(l, path);
 	return 0;
 
@@ -139,13 +141,21 @@ int listener_take(struct listener *l, int pidfd, const char *path,
 	return 0;
 }
 
+void listener_leave(struct listener *l, const char *path)
+{
+	listener_init(l);
+	note_file(l, path);
+	l->left_with_child = true;
+}
+
 void listener_close(struct listener *l, const char *path)
 {
 	struct stat st;
 
-	if (l->fd < 0)
+	if (l->fd < 0 && !l->left_with_child)
 		return;
-	close(l->fd);
+	if (l->fd >= 0)
+		close(l->fd);
 	if (l->ino && stat(path, &st) == 0 && st.st_dev == l->dev &&
 	    st.st_ino == l->ino)
 		unlink(path);
