@@ -35,6 +35,7 @@ struct listener {
 	 * path, which etssup could not take back (listener_leave).
 	 */
 	bool left_with_child;
+	bool in_store;		/* fd is kept in the service manager's store */
 };
 
 void listener_init(struct listener *l);
@@ -46,6 +47,15 @@ void listener_init(struct listener *l);
  */
 int listener_bind(struct listener *l, const char *path, char *why,
 		  size_t len);
+
+/*
+ * Make @fd (passed back by the service manager's fd store, fdstore.h)
+ * the socket, if it is a listening Unix stream socket bound to @path (or
+ * to the temporary name a bind here renamed to @path); else close it.
+ * 0, or -1 with the reason in @why.
+ */
+int listener_adopt(struct listener *l, int fd, const char *path, char *why,
+		   size_t len);
 
 /*
  * Take the listening socket at descriptor 3 of the process @pidfd, if it

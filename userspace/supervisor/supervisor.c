@@ -45,6 +45,7 @@
 #include "child.h"
 #include "commandhash.h"
 #include "crashloop.h"
+#include "fdstore.h"
 #include "heir.h"
 #include "intensity.h"
 #include "listener.h"
@@ -863,11 +864,47 @@ static void warn_strays(struct sup *s, const struct state_entry *e, size_t n)
 	}
 }
 
-/* Make the socket etssup holds (or none: -1) the one its instances get. */
+/*
+ * Make the socket etssup holds (or none: -1) the one its instances get,
+ * and the one the service manager keeps for the next etssup, if any.
+ */
 static void pass_listener(struct sup *s, size_t i)
 {
-	s->children[i].listen_fd = s->listeners[i].fd;
-	s->children[i + s->n].listen_fd = s->listeners[i].fd;
+	const char *id = s->spec->children[i].id;
+	struct listener *l = &s->listeners[i];
+	char why[128];
+	int ret;
+
+	s->children[i].listen_fd = l->fd;
+	s->children[i + s->n].listen_fd = l->fd;
+	if (l->fd < 0) {
+		fdstore_remove(id);
+		return;
+	}
+	if (l->in_store)
+		return;
+	ret = fdstore_put(id, l->fd, why, sizeof(why));
+	l->in_store = ret > 0;
+	if (ret < 0)
+		report_message("child %s: cannot keep its socket in the service manager's file descriptor store (NOTIFY_SOCKET): %s; a restarted etssup takes it back from the child",
+			       id, why);
+}
+
+/* The socket the service manager kept for child @c, if it passed one. */
+static void stored_listener(struct sup *s, struct child *c)
+{
+	struct listener *l = &s->listeners[spec_index(s, c)];
+	const char *path = c->spec->listen;
+	int fd = fdstore_take(c->spec->id);
+	char why[160];
+
+	if (fd < 0)
+		return;
+	if (listener_adopt(l, fd, path, why, sizeof(why)) < 0)
+		report_message("child %s: the socket the service manager kept for it is %s; not used",
+			       c->spec->id, why);
+	else
+		l->in_store = true;
 }
 
 /*
@@ -888,7 +925,8 @@ static void hold_listener(struct sup *s, struct child *c)
 	const char *path = c->spec->listen;
 	char why[256], why_b[256] = "";
 
-	if (child_running(c) || (b && child_running(b))) {
+	stored_listener(s, c);
+	if (l->fd < 0 && (child_running(c) || (b && child_running(b)))) {
 		if ((!child_running(c) ||
 		     listener_take(l, c->pidfd, path, why, sizeof(why)) < 0) &&
 		    (!b || !child_running(b) ||
@@ -985,6 +1023,7 @@ static int start_initial(struct sup *s)
 
 	load_previous(s, &prev);
 	warn_strays(s, prev.entries, prev.n);
+	fdstore_init();
 	for (size_t i = 0; i < s->n; i++) {
 		struct child *c = &s->children[i], *b = standby_of(s, c);
 		const struct state_entry *e = find_entry(prev.entries, prev.n,
@@ -1013,6 +1052,8 @@ static int start_initial(struct sup *s)
 		/* Its adopted standby was stopped to bind the socket anew. */
 		start_standby(s, c);
 	}
+	/* Kept for children no longer configured (or not reached): dropped. */
+	fdstore_drop_untaken();
 	statefile_free(&prev);
 	return ret;
 }
@@ -1233,8 +1274,14 @@ static void teardown(struct sup *s)
 		unlink(s->statefile);
 		pidfile_release(s->pidfile, s->pidfile_fd);
 	}
-	for (size_t i = 0; s->listeners && i < s->n; i++)
+	for (size_t i = 0; s->listeners && i < s->n; i++) {
+		const struct listener *l = &s->listeners[i];
+
+		/* Its file goes: no later etssup may take the socket. */
+		if (l->fd >= 0 || l->left_with_child)
+			fdstore_remove(s->spec->children[i].id);
 		listener_close(&s->listeners[i], s->spec->children[i].listen);
+	}
 	free(s->listeners);
 	/* What it still holds, etsmgr holds now. */
 	heir_close(&s->heir);
