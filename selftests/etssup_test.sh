@@ -232,7 +232,7 @@ test_readopt_yama() {
 	yama_start() {
 		"${nobody[@]}" "$sup" --name "$name" --state-dir "$d/state" \
 			--log "$d/$name.log" --intensity 1000 --period 1 \
-			--restart transient \
+			--restart transient --standby \
 			--listen "$sock" -- \
 			"$bin" --table "$name" --socket "$sock" 2>> "$d/$name.err" &
 		sup_pid=$!
@@ -241,7 +241,8 @@ test_readopt_yama() {
 	yama_ec() { run etscounter --socket "$sock" "$1"; }
 	yama_start
 	first=$sup_pid
-	wait_for grep -qs "^child " "$d/state/$name.state" || return 1
+	wait_for grep -qs "^child " "$d/state/$name.state" &&
+		wait_for grep -qs "^standby " "$d/state/$name.state" || return 1
 	yama_ec count
 	[ "$out" = "Counter 1." ] || { show; return 1; }
 	child=$(awk '$1 == "child" { print $3 }' "$d/state/$name.state")
@@ -255,16 +256,21 @@ test_readopt_yama() {
 	yama_ec count
 	[ "$out" = "Counter 2." ] || { show; cat "$d/$name.err"; return 1; }
 	[ "$(stat -c %i "$sock")" = "$ino" ] || { echo "socket replaced"; return 1; }
-	grep -Fq "its listening socket could not be taken back (pidfd_getfd of its descriptor 3: Operation not permitted); it keeps serving $sock" "$d/$name.err" ||
+	grep -Fq "its listening socket could not be taken back (pidfd_getfd of its descriptor 3: Operation not permitted; from its standby: pidfd_getfd of its descriptor 3: Operation not permitted); it keeps serving $sock" "$d/$name.err" ||
 		{ cat "$d/$name.err"; return 1; }
-	# Its death frees the path: bound anew, and held from then on.
+	# Its death frees the path: the idle standby of the old socket is
+	# stopped, the path bound anew, and held from then on.
 	yama_ec die
-	wait_for grep -Fq "etssup binds $sock anew" "$d/$name.err" || return 1
+	wait_for grep -Fq "etssup binds $sock anew" "$d/$name.err" &&
+		grep -Fq "stopping its standby" "$d/$name.err" ||
+		{ cat "$d/$name.err"; return 1; }
 	yama_ec count
 	[ "$out" = "Counter 3." ] || { show; return 1; }
 	ino=$(stat -c %i "$sock")
 	before=$(awk '$1 == "child" { print $3 }' "$d/state/$name.state")
 	[ -n "$before" ] && [ "$before" != "$child" ] || return 1
+	# A new standby, with the new socket, takes over the next death.
+	wait_for grep -qs "^standby " "$d/state/$name.state" || return 1
 	yama_ec die
 	yama_ec count
 	[ "$out" = "Counter 4." ] && [ "$(stat -c %i "$sock")" = "$ino" ] ||

@@ -1050,7 +1050,8 @@ static int start_initial(struct sup *s)
 			break;
 		}
 		/* Its adopted standby was stopped to bind the socket anew. */
-		start_standby(s, c);
+		if (b_adopted)
+			start_standby(s, c);
 	}
 	/* Kept for children no longer configured (or not reached): dropped. */
 	fdstore_drop_untaken();
