@@ -39,7 +39,10 @@ def main():
         ap.error("no command")
 
     log = open(args.log, "a", buffering=1)
-    scratch = tempfile.mkdtemp(prefix="fdstore.")
+    # Beside the log, in the test's work directory: gone with it, even
+    # when this is killed.
+    scratch = tempfile.mkdtemp(prefix="fdstore.",
+                               dir=os.path.dirname(os.path.abspath(args.log)))
     notify_path = os.path.join(scratch, "notify")
     notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     notify.bind(notify_path)
