@@ -263,7 +263,7 @@ dkms_source:
 # real Debian or Ubuntu host, which needs no QEMU or kernel images.
 DOC_DEPS := python3 python3-docutils mandoc
 DEB_DEPS := build-essential dpkg-dev debhelper dh-dkms dkms lintian fakeroot \
-	git pkg-config libnl-genl-3-dev libcap-dev libjson-c-dev
+	git pkg-config libnl-genl-3-dev libcap-dev libjson-c-dev libsystemd-dev
 MANPAGES := $(wildcard Documentation/*.[1-8])
 
 docs:

@@ -13,6 +13,9 @@
 #   asserted);
 # - etssup SIGKILLed and started again re-adopts the child and its
 #   standby and takes the socket back; counting goes on.
+# - the same for a non-root etssup under Yama's ptrace_scope=1, which
+#   cannot take the socket back: the path stays the daemon's, which keeps
+#   counting, until it dies; then etssup binds the path anew.
 # Skipped (exit 4) when not root or without /dev/etsmgr.
 #
 # Checks read `A && B || { show; return 1; }`: fail when any part fails.
@@ -51,6 +54,8 @@ cleanup() {
 	for t in etssup_heir etssup_standby etssup_plain etssup_readopt; do
 		etsmgrctl delete "$t" > /dev/null 2>&1
 	done
+	[ -n "${yama_scope:-}" ] &&
+		echo "$yama_scope" > /proc/sys/kernel/yama/ptrace_scope
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -211,6 +216,72 @@ test_readopt() {
 	[ "$(listed "$name" child)" != "$before" ] || return 1
 }
 
+# The issue: a non-root etssup restarted under Yama's ptrace_scope=1 is
+# not the daemon's parent, so pidfd_getfd(2) of its socket fails (EPERM);
+# it bound a new socket over the path, on which nobody accepted, and
+# every client timed out while the daemon lived.
+yama=/proc/sys/kernel/yama/ptrace_scope
+test_readopt_yama() {
+	local name=etssup_yama d=$tmp/yama first child ino before sup bin
+	local nobody=(setpriv --reuid 65534 --regid 65534 --clear-groups)
+	local sock=$tmp/yama/$name.sock
+	sup=$(reachable "$root/userspace/supervisor/etssup") &&
+		bin=$(reachable "$root/userspace/etscounter/etscounterd") || return 1
+	mkdir -p "$d" && chown 65534:65534 "$d" || return 1
+	yama_scope=$(cat "$yama") && echo 1 > "$yama" || return 1
+	yama_start() {
+		"${nobody[@]}" "$sup" --name "$name" --state-dir "$d/state" \
+			--log "$d/$name.log" --intensity 1000 --period 1 \
+			--restart transient --standby \
+			--listen "$sock" -- \
+			"$bin" --table "$name" --socket "$sock" 2>> "$d/$name.err" &
+		sup_pid=$!
+		sups+=("$sup_pid")
+	}
+	yama_ec() { run etscounter --socket "$sock" "$1"; }
+	yama_start
+	first=$sup_pid
+	wait_for grep -qs "^child " "$d/state/$name.state" &&
+		wait_for grep -qs "^standby " "$d/state/$name.state" || return 1
+	yama_ec count
+	[ "$out" = "Counter 1." ] || { show; return 1; }
+	child=$(awk '$1 == "child" { print $3 }' "$d/state/$name.state")
+	ino=$(stat -c %i "$sock")
+	kill -9 "$first"
+	timeout 20 tail --pid="$first" -f /dev/null
+	yama_start
+	wait_for grep -Fq "re-adopted: [{pid,$child}," "$d/$name.log" ||
+		{ cat "$d/$name.log" "$d/$name.err"; return 1; }
+	# Still the daemon's socket, and the daemon answers on it.
+	yama_ec count
+	[ "$out" = "Counter 2." ] || { show; cat "$d/$name.err"; return 1; }
+	[ "$(stat -c %i "$sock")" = "$ino" ] || { echo "socket replaced"; return 1; }
+	grep -Fq "its listening socket could not be taken back (pidfd_getfd of its descriptor 3: Operation not permitted; from its standby: pidfd_getfd of its descriptor 3: Operation not permitted); it keeps serving $sock" "$d/$name.err" ||
+		{ cat "$d/$name.err"; return 1; }
+	# Its death frees the path: the idle standby of the old socket is
+	# stopped, the path bound anew, and held from then on.
+	yama_ec die
+	wait_for grep -Fq "etssup binds $sock anew" "$d/$name.err" &&
+		grep -Fq "stopping its standby" "$d/$name.err" ||
+		{ cat "$d/$name.err"; return 1; }
+	yama_ec count
+	[ "$out" = "Counter 3." ] || { show; return 1; }
+	ino=$(stat -c %i "$sock")
+	before=$(awk '$1 == "child" { print $3 }' "$d/state/$name.state")
+	[ -n "$before" ] && [ "$before" != "$child" ] || return 1
+	# A new standby, with the new socket, takes over the next death.
+	wait_for grep -qs "^standby " "$d/state/$name.state" || return 1
+	yama_ec die
+	yama_ec count
+	[ "$out" = "Counter 4." ] && [ "$(stat -c %i "$sock")" = "$ino" ] ||
+		{ show; return 1; }
+	# The table is nobody's: its daemon deletes it, and (transient)
+	# is not started again.
+	run "${nobody[@]}" "$(reachable "$root/userspace/etscounter/etscounter")" \
+		--socket "$sock" stop
+	stop_sup "$sup_pid"
+}
+
 # The module's .ko, to load it again after an rmmod (scripts/vm-run's).
 ko=${ETSMGR_KO:-$root/module/etsmgr.ko}
 
@@ -242,6 +313,12 @@ check "recovery x$kills, socket held by etssup: no refused connection, no lost c
 check "recovery x$kills with heir: no refused connection, no lost count" test_recovery_heir
 check "recovery x$kills with standby: no refused connection, no lost count" test_recovery_standby
 check "etssup SIGKILLed: a new one re-adopts the daemon and its standby, keeps the socket" test_readopt
+if [ -w "$yama" ]; then
+	check "etssup as nobody under Yama ptrace_scope=1 restarted: the daemon keeps its socket until it dies" \
+		test_readopt_yama
+else
+	skip "etssup under Yama ptrace_scope=1 restarted" "no Yama here"
+fi
 check "heir through a manager reload: drain, rmmod, insmod; etssup is the heir again" \
 	test_heir_drain
 echo "1..$count"

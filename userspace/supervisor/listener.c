@@ -22,6 +22,8 @@ void listener_init(struct listener *l)
 	l->fd = -1;
 	l->dev = 0;
 	l->ino = 0;
+	l->left_with_child = false;
+	l->in_store = false;
 }
 
 static int unix_address(struct sockaddr_un *addr, const char *path)
@@ -80,6 +82,8 @@ int listener_bind(struct listener *l, const char *path, char *why,
 		goto fail_listen;
 	}
 	l->fd = fd;
+	l->left_with_child = false;
+	l->in_store = false;
 	note_file(l, path);
 	return 0;
 
@@ -108,13 +112,41 @@ static bool bound_to(const struct sockaddr_un *addr, const char *path)
 	return strspn(p + n + 5, "0123456789") == strlen(p + n + 5);
 }
 
-int listener_take(struct listener *l, int pidfd, const char *path,
-		  char *why, size_t len)
+int listener_adopt(struct listener *l, int fd, const char *path, char *why,
+		   size_t len)
 {
 	struct sockaddr_un addr;
 	socklen_t alen = sizeof(addr);
-	int fd, listening = 0;
+	int listening = 0;
 	socklen_t olen = sizeof(listening);
+
+	memset(&addr, 0, sizeof(addr));
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &olen) < 0 ||
+	    !listening ||
+	    getsockname(fd, (struct sockaddr *)&addr, &alen) < 0 ||
+	    alen >= sizeof(addr) || !bound_to(&addr, path)) {
+		snprintf(why, len, "not a socket listening on %s", path);
+		close(fd);
+		return -1;
+	}
+	/* Close-on-exec: children get it by dup2(). */
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+		snprintf(why, len, "fcntl: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	l->fd = fd;
+	l->left_with_child = false;
+	l->in_store = false;
+	note_file(l, path);
+	return 0;
+}
+
+int listener_take(struct listener *l, int pidfd, const char *path,
+		  char *why, size_t len)
+{
+	char reason[160];
+	int fd;
 
 	fd = (int)syscall(SYS_pidfd_getfd, pidfd, LISTEN_FDS_START, 0);
 	if (fd < 0) {
@@ -122,30 +154,29 @@ int listener_take(struct listener *l, int pidfd, const char *path,
 			 LISTEN_FDS_START, strerror(errno));
 		return -1;
 	}
-	memset(&addr, 0, sizeof(addr));
-	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &olen) < 0 ||
-	    !listening ||
-	    getsockname(fd, (struct sockaddr *)&addr, &alen) < 0 ||
-	    alen >= sizeof(addr) || !bound_to(&addr, path)) {
-		snprintf(why, len,
-			 "its descriptor %d is not a socket listening on %s",
-			 LISTEN_FDS_START, path);
-		close(fd);
+	if (listener_adopt(l, fd, path, reason, sizeof(reason)) < 0) {
+		snprintf(why, len, "its descriptor %d: %s", LISTEN_FDS_START,
+			 reason);
 		return -1;
 	}
-	/* pidfd_getfd() sets close-on-exec: children get it by dup2(). */
-	l->fd = fd;
-	note_file(l, path);
 	return 0;
+}
+
+void listener_leave(struct listener *l, const char *path)
+{
+	listener_init(l);
+	note_file(l, path);
+	l->left_with_child = true;
 }
 
 void listener_close(struct listener *l, const char *path)
 {
 	struct stat st;
 
-	if (l->fd < 0)
+	if (l->fd < 0 && !l->left_with_child)
 		return;
-	close(l->fd);
+	if (l->fd >= 0)
+		close(l->fd);
 	if (l->ino && stat(path, &st) == 0 && st.st_dev == l->dev &&
 	    st.st_ino == l->ino)
 		unlink(path);

@@ -45,6 +45,7 @@
 #include "child.h"
 #include "commandhash.h"
 #include "crashloop.h"
+#include "fdstore.h"
 #include "heir.h"
 #include "intensity.h"
 #include "listener.h"
@@ -461,10 +462,14 @@ static void pump(struct sup *s, int timeout_ms)
 	}
 }
 
+static void reclaim_listener(struct sup *s, struct child *c);
+
 static int start_child(struct sup *s, struct child *c)
 {
 	char why[320];
 
+	if (!c->standby)
+		reclaim_listener(s, c);
 	c->exit_pending = false;
 	c->given_tables = false;
 	c->start_due_ns = 0;
@@ -547,8 +552,15 @@ static void start_standby(struct sup *s, const struct child *c)
 {
 	struct child *b = standby_of(s, c);
 
-	if (b && !child_running(b) && s->heir.session >= 0)
-		start_child(s, b);
+	if (!b || child_running(b) || s->heir.session < 0)
+		return;
+	/* It would get no socket, or bind one over the path a child serves. */
+	if (s->listeners[spec_index(s, c)].left_with_child) {
+		report_message("child %s: no standby while the running instance keeps the socket etssup could not take back",
+			       c->spec->id);
+		return;
+	}
+	start_child(s, b);
 }
 
 /* Stop every running child, last started first, each after its standby. */
@@ -853,26 +865,123 @@ static void warn_strays(struct sup *s, const struct state_entry *e, size_t n)
 }
 
 /*
+ * Make the socket etssup holds (or none: -1) the one its instances get,
+ * and the one the service manager keeps for the next etssup, if any.
+ */
+static void pass_listener(struct sup *s, size_t i)
+{
+	const char *id = s->spec->children[i].id;
+	struct listener *l = &s->listeners[i];
+	char why[128];
+	int ret;
+
+	s->children[i].listen_fd = l->fd;
+	s->children[i + s->n].listen_fd = l->fd;
+	if (l->fd < 0) {
+		fdstore_remove(id);
+		return;
+	}
+	if (l->in_store)
+		return;
+	ret = fdstore_put(id, l->fd, why, sizeof(why));
+	l->in_store = ret > 0;
+	if (ret < 0)
+		report_message("child %s: cannot keep its socket in the service manager's file descriptor store (NOTIFY_SOCKET): %s; a restarted etssup takes it back from the child",
+			       id, why);
+}
+
+/* The socket the service manager kept for child @c, if it passed one. */
+static void stored_listener(struct sup *s, struct child *c)
+{
+	struct listener *l = &s->listeners[spec_index(s, c)];
+	const char *path = c->spec->listen;
+	int fd = fdstore_take(c->spec->id);
+	char why[160];
+
+	if (fd < 0)
+		return;
+	if (listener_adopt(l, fd, path, why, sizeof(why)) < 0)
+		report_message("child %s: the socket the service manager kept for it is %s; not used",
+			       c->spec->id, why);
+	else
+		l->in_store = true;
+}
+
+/*
  * The listening socket of child @c: taken back from the re-adopted
- * instance, so that the path keeps naming the socket it accepts on, or
- * bound anew. Without it the child binds its own, as it would alone.
+ * instance (or its standby), so that the path keeps naming the socket it
+ * accepts on, or bound anew when none runs. Without it the child binds
+ * its own, as it would alone.
+ *
+ * One that runs but whose socket cannot be taken is left serving it: a
+ * socket bound over the path now would be one nobody accepts on. The
+ * path is bound anew once no instance runs (reclaim_listener).
  */
 static void hold_listener(struct sup *s, struct child *c)
 {
 	size_t i = spec_index(s, c);
 	struct listener *l = &s->listeners[i];
+	struct child *b = standby_of(s, c);
 	const char *path = c->spec->listen;
-	char why[256];
+	char why[256], why_b[256] = "";
 
-	if (child_running(c) &&
-	    listener_take(l, c->pidfd, path, why, sizeof(why)) < 0)
-		report_message("child %s: cannot take its listening socket back (%s); binding %s anew",
-			       c->spec->id, why, path);
+	stored_listener(s, c);
+	if (l->fd < 0 && (child_running(c) || (b && child_running(b)))) {
+		if ((!child_running(c) ||
+		     listener_take(l, c->pidfd, path, why, sizeof(why)) < 0) &&
+		    (!b || !child_running(b) ||
+		     listener_take(l, b->pidfd, path, why_b,
+				   sizeof(why_b)) < 0)) {
+			listener_leave(l, path);
+			report_message("child %s: its listening socket could not be taken back (%s%s%s); it keeps serving %s, which etssup binds anew once no instance of the child runs",
+				       c->spec->id,
+				       child_running(c) ? why : why_b,
+				       child_running(c) && why_b[0] ?
+				       "; from its standby: " : "",
+				       child_running(c) ? why_b : "", path);
+			pass_listener(s, i);
+			return;
+		}
+	}
 	if (l->fd < 0 && listener_bind(l, path, why, sizeof(why)) < 0)
 		report_message("child %s: cannot listen on %s: %s; its instances bind their own",
 			       c->spec->id, path, why);
-	s->children[i].listen_fd = l->fd;
-	s->children[i + s->n].listen_fd = l->fd;
+	pass_listener(s, i);
+}
+
+/*
+ * Child @c (the active instance) is about to start and its socket was
+ * left with a re-adopted instance: none may run any more when the path
+ * is bound anew. An idle standby of the old socket is stopped (it would
+ * take over on a socket the path no longer names) and started again
+ * afterwards with the new one. Once every instance has exited, their
+ * descriptors are closed (a pidfd reports the exit after that), so the
+ * bind replaces a socket file nobody accepts on.
+ */
+static void reclaim_listener(struct sup *s, struct child *c)
+{
+	size_t i = spec_index(s, c);
+	struct listener *l = &s->listeners[i];
+	struct child *b = standby_of(s, c);
+	const char *path = c->spec->listen;
+	char why[256];
+
+	if (!path || !l->left_with_child || child_running(c))
+		return;
+	if (b && child_running(b)) {
+		report_message("child %s: stopping its standby (pid %d), which has the socket etssup could not take back, to bind %s anew",
+			       c->spec->id, (int)b->pid, path);
+		stop_child(s, b);
+	}
+	if (listener_bind(l, path, why, sizeof(why)) < 0) {
+		report_message("child %s: cannot listen on %s: %s; its instances bind their own",
+			       c->spec->id, path, why);
+		l->left_with_child = false;
+	} else {
+		report_message("child %s: no instance serves %s any more: etssup binds %s anew and holds it from now on",
+			       c->spec->id, path, path);
+	}
+	pass_listener(s, i);
 }
 
 /*
@@ -914,21 +1023,23 @@ static int start_initial(struct sup *s)
 
 	load_previous(s, &prev);
 	warn_strays(s, prev.entries, prev.n);
+	fdstore_init();
 	for (size_t i = 0; i < s->n; i++) {
 		struct child *c = &s->children[i], *b = standby_of(s, c);
 		const struct state_entry *e = find_entry(prev.entries, prev.n,
 							 c->spec->id, false);
 		char reason[SPEC_NAME_MAX + 32];
-		bool adopted = e && adopt(s, c, e) == 0;
+		bool adopted = e && adopt(s, c, e) == 0, b_adopted = false;
 
+		if (b) {
+			e = find_entry(prev.entries, prev.n, c->spec->id, true);
+			b_adopted = e && adopt(s, b, e) == 0;
+		}
 		/* Before any start: the instances need the socket. */
 		if (c->spec->listen)
 			hold_listener(s, c);
-		if (b) {
-			e = find_entry(prev.entries, prev.n, c->spec->id, true);
-			if (!e || adopt(s, b, e) < 0)
-				start_standby(s, c);
-		}
+		if (b && !b_adopted)
+			start_standby(s, c);
 		if (adopted)
 			continue;
 		if (start_child(s, c) < 0) {
@@ -938,7 +1049,12 @@ static int start_initial(struct sup *s)
 			ret = -1;
 			break;
 		}
+		/* Its adopted standby was stopped to bind the socket anew. */
+		if (b_adopted)
+			start_standby(s, c);
 	}
+	/* Kept for children no longer configured (or not reached): dropped. */
+	fdstore_drop_untaken();
 	statefile_free(&prev);
 	return ret;
 }
@@ -1159,8 +1275,14 @@ static void teardown(struct sup *s)
 		unlink(s->statefile);
 		pidfile_release(s->pidfile, s->pidfile_fd);
 	}
-	for (size_t i = 0; s->listeners && i < s->n; i++)
+	for (size_t i = 0; s->listeners && i < s->n; i++) {
+		const struct listener *l = &s->listeners[i];
+
+		/* Its file goes: no later etssup may take the socket. */
+		if (l->fd >= 0 || l->left_with_child)
+			fdstore_remove(s->spec->children[i].id);
 		listener_close(&s->listeners[i], s->spec->children[i].listen);
+	}
 	free(s->listeners);
 	/* What it still holds, etsmgr holds now. */
 	heir_close(&s->heir);

@@ -23,6 +23,10 @@
  *                         and that descriptor 3 listens (else exit 3),
  *                         log "listen", then answer every connection
  *                         with "PID\n" until SIGTERM
+ *   --undumpable          prctl(PR_SET_DUMPABLE, 0) first, as a daemon
+ *                         holding secrets does: a process of the same uid
+ *                         without CAP_SYS_PTRACE can then not take its
+ *                         descriptors (pidfd_getfd(2) fails with EPERM)
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -165,7 +169,7 @@ int main(int argc, char **argv)
 	const char *daemon_pidfile = NULL, *once_file = NULL, *first_file = NULL;
 	int exit_status = -1, once_status = 0, first_status = 0;
 	long first_n = 0;
-	bool ignore_term = false;
+	bool ignore_term = false, undumpable = false;
 	sigset_t term;
 
 	sigemptyset(&term);
@@ -194,11 +198,17 @@ int main(int argc, char **argv)
 			securebits = true;
 		} else if (strcmp(argv[i], "--accept") == 0) {
 			accept_connections = true;
+		} else if (strcmp(argv[i], "--undumpable") == 0) {
+			undumpable = true;
 		} else {
 			fprintf(stderr, "testchild: bad argument '%s'\n",
 				argv[i]);
 			return 2;
 		}
+	}
+	if (undumpable && prctl(PR_SET_DUMPABLE, 0) < 0) {
+		perror("testchild: prctl(PR_SET_DUMPABLE)");
+		return 2;
 	}
 	log_event("start");
 	if (securebits) {
