@@ -157,9 +157,9 @@ static inline unsigned int etsmgr_ipc_ns_refs(const struct ipc_namespace *ns)
 #endif
 
 /*
- * Set an extended attribute with no permission check, the caller holding
- * the inode lock: __vfs_setxattr() took the mount's user namespace before
- * 6.3 and its idmap since. The kernel's shmem mount is never idmapped.
+ * Set an extended attribute with no permission check (see names.c for the
+ * locking): __vfs_setxattr() took the mount's user namespace before 6.3
+ * and its idmap since. The kernel's shmem mount is never idmapped.
  */
 #if KERNEL_VERSION(6, 3, 0) > LINUX_VERSION_CODE
 static inline int etsmgr_vfs_setxattr(struct dentry *dentry,

@@ -12,9 +12,14 @@
  * no user can reach the file by a path, so the record is the module's own;
  * it is checked on load all the same, like every name.
  *
- * Locking: the inode lock is taken under etsmgr_lock. Nothing takes
- * etsmgr_lock under the lock of a table's inode: no user has the file to
- * truncate or write, and ->mmap and faults take neither.
+ * Locking: the record is written under etsmgr_lock, so renames are
+ * serialized, and read by ADOPT without it; the inode's attribute list has
+ * a lock of its own. The inode lock is not taken: under etsmgr_lock it
+ * would order a shmem inode's i_rwsem after etsmgr_lock, while a write(2)
+ * to any tmpfs file faulting on its buffer orders i_rwsem before
+ * mmap_lock, which ->mmap orders before etsmgr_lock (a cycle to lockdep,
+ * which tells inodes apart only by file system type). Nothing else
+ * changes this inode: no user has its file.
  */
 
 #include <linux/fs.h>
@@ -96,18 +101,14 @@ int etsmgr_renamed_store(struct file *shmem, const char *name,
 {
 	struct inode *inode = file_inode(shmem);
 	struct etsmgr_renamed_record rec;
-	int err;
 
 	lockdep_assert_held(&etsmgr_lock);
 	memset(&rec, 0, sizeof(rec));
 	strscpy(rec.name, name, sizeof(rec.name));
 	strscpy(rec.orig_name, renamed->orig_name, sizeof(rec.orig_name));
 	strscpy(rec.reason, renamed->reason, sizeof(rec.reason));
-	inode_lock(inode);
-	err = etsmgr_vfs_setxattr(shmem->f_path.dentry, inode,
-				  ETSMGR_RENAMED_XATTR, &rec, sizeof(rec));
-	inode_unlock(inode);
-	return err;
+	return etsmgr_vfs_setxattr(shmem->f_path.dentry, inode,
+				   ETSMGR_RENAMED_XATTR, &rec, sizeof(rec));
 }
 
 /**
@@ -127,10 +128,8 @@ struct etsmgr_renamed *etsmgr_renamed_load(struct file *shmem, char *name)
 	struct etsmgr_renamed *renamed;
 	ssize_t len;
 
-	inode_lock_shared(inode);
 	len = __vfs_getxattr(shmem->f_path.dentry, inode, ETSMGR_RENAMED_XATTR,
 			     &rec, sizeof(rec));
-	inode_unlock_shared(inode);
 	if (len == -ENODATA || len == -EOPNOTSUPP)
 		return NULL;
 	if (len != sizeof(rec) || etsmgr_check_name(rec.name) ||
