@@ -37,6 +37,12 @@
  * to the restarted daemon, or at once to a standby instance, which waits
  * idle (ETSSUP_STANDBY=1) for exactly that and then serves.
  *
+ * Under systemd (Type=notify, or etssup's notify=true), the daemon says
+ * READY=1 once the table is attached and the socket listens, keeps a
+ * STATUS= line ("serving table etscounter id 5 generation 2 on PATH"),
+ * says STOPPING=1 when it begins to stop, and kicks WatchdogSec='s
+ * watchdog from its loop (../common/notify.h).
+ *
  * Reports go to stderr in the format of Erlang's logger, each written
  * whole with one write(2), so that they interleave cleanly with the
  * supervisor's in a shared log and none sits in a buffer at a SIGKILL.
@@ -69,6 +75,7 @@
 
 #include "etscounter.h"
 #include "etsmgr.h"
+#include "notify.h"
 
 /* The process name of the seed, which every report starts with. */
 #define SERVER_NAME		"etscounter_srv"
@@ -218,6 +225,8 @@ struct server {
 	int signals;		/* signalfd: SIGTERM, SIGINT */
 	int manager_back;	/* pipe from wait_for_manager(), or -1 */
 
+	struct notify_watchdog watchdog;	/* WatchdogSec=, kicked by the loop */
+
 	bool stopped;		/* a stop deleted the table; exiting */
 	int64_t stop_deadline_ms;	/* ... by itself at the latest then */
 
@@ -227,6 +236,26 @@ struct server {
 /* ------------------------------------------------------------------ */
 /* The table                                                           */
 /* ------------------------------------------------------------------ */
+
+/*
+ * The service manager's STATUS= line while the daemon serves; with @ready,
+ * READY=1 too: the table is attached and the socket listens, so a client
+ * that connects now is served.
+ */
+static void notify_serving(const struct server *s, bool ready)
+{
+#define SERVING_FMT "serving table %s id %" PRIu64 " generation %" PRIu64 " on %s"
+	const char *where = s->listener_inherited ? "the socket passed to it" :
+						    s->socket_path;
+
+	if (ready)
+		notify_ready(SERVING_FMT, s->table_name, s->id, s->generation,
+			     where);
+	else
+		notify_status(SERVING_FMT, s->table_name, s->id,
+			      s->generation, where);
+#undef SERVING_FMT
+}
 
 /*
  * The second line of a "got a table" report: whose table it is (names are
@@ -485,18 +514,21 @@ static void wait_as_standby(struct server *s)
 	int ret;
 
 	notice("standby: waiting to take over table %s.", s->table_name);
+	notify_status("standby: waiting to take over table %s", s->table_name);
 	for (;;) {
 		if (s->session < 0)
 			s->session = open_session();
 		pfd[0] = (struct pollfd){ .fd = s->signals, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = s->session,
 					  .events = POLLIN | POLLPRI };
-		if (poll(pfd, 2, -1) < 0) {
+		if (poll(pfd, 2, notify_watchdog_timeout_ms(&s->watchdog)) < 0) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll: %s.", strerror(errno));
 		}
+		notify_watchdog_kick(&s->watchdog);
 		if (pfd[0].revents) {
+			notify_stopping("standby: stopping");
 			notice("standby: terminating");
 			exit(0);
 		}
@@ -626,6 +658,8 @@ static void manager_stopping(struct server *s)
 	close(s->session);
 	s->session = -1;
 	start_waiting_for_manager(s);
+	notify_status("serving table %s id %" PRIu64 " from its mapping: etsmgr is away, waiting for it to restart",
+		      s->table_name, s->id);
 }
 
 /*
@@ -652,6 +686,7 @@ static int reclaim_after_abort(struct server *s, int session)
 	notice("got a table %" PRIu64 " from etsmgr, reclaimed (the drain was called off).\n    %s",
 	       s->id, who);
 	name_supervisor_heir(s);
+	notify_serving(s, false);
 	return 0;
 }
 
@@ -698,6 +733,7 @@ static void manager_back(struct server *s)
 	notice("got a table %" PRIu64 " from etsmgr, adopted.\n    %s", s->id,
 	       who);
 	name_supervisor_heir(s);
+	notify_serving(s, false);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1107,6 +1143,8 @@ static void do_stop(struct server *s, struct client *c)
 {
 	if (!may_stop_or_kill(c, "stop", "stop"))
 		return;
+	notify_stopping("stopping: table %s (id %" PRIu64 ") deleted by a stop request",
+			s->table_name, s->id);
 	delete_table(s);
 	answer(c, "ok");
 	/*
@@ -1353,16 +1391,22 @@ static void serve(struct server *s)
 						    .events = POLLIN };
 		}
 
-		if (poll(pfd, (nfds_t)n, next_timeout(s)) < 0) {
+		if (poll(pfd, (nfds_t)n,
+			 notify_sooner_ms(next_timeout(s),
+					  notify_watchdog_timeout_ms(&s->watchdog))) < 0) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll: %s.", strerror(errno));
 		}
+		notify_watchdog_kick(&s->watchdog);
 
 		if (pfd[0].revents) {
 			struct signalfd_siginfo si;
 
 			if (read(s->signals, &si, sizeof(si)) == sizeof(si)) {
+				notify_stopping("stopping at signal %u: keeping table %s (id %" PRIu64 ") for the next etscounterd",
+						si.ssi_signo, s->table_name,
+						s->id);
 				if (!s->stopped)
 					keep_table(s);
 				exit_stopped(s);
@@ -1502,6 +1546,8 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < MAX_CLIENTS; i++)
 		s.clients[i].fd = -1;
+	/* systemd starts the watchdog at READY=1; etssup does not watch. */
+	notify_watchdog_init(&s.watchdog);
 
 	if (standby_requested()) {
 		s.signals = block_signals();
@@ -1517,6 +1563,7 @@ int main(int argc, char **argv)
 	}
 	/* A standby binds only now: the path is its predecessor's till then. */
 	open_listener(&s);
+	notify_serving(&s, true);
 	serve(&s);
 	return 1;
 }

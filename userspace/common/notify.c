@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Telling the service manager how a daemon is doing (see notify.h), over
+ * libsystemd's sd_notify(3).
+ */
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+
+#include "notify.h"
+
+/* A STATUS= line longer than this is cut: systemd shows one line. */
+#define STATUS_MAX 512
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * "HEAD\nSTATUS=text". The manager's answer is not awaited and its
+ * absence is no error: a daemon runs the same with or without one.
+ */
+static void send_with_status(const char *head, const char *fmt, va_list ap)
+{
+	char status[STATUS_MAX];
+
+	vsnprintf(status, sizeof(status), fmt, ap);
+	if (head)
+		sd_notifyf(0, "%s\nSTATUS=%s", head, status);
+	else
+		sd_notifyf(0, "STATUS=%s", status);
+}
+
+void notify_ready(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	send_with_status("READY=1", fmt, ap);
+	va_end(ap);
+}
+
+void notify_status(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	send_with_status(NULL, fmt, ap);
+	va_end(ap);
+}
+
+void notify_stopping(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	send_with_status("STOPPING=1", fmt, ap);
+	va_end(ap);
+}
+
+void notify_watchdog_init(struct notify_watchdog *w)
+{
+	uint64_t usec = 0;
+
+	w->interval_ns = 0;
+	w->due_ns = 0;
+	/* > 0: enabled for this process (WATCHDOG_PID unset or ours). */
+	if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0)
+		return;
+	/* Half of it, and no overflow on a WatchdogSec= of centuries. */
+	w->interval_ns = usec > UINT64_MAX / 1000u ? UINT64_MAX / 4 :
+						    usec * 1000u / 2;
+	if (w->interval_ns == 0)
+		w->interval_ns = 1;
+	w->due_ns = mono_ns() + w->interval_ns;
+}
+
+int notify_watchdog_timeout_ms(const struct notify_watchdog *w)
+{
+	uint64_t now;
+
+	if (!w->interval_ns)
+		return -1;
+	now = mono_ns();
+	if (now >= w->due_ns)
+		return 0;
+	if ((w->due_ns - now) / 1000000 >= INT_MAX)
+		return INT_MAX;
+	return (int)((w->due_ns - now + 999999) / 1000000);
+}
+
+void notify_watchdog_kick(struct notify_watchdog *w)
+{
+	uint64_t now;
+
+	if (!w->interval_ns)
+		return;
+	now = mono_ns();
+	if (now < w->due_ns)
+		return;
+	sd_notify(0, "WATCHDOG=1");
+	w->due_ns = now + w->interval_ns;
+}
+
+int notify_sooner_ms(int a, int b)
+{
+	if (a < 0)
+		return b;
+	if (b < 0)
+		return a;
+	return a < b ? a : b;
+}
