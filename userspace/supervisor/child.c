@@ -36,9 +36,11 @@ void child_init(struct child *c, const struct child_spec *spec)
 }
 
 /*
- * The environment of socket activation (sd_listen_fds(3)) and of the heir
- * protocol (etsmgr.h); etssup's own values are never passed on. Between
- * fork and exec of a single-threaded etssup, setenv() is safe. -errno.
+ * The environment of socket activation (sd_listen_fds(3)), of the heir
+ * protocol (etsmgr.h) and of sd_notify(3); etssup's own values are never
+ * passed on: the child notifies etssup's relay, never systemd, and
+ * systemd's watchdog is etssup's. Between fork and exec of a
+ * single-threaded etssup, setenv() is safe. -errno.
  */
 static int child_environment(const struct child *c, int *report_fd)
 {
@@ -50,6 +52,11 @@ static int child_environment(const struct child *c, int *report_fd)
 	unsetenv("LISTEN_FDNAMES");
 	unsetenv(ETSMGR_SUPERVISOR_ENV);
 	unsetenv(ETSMGR_STANDBY_ENV);
+	unsetenv("NOTIFY_SOCKET");
+	unsetenv("WATCHDOG_USEC");
+	unsetenv("WATCHDOG_PID");
+	if (c->notify_socket && setenv("NOTIFY_SOCKET", c->notify_socket, 1) < 0)
+		return -errno;
 	if (c->listen_fd >= 0) {
 		/* The failure pipe must not be where the socket goes. */
 		if (*report_fd == LISTEN_FDS_START) {

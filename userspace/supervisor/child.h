@@ -47,6 +47,10 @@ struct child {
 	unsigned int backoff_step;	/* delayed restarts in a row */
 	int listen_fd;			/* descriptor 3 with LISTEN_FDS=1, or -1 */
 	pid_t heir_pid;			/* ETSSUP_HEIR_PID, or 0 */
+	const char *notify_socket;	/* its NOTIFY_SOCKET (etssup's relay), or NULL */
+	/* What the process told etssup over it (notify_relay.h): */
+	bool ready;			/* READY=1 came */
+	char status[128];		/* its last STATUS=, or "" */
 };
 
 void child_init(struct child *c, const struct child_spec *spec);

@@ -35,6 +35,7 @@ static const struct option options[] = {
 	{ "listen", required_argument, NULL, OPT_SETTING },
 	{ "heir", optional_argument, NULL, OPT_SETTING },
 	{ "standby", optional_argument, NULL, OPT_SETTING },
+	{ "notify", optional_argument, NULL, OPT_SETTING },
 	{ "restart-sec", required_argument, NULL, OPT_SETTING },
 	{ "restart-steps", required_argument, NULL, OPT_SETTING },
 	{ "restart-max-delay-sec", required_argument, NULL, OPT_SETTING },
@@ -90,6 +91,8 @@ static const char usage[] =
 "                      gives them to the restarted child\n"
 "  --standby[=BOOL]    also keep an idle second instance that takes over\n"
 "                      the tables at once when the first one dies\n"
+"  --notify[=BOOL]     the child says READY=1 (sd_notify(3)) when it serves:\n"
+"                      etssup's own READY=1 waits for it\n"
 "  --restart-sec S     a child that ran less than S seconds (default 0.1)\n"
 "                      is restarted S seconds after its start, not at once;\n"
 "  --restart-steps N   each such delay in a row is longer, in N steps\n"
@@ -206,7 +209,7 @@ enum cli_result cli_parse(int argc, char **argv, struct sup_spec *spec)
 			/* Checked now, so that errors come in order. */
 			int ret;
 
-			/* --heir, --standby, --no-new-privs: "true" */
+			/* --heir, --standby, --no-new-privs, --notify: "true" */
 			if (!optarg)
 				optarg = "true";
 			ret = sup_spec_set(spec, options[idx].name, optarg,

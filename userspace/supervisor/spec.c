@@ -455,6 +455,8 @@ int child_spec_set(struct child_spec *c, const char *key, const char *value,
 		return set_listen(c, value, err);
 	if (strcmp(key, "heir") == 0)
 		return set_bool(&c->heir, value, err);
+	if (strcmp(key, "notify") == 0)
+		return set_bool(&c->notify, value, err);
 	if (strcmp(key, "standby") == 0) {
 		if (set_bool(&c->standby, value, err) < 0)
 			return -1;

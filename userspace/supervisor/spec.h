@@ -56,6 +56,7 @@ struct child_spec {
 	char *listen;			/* a Unix socket etssup holds, or NULL */
 	bool heir;			/* etssup inherits its etsmgr tables */
 	bool standby;			/* ... and keeps an idle second instance */
+	bool notify;			/* it says READY=1 when it serves */
 	struct backoff backoff;		/* restart-sec, -steps, -max-delay-sec */
 	bool max_delay_set;		/* restart-max-delay-sec was given */
 	struct identity identity;	/* user, group */
@@ -77,9 +78,9 @@ struct sup_spec {
 /* The keys each setter knows, for messages. */
 #define SUP_KEYS "name, strategy, intensity, period, state-dir or log"
 #define CHILD_KEYS "restart, shutdown, keep-caps, user, group, " \
-	"no-new-privs, listen, heir, standby, restart-sec, restart-steps, " \
-	"restart-max-delay-sec, on-crash-loop, crash-loop-deaths or " \
-	"crash-loop-sec"
+	"no-new-privs, listen, heir, standby, notify, restart-sec, " \
+	"restart-steps, restart-max-delay-sec, on-crash-loop, " \
+	"crash-loop-deaths or crash-loop-sec"
 
 /* Result of the setters: the key is unknown to this level. */
 #define SPEC_UNKNOWN_KEY (-2)
@@ -100,7 +101,7 @@ int sup_spec_set(struct sup_spec *s, const char *key, const char *value,
 
 /*
  * Set a child-level key (id, restart, shutdown, keep-caps, user, group,
- * no-new-privs, listen, heir, standby, restart-sec, restart-steps,
+ * no-new-privs, listen, heir, standby, notify, restart-sec, restart-steps,
  * restart-max-delay-sec, on-crash-loop, crash-loop-deaths,
  * crash-loop-sec); user and group are looked up now; the command
  * is set with child_spec_set_argv(), and the id is not among CHILD_KEYS

@@ -25,6 +25,11 @@
  * (crashloop.h): etssup follows which tables each run takes over from the
  * module's events (tablewatch.c), and when the deaths are a loop, sets
  * that run's tables aside (quarantine.c) before the restart.
+ *
+ * Under systemd, etssup tells it how the children are (service_notify.c):
+ * READY=1 once they are up, STATUS= lines, STOPPING=1, the watchdog's
+ * kicks from pump(), and it reads what the children tell it on its own
+ * notification socket, which they get as their NOTIFY_SOCKET.
  */
 #include <errno.h>
 #include <limits.h>
@@ -53,6 +58,7 @@
 #include "proc.h"
 #include "quarantine.h"
 #include "report.h"
+#include "service_notify.h"
 #include "statedir.h"
 #include "statefile.h"
 #include "supervisor.h"
@@ -65,6 +71,7 @@
 #define TAG_SIGNALS UINT64_MAX
 #define TAG_ETSMGR (UINT64_MAX - 1)
 #define TAG_TABLES (UINT64_MAX - 2)
+#define TAG_NOTIFY (UINT64_MAX - 3)
 
 /* Retries of a give-away to a child that has no session yet, in ms. */
 #define GIVE_RETRY_FIRST_MS 1
@@ -103,6 +110,7 @@ struct sup {
 	struct intensity restarts;
 	struct table_watch *tables;	/* for on-crash-loop, else NULL */
 	struct crash_loop *crash_loops;	/* per child spec */
+	struct service_notify service;	/* systemd's view, the children's word */
 	int epfd, sigfd, pidfile_fd;
 	int stop_signal;		/* SIGTERM or SIGINT came: shut down */
 	char pidfile[PATH_MAX];
@@ -426,9 +434,14 @@ static int heir_reopen(struct sup *s)
 /* Wait up to timeout_ms (-1: no limit) and record what happened. */
 static void pump(struct sup *s, int timeout_ms)
 {
+	struct notify_watchdog *w = &s->service.watchdog;
 	struct epoll_event ev[16];
-	int n = epoll_wait(s->epfd, ev, 16, timeout_ms);
+	int n = epoll_wait(s->epfd, ev, 16,
+			   notify_sooner_ms(timeout_ms,
+					    notify_watchdog_timeout_ms(w)));
 
+	/* Kicked here, in every wait: a stop sequence is a loop too. */
+	notify_watchdog_kick(w);
 	for (int i = 0; i < n; i++) {
 		uint64_t tag = ev[i].data.u64;
 		struct child *c;
@@ -439,6 +452,11 @@ static void pump(struct sup *s, int timeout_ms)
 		}
 		if (tag == TAG_TABLES) {
 			table_watch_read(s->tables, now_ns());
+			continue;
+		}
+		if (tag == TAG_NOTIFY) {
+			service_notify_receive(&s->service, s->children,
+					       2 * s->n);
 			continue;
 		}
 		if (tag == TAG_ETSMGR) {
@@ -473,6 +491,8 @@ static int start_child(struct sup *s, struct child *c)
 	c->exit_pending = false;
 	c->given_tables = false;
 	c->start_due_ns = 0;
+	c->ready = false;
+	c->status[0] = '\0';
 	/* A failed start is one that ran 0 ms, for the backoff. */
 	c->started_ns = now_ns();
 	if (child_start(c, why, sizeof(why)) < 0) {
@@ -1185,6 +1205,35 @@ static int setup_heir(struct sup *s)
 	return 0;
 }
 
+/*
+ * The socket the children notify (their NOTIFY_SOCKET), read in the loop.
+ * Without it they run with no NOTIFY_SOCKET at all, and a child with
+ * notify can never be up: etssup says READY=1 regardless, and why.
+ */
+static int setup_notify(struct sup *s)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_NOTIFY };
+	int ret = service_notify_open(&s->service);
+
+	if (ret < 0) {
+		report_message("cannot open a notification socket for the children: %s; they get no NOTIFY_SOCKET",
+			       strerror(-ret));
+		for (size_t i = 0; i < s->n; i++)
+			if (s->spec->children[i].notify)
+				report_message("child %s: notify is ignored",
+					       s->spec->children[i].id);
+		return 0;
+	}
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->service.relay.fd, &ev) < 0) {
+		report_message("cannot watch the notification socket: %s",
+			       strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < 2 * s->n; i++)
+		s->children[i].notify_socket = s->service.relay.address;
+	return 0;
+}
+
 static int setup(struct sup *s, const struct sup_spec *spec)
 {
 	const char *dir = spec->state_dir ? spec->state_dir :
@@ -1197,6 +1246,7 @@ static int setup(struct sup *s, const struct sup_spec *spec)
 	s->n = spec->nchildren;
 	s->epfd = s->sigfd = s->pidfile_fd = -1;
 	heir_init(&s->heir);
+	service_notify_init(&s->service);
 	s->children = calloc(2 * s->n, sizeof(*s->children));
 	s->entries = calloc(2 * s->n, sizeof(*s->entries));
 	s->command_hashes = calloc(s->n, sizeof(*s->command_hashes));
@@ -1232,6 +1282,8 @@ static int setup(struct sup *s, const struct sup_spec *spec)
 			       strerror(-ret));
 		return -1;
 	}
+	if (setup_notify(s) < 0)
+		return -1;
 
 	ret = statedir_create(dir);
 	if (ret < 0) {
@@ -1291,6 +1343,7 @@ static void teardown(struct sup *s)
 		free(s->tables);
 	}
 	free(s->crash_loops);
+	service_notify_close(&s->service);
 	if (s->epfd >= 0)
 		close(s->epfd);
 	if (s->sigfd >= 0)
@@ -1368,6 +1421,18 @@ static void next_give_retry(struct sup *s, bool waiting)
 		s->give_retry_ms *= 2;
 }
 
+/* Escalation: more restarts than the intensity allows. */
+static void give_up(struct sup *s)
+{
+	char why[96];
+
+	snprintf(why, sizeof(why),
+		 "giving up: more than %u restarts within %u s",
+		 s->spec->intensity, s->spec->period_s);
+	service_notify_stopping(&s->service, why);
+	stop_all(s);
+}
+
 int supervisor_run(const struct sup_spec *spec)
 {
 	char signame[32], reason[64];
@@ -1378,9 +1443,12 @@ int supervisor_run(const struct sup_spec *spec)
 	if (setup(&s, spec) < 0)
 		goto out;
 	if (start_initial(&s) < 0) {
+		service_notify_stopping(&s.service,
+					"giving up: a child failed to start");
 		stop_all(&s);
 		goto out;
 	}
+	s.service.started = true;
 	for (;;) {
 		int due_ms;
 
@@ -1388,6 +1456,9 @@ int supervisor_run(const struct sup_spec *spec)
 			signal_name(s.stop_signal, signame, sizeof(signame));
 			snprintf(reason, sizeof(reason), "signal %s", signame);
 			report_terminating(spec->name, reason);
+			snprintf(reason, sizeof(reason),
+				 "stopping the children at signal %s", signame);
+			service_notify_stopping(&s.service, reason);
 			stop_all(&s);
 			status = 0;
 			break;
@@ -1395,17 +1466,18 @@ int supervisor_run(const struct sup_spec *spec)
 		c = first_pending(&s);
 		if (c) {
 			if (handle_exit(&s, c) == ESCALATE) {
-				stop_all(&s);
+				give_up(&s);
 				break;
 			}
 			continue;
 		}
 		if (start_due(&s, &due_ms) == ESCALATE) {
-			stop_all(&s);
+			give_up(&s);
 			break;
 		}
 		/* Held tables go to the children that now run. */
 		next_give_retry(&s, deliver(&s));
+		service_notify_update(&s.service, s.children, s.n);
 		pump(&s, sooner(sooner(s.give_retry_ms ?
 				       (int)s.give_retry_ms : -1, due_ms),
 				heir_reopen(&s)));

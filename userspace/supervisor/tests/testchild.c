@@ -27,6 +27,10 @@
  *                         holding secrets does: a process of the same uid
  *                         without CAP_SYS_PTRACE can then not take its
  *                         descriptors (pidfd_getfd(2) fails with EPERM)
+ *   --notify STATUS       once started (with --accept: listening), log
+ *                         "ready", then send READY=1 and STATUS=STATUS to
+ *                         its NOTIFY_SOCKET (sd_notify(3), libsystemd)
+ *   --notify-delay MS     ... MS milliseconds later than that
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -39,10 +43,14 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *log_path;
 static const char *tag = "testchild";
+static const char *notify_status;	/* --notify, or NULL */
+static long notify_delay_ms;
 
 static void log_event(const char *what)
 {
@@ -57,6 +65,22 @@ static void log_event(const char *what)
 		perror("testchild: log");
 	if (fd >= 0)
 		close(fd);
+}
+
+static void notify_ready(void)
+{
+	struct timespec delay = {
+		.tv_sec = notify_delay_ms / 1000,
+		.tv_nsec = notify_delay_ms % 1000 * 1000000,
+	};
+
+	if (!notify_status)
+		return;
+	nanosleep(&delay, NULL);
+	/* Logged first: whoever sees the READY=1 finds the line there. */
+	log_event("ready");
+	if (sd_notifyf(0, "READY=1\nSTATUS=%s", notify_status) <= 0)
+		log_event("notify-failed");
 }
 
 /* Write the pid whole (rename) so a reader never sees half of it. */
@@ -141,6 +165,9 @@ static void __attribute__((noreturn)) serve_pid(void)
 		exit(3);
 	}
 	log_event("listen");
+	/* A client that hangs up before its answer must not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+	notify_ready();
 	sigemptyset(&term);
 	sigaddset(&term, SIGTERM);
 	pfd[0] = (struct pollfd){ .fd = signalfd(-1, &term, SFD_CLOEXEC),
@@ -200,6 +227,11 @@ int main(int argc, char **argv)
 			accept_connections = true;
 		} else if (strcmp(argv[i], "--undumpable") == 0) {
 			undumpable = true;
+		} else if (strcmp(argv[i], "--notify") == 0 && i + 1 < argc) {
+			notify_status = argv[++i];
+		} else if (strcmp(argv[i], "--notify-delay") == 0 &&
+			   i + 1 < argc) {
+			notify_delay_ms = atol(argv[++i]);
 		} else {
 			fprintf(stderr, "testchild: bad argument '%s'\n",
 				argv[i]);
@@ -237,5 +269,6 @@ int main(int argc, char **argv)
 			return 0;
 		write_pidfile(daemon_pidfile);
 	}
+	notify_ready();
 	wait_for_term(ignore_term);
 }
