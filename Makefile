@@ -257,6 +257,21 @@ dkms_source:
 	install -m 0644 include/uapi/linux/etsmgr.h \
 		$(DESTDIR)$(DKMSSRCDIR)/include/uapi/linux/
 
+# The systemd units as `make install` writes them, SBINDIR being the build
+# tree's programs, through systemd's own `systemd-analyze verify`.
+unit: verify-units
+.PHONY: verify-units
+verify-units: SBINDIR = $(CURDIR)/build/units/sbin
+verify-units: userspace
+	@rm -rf build/units
+	@mkdir -p $(SBINDIR)
+	@ln -s $(CURDIR)/userspace/supervisor/etssup \
+		$(CURDIR)/userspace/etscounter/etscounterd $(SBINDIR)/
+	@for u in $(UNITS); do \
+		$(DIST_SUBST) dist/$$u.in > build/units/$$u || exit 1; \
+	done
+	@scripts/verify-units build/units
+
 # ------------------------------------------------------- docs and deb
 
 # Only what these targets need (scripts/deps --only): they also run on a
