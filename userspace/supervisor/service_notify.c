@@ -11,6 +11,13 @@
 
 #include "service_notify.h"
 
+/*
+ * Messages read in one turn of the loop: anyone may send to an abstract
+ * socket, and a flood must not keep etssup from its signals and children
+ * (the rest waits for the next turn; epoll says it again).
+ */
+#define MESSAGES_PER_TURN 64
+
 void service_notify_init(struct service_notify *sv)
 {
 	memset(sv, 0, sizeof(*sv));
@@ -44,7 +51,9 @@ void service_notify_receive(struct service_notify *sv, struct child *procs,
 	pid_t pid;
 	int ret;
 
-	while ((ret = notify_relay_receive(&sv->relay, &pid, msg)) != -EAGAIN) {
+	for (int turn = 0; turn < MESSAGES_PER_TURN &&
+	     (ret = notify_relay_receive(&sv->relay, &pid, msg)) != -EAGAIN;
+	     turn++) {
 		if (ret < 0)
 			continue;	/* dropped: too long, or nobody's */
 		c = sender(procs, nprocs, pid);
