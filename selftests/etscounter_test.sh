@@ -78,6 +78,7 @@ cleanup() {
 
 	[ -n "$ofa_sup" ] && kill -TERM "$ofa_sup" 2> /dev/null &&
 		wait "$ofa_sup" 2> /dev/null
+	[ -n "${nlistener:-}" ] && kill "$nlistener" 2> /dev/null
 	etscounter --socket "$sock" stop > /dev/null 2>&1
 	for pid in "${standalone[@]}"; do
 		kill -9 "$pid" 2> /dev/null
@@ -796,6 +797,151 @@ test_standalone_socket_group() {
 	expect "exit status after stop" 0 "$rc" && table_absent
 }
 
+# sd_notify(3) on a datagram socket of the test's own, as systemd's would
+# be (userspace/tests/notify-listener, which logs "MS PID MESSAGE" and
+# probes the daemon's socket at each datagram): READY=1 once the socket
+# accepts, with the table's id and generation in STATUS=; WATCHDOG=1 at
+# half WATCHDOG_USEC; STOPPING=1 at SIGTERM and at a stop request; no
+# WATCHDOG=1 for a WATCHDOG_PID that is not the daemon's.
+notify_listener=$root/userspace/tests/notify-listener
+nlistener=
+start_notify_listener() { # NAME
+	nsock=$tmp/$1.notify
+	nlog=$tmp/$1.nlog
+	: > "$nlog"
+	"$python" "$notify_listener" "$nsock" "$nlog" --probe-connect "$sock" &
+	nlistener=$!
+	local deadline=$((SECONDS + 20))
+	until [ -S "$nsock" ]; do
+		((SECONDS < deadline)) || { echo "no $nsock"; return 1; }
+		sleep 0.01
+	done
+}
+stop_notify_listener() {
+	[ -n "$nlistener" ] && kill "$nlistener" 2> /dev/null && wait "$nlistener" 2> /dev/null
+	nlistener=
+}
+# The messages of PID, without time and pid.
+messages_of() { awk -v p="$1" '$2 == p { $1 = ""; $2 = ""; sub(/^  /, ""); print }' "$nlog"; }
+wait_message() { # PID REGEX
+	local deadline=$((SECONDS + 20))
+	until messages_of "$1" | grep -Eq -- "$2"; do
+		((SECONDS < deadline)) ||
+			{ echo "no message /$2/ from $1:"; cat "$nlog"; return 1; }
+		sleep 0.01
+	done
+}
+
+# The kicks of PID came every MS milliseconds: at least 6, never closer
+# than 80 % of MS (the listener may be late on one receipt, not on both),
+# on average within MS and 150 % of it (a kick is never early, and may be
+# a little late on a loaded machine).
+watchdog_kicks_every() { # MS PID
+	local kicks
+	kicks=$(awk -v p="$2" '$2 == p && $3 == "WATCHDOG=1" { print $1 }' "$nlog")
+	awk -v ms="$1" 'NR == 1 { first = $1 }
+		NR > 1 && (min == "" || $1 - last < min) { min = $1 - last }
+		{ last = $1 }
+		END { mean = NR > 1 ? (last - first) / (NR - 1) : 0
+		      printf "# %d kicks, %.0f ms apart on average, %d at least (%d expected)\n", NR, mean, min, ms
+		      exit !(NR >= 6 && min >= 0.8 * ms && mean >= 0.95 * ms && mean <= 1.5 * ms) }' <<< "$kicks" >&3 ||
+		{ echo "kicks of $2: $kicks"; return 1; }
+}
+
+# After a failed notify test: nothing left to disturb the next tests.
+notify_test_cleanup() { # STATUS
+	local pid
+	if [ "$1" -ne 0 ]; then
+		for pid in "${standalone[@]}"; do
+			pkill -9 -P "$pid"	# etssup's etscounterd
+			kill -9 "$pid"
+			wait "$pid"
+		done 2> /dev/null
+		etsmgrctl delete etscounter > /dev/null 2>&1
+	fi
+	stop_notify_listener
+	return "$1"
+}
+
+test_standalone_notify() {
+	standalone_notify_checks
+	notify_test_cleanup $?
+}
+
+test_supervised_notify() {
+	supervised_notify_checks
+	notify_test_cleanup $?
+}
+
+standalone_notify_checks() {
+	local id msgs
+	start_notify_listener daemon || return 1
+	mark
+	NOTIFY_SOCKET=$nsock WATCHDOG_USEC=400000 etscounterd --socket "$sock" 2>> "$log" &
+	daemon=$!
+	standalone+=("$daemon")
+	wait_message "$daemon" "^READY=1" || return 1
+	id=$(since_mark | sed -nE 's/^etscounter_srv: got a table ([0-9]+) from etsmgr, created\.$/\1/p')
+	msgs=$(messages_of "$daemon")
+	[[ $(head -n 1 <<< "$msgs") =~ ^READY=1\|STATUS=serving\ table\ etscounter\ id\ $id\ generation\ [0-9]+\ on\ $sock\ connect=ok$ ]] ||
+		{ echo "first message, table $id: $msgs"; return 1; }
+	ec count
+	expect "count" "Counter 1." "$out" || { show; return 1; }
+	sleep 2.1
+	watchdog_kicks_every 200 "$daemon" || return 1
+	kill -TERM "$daemon"
+	wait_for_exit "$daemon" || return 1
+	expect "exit status after SIGTERM" 0 "$rc" || return 1
+	expect "last message" "STOPPING=1|STATUS=stopping at signal 15: keeping table etscounter (id $id) for the next etscounterd connect=ok" \
+		"$(messages_of "$daemon" | tail -n 1)" && table_held || return 1
+
+	# Reclaimed; the watchdog is another process's: no kick.
+	mark
+	NOTIFY_SOCKET=$nsock WATCHDOG_PID=1 WATCHDOG_USEC=100000 etscounterd --socket "$sock" 2>> "$log" &
+	daemon=$!
+	standalone+=("$daemon")
+	wait_message "$daemon" "^READY=1\|STATUS=serving table etscounter id $id generation [0-9]+ on $sock connect=ok$" ||
+		return 1
+	sleep 0.6
+	! messages_of "$daemon" | grep -q WATCHDOG ||
+		{ echo "kicks for pid 1's watchdog:"; cat "$nlog"; return 1; }
+	ec stop
+	[ $rc -eq 0 ] || { show; return 1; }
+	wait_for_exit "$daemon" || return 1
+	expect "message at stop" "STOPPING=1|STATUS=stopping: table etscounter (id $id) deleted by a stop request connect=ok" \
+		"$(messages_of "$daemon" | grep STOPPING | head -n 1)" && table_absent
+}
+
+# Under etssup with --notify: the daemon's messages go to etssup, whose
+# READY=1 comes once the daemon's socket accepts, with the daemon's
+# status in its own; the daemon never writes to the test's socket.
+supervised_notify_checks() {
+	local sup child
+	start_notify_listener sup || return 1
+	mark
+	NOTIFY_SOCKET=$nsock etssup --name etscounter-notify --state-dir "$tmp/state" \
+		--id etscounterd --notify -- etscounterd --socket "$sock" 2>> "$log" &
+	sup=$!
+	standalone+=("$sup")
+	wait_message "$sup" "^READY=1" || return 1
+	child=$(daemon_pid)
+	[[ $(messages_of "$sup" | grep "^READY=1") =~ ^READY=1\|STATUS=1\ of\ 1\ children\ running\;\ etscounterd:\ serving\ table\ etscounter\ id\ [0-9]+\ generation\ [0-9]+\ on\ $sock\ connect=ok$ ]] ||
+		{ echo "etssup's READY:"; cat "$nlog"; return 1; }
+	[ -n "$child" ] && [ -z "$(messages_of "$child")" ] ||
+		{ echo "etscounterd ($child) wrote to systemd's socket:"; cat "$nlog"; return 1; }
+	kill -TERM "$sup"
+	wait_for_exit "$sup" || return 1
+	expect "etssup's exit status" 0 "$rc" &&
+		expect "etssup's last message" "STOPPING=1|STATUS=stopping the children at signal SIGTERM connect=ok" \
+			"$(messages_of "$sup" | tail -n 1)" || return 1
+	mark
+	start_standalone
+	wait_serving || return 1
+	ec stop
+	[ $rc -eq 0 ] || { show; return 1; }
+	wait_for_exit "$daemon" && table_absent
+}
+
 test_second_instance_refused() {
 	local first
 	mark
@@ -943,6 +1089,10 @@ check "SIGTERM: table kept and reclaimed with its count, socket removed, exit 0"
 	test_standalone_sigterm
 check "--socket-group: 0660, that group; uid 65534 counts, stop and die refused" \
 	test_standalone_socket_group
+check "sd_notify: READY=1 once serving, STATUS= with id and generation, WATCHDOG=1, STOPPING=1" \
+	test_standalone_notify
+check "sd_notify under etssup --notify: etssup's READY=1 once the daemon serves" \
+	test_supervised_notify
 check "a second etscounterd: EBUSY on the table, exit 1, ERROR REPORT" \
 	test_second_instance_refused
 check "socket activation: a count sent while no daemon runs is served" \
