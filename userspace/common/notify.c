@@ -82,18 +82,18 @@ void notify_watchdog_init(struct notify_watchdog *w)
 	w->due_ns = mono_ns() + w->interval_ns;
 }
 
-int notify_watchdog_timeout_ms(const struct notify_watchdog *w)
+int notify_watchdog_timeout_ms(const struct notify_watchdog *w,
+			       int timeout_ms)
 {
-	uint64_t now;
+	uint64_t now, left_ms;
 
 	if (!w->interval_ns)
-		return -1;
+		return timeout_ms;
 	now = mono_ns();
-	if (now >= w->due_ns)
-		return 0;
-	if ((w->due_ns - now) / 1000000 >= INT_MAX)
-		return INT_MAX;
-	return (int)((w->due_ns - now + 999999) / 1000000);
+	left_ms = now >= w->due_ns ? 0 : (w->due_ns - now + 999999) / 1000000;
+	if (timeout_ms >= 0 && (uint64_t)timeout_ms <= left_ms)
+		return timeout_ms;
+	return left_ms >= INT_MAX ? INT_MAX : (int)left_ms;
 }
 
 void notify_watchdog_kick(struct notify_watchdog *w)
@@ -107,13 +107,4 @@ void notify_watchdog_kick(struct notify_watchdog *w)
 		return;
 	sd_notify(0, "WATCHDOG=1");
 	w->due_ns = now + w->interval_ns;
-}
-
-int notify_sooner_ms(int a, int b)
-{
-	if (a < 0)
-		return b;
-	if (b < 0)
-		return a;
-	return a < b ? a : b;
 }

@@ -38,13 +38,14 @@ struct notify_watchdog {
  */
 void notify_watchdog_init(struct notify_watchdog *w);
 
-/* Milliseconds until the next kick is due (rounded up), or -1: none. */
-int notify_watchdog_timeout_ms(const struct notify_watchdog *w);
+/*
+ * A poll timeout (ms, -1: none) shortened to the next kick, if that is
+ * sooner (rounded up: waking early would only wait again).
+ */
+int notify_watchdog_timeout_ms(const struct notify_watchdog *w,
+			       int timeout_ms);
 
 /* Send WATCHDOG=1 if it is due, and schedule the next one. */
 void notify_watchdog_kick(struct notify_watchdog *w);
-
-/* The sooner of two poll timeouts in ms (-1: none). */
-int notify_sooner_ms(int a, int b);
 
 #endif

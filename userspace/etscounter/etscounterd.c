@@ -521,7 +521,7 @@ static void wait_as_standby(struct server *s)
 		pfd[0] = (struct pollfd){ .fd = s->signals, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = s->session,
 					  .events = POLLIN | POLLPRI };
-		if (poll(pfd, 2, notify_watchdog_timeout_ms(&s->watchdog)) < 0) {
+		if (poll(pfd, 2, notify_watchdog_timeout_ms(&s->watchdog, -1)) < 0) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll: %s.", strerror(errno));
@@ -1392,8 +1392,8 @@ static void serve(struct server *s)
 		}
 
 		if (poll(pfd, (nfds_t)n,
-			 notify_sooner_ms(next_timeout(s),
-					  notify_watchdog_timeout_ms(&s->watchdog))) < 0) {
+			 notify_watchdog_timeout_ms(&s->watchdog,
+						    next_timeout(s))) < 0) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll: %s.", strerror(errno));

@@ -437,8 +437,7 @@ static void pump(struct sup *s, int timeout_ms)
 	struct notify_watchdog *w = &s->service.watchdog;
 	struct epoll_event ev[16];
 	int n = epoll_wait(s->epfd, ev, 16,
-			   notify_sooner_ms(timeout_ms,
-					    notify_watchdog_timeout_ms(w)));
+			   notify_watchdog_timeout_ms(w, timeout_ms));
 
 	/* Kicked here, in every wait: a stop sequence is a loop too. */
 	notify_watchdog_kick(w);

@@ -13,6 +13,7 @@ set -uo pipefail
 
 bin=${1:?usage: host_test.sh DIR}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/etscounter_host.XXXXXX")
+here=$(cd "$(dirname "$0")" && pwd)
 daemon=
 fake=
 cleanup() {
@@ -136,7 +137,12 @@ if [ -e /dev/etsmgr ]; then
 	echo "ok $((count + 1)) etscounterd waits for /dev/etsmgr # SKIP /dev/etsmgr exists here"
 	count=$((count + 1))
 else
-	"$bin/etscounterd" --socket "$sock" 2> "$tmp/log" &
+	# A notification socket of the test's own, as systemd's would be:
+	# no READY=1 (nor anything else) while the daemon has no table.
+	"$here/../../tests/notify-listener" "$tmp/notify" "$tmp/nlog" &
+	listener=$!
+	until [ -S "$tmp/notify" ]; do sleep 0.01; done
+	NOTIFY_SOCKET=$tmp/notify "$bin/etscounterd" --socket "$sock" 2> "$tmp/log" &
 	daemon=$!
 	want="etscounter_srv: waiting for etsmgr to start (/dev/etsmgr: No such file or directory)."
 	deadline=$((SECONDS + 10))
@@ -146,6 +152,11 @@ else
 	grep -Eq '^=NOTICE REPORT==== [0-9]{2}-[A-Z][a-z]{2}-[0-9]{4}::[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6} ===$' "$tmp/log" &&
 		grep -Fxq "$want" "$tmp/log" && kill -0 "$daemon" && [ ! -e "$sock" ]
 	result $? "etscounterd without the module: NOTICE REPORT, waits, no socket yet" "$(cat "$tmp/log")"
+	sleep 0.3
+	[ ! -s "$tmp/nlog" ]
+	result $? "etscounterd waiting for the module: no READY=1, nothing on NOTIFY_SOCKET" "$(cat "$tmp/nlog")"
+	kill "$listener"
+	wait "$listener" 2> /dev/null
 	kill -TERM "$daemon"
 	wait "$daemon"
 	rc=$?
