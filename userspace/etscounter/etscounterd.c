@@ -75,6 +75,7 @@
 
 #include "etscounter.h"
 #include "etsmgr.h"
+#include "journal.h"
 #include "notify.h"
 
 /* The process name of the seed, which every report starts with. */
@@ -131,12 +132,50 @@ static void write_all(int fd, const char *buf, size_t len)
 }
 
 /*
+ * The table reports are about, for the journal's ETSMGR_TABLE= and
+ * ETSMGR_ID= fields: its name from the command line, its id once known
+ * (0 before). Written by the main thread, read by any.
+ */
+static const char *report_table;
+static uint64_t report_table_id;
+
+static void report_set_table(const char *name, uint64_t id)
+{
+	report_table = name;
+	__atomic_store_n(&report_table_id, id, __ATOMIC_RELAXED);
+}
+
+/* The report as a journal entry: 0, or -errno (then it is written). */
+static int report_journal(const char *kind, const char *text, size_t len)
+{
+	uint64_t id = __atomic_load_n(&report_table_id, __ATOMIC_RELAXED);
+	int priority = JOURNAL_NOTICE;
+	struct journal_entry e;
+	char id_text[24];
+
+	if (strcmp(kind, "ERROR") == 0)
+		priority = JOURNAL_ERR;
+	else if (strcmp(kind, "WARNING") == 0)
+		priority = JOURNAL_WARNING;
+	journal_entry_init(&e, "etscounterd", priority, text, len);
+	journal_entry_add(&e, "ETSCOUNTER_REPORT", kind);
+	if (report_table)
+		journal_entry_add(&e, "ETSMGR_TABLE", report_table);
+	if (id) {
+		snprintf(id_text, sizeof(id_text), "%" PRIu64, id);
+		journal_entry_add(&e, "ETSMGR_ID", id_text);
+	}
+	return journal_entry_send(&e);
+}
+
+/*
  * One report, as Erlang's logger prints it:
  *
  *   =NOTICE REPORT==== 24-Nov-2026::03:46:49.951640 ===
  *   etscounter_srv: Counter 3.
  *
- * @kind is NOTICE, WARNING or ERROR. Safe to call from any thread.
+ * @kind is NOTICE, WARNING or ERROR. Safe to call from any thread. Under
+ * journald, one entry of priority error, warning or notice (journal.h).
  */
 static void __attribute__((format(printf, 2, 3)))
 report(const char *kind, const char *fmt, ...)
@@ -165,6 +204,8 @@ report(const char *kind, const char *fmt, ...)
 	if ((size_t)len > sizeof(buf) - 2)
 		len = sizeof(buf) - 2;	/* truncated; keep the newline */
 	buf[len++] = '\n';
+	if (journal_is_stderr() && !report_journal(kind, buf, (size_t)len))
+		return;
 	write_all(STDERR_FILENO, buf, (size_t)len);
 }
 
@@ -452,6 +493,7 @@ static void take_table(struct server *s, const struct etsmgr_received *r,
 		fatal("was given table %" PRIu64 " (%.63s), not %s.",
 		      (uint64_t)r->id, r->name, s->table_name);
 	s->id = r->id;
+	report_set_table(s->table_name, s->id);
 	s->generation = r->generation;
 	ret = etsmgr_session_map(s->session, r->mmap_offset, r->size,
 				 PROT_READ | PROT_WRITE, &base);
@@ -577,6 +619,7 @@ static void attach_table(struct server *s)
 		fatal("cannot attach table %s: %s.", s->table_name,
 		      strerror(-ret));
 	s->id = a.id;
+	report_set_table(s->table_name, s->id);
 	s->generation = a.generation;
 	ret = etsmgr_session_map(s->session, a.mmap_offset, a.size,
 				 PROT_READ | PROT_WRITE, &base);
@@ -1544,6 +1587,7 @@ int main(int argc, char **argv)
 			s.table_name);
 		return 2;
 	}
+	report_set_table(s.table_name, 0);
 	for (i = 0; i < MAX_CLIENTS; i++)
 		s.clients[i].fd = -1;
 	/* systemd starts the watchdog at READY=1; etssup does not watch. */

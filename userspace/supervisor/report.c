@@ -11,17 +11,31 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "journal.h"
 #include "report.h"
 
 static int sink = STDERR_FILENO;
 
+/* Tables named by one journal entry, at most. */
+#define OUT_TABLES 16
+
 /*
  * One report, built whole before a single write. Ids and reasons are
- * bounded (spec.h), so a report always fits.
+ * bounded (spec.h), so a report always fits. Under journald it is one
+ * entry, with its fields (journal.h): its kind gives the priority.
  */
 struct out {
 	char buf[4096];
 	size_t len;
+	const char *kind;		/* "SUPERVISOR", "PROGRESS", "INFO" */
+	const char *sup;
+	const char *child;		/* the child's id, or NULL */
+	char reason[128];		/* "" for none */
+	size_t ntables;
+	struct {
+		char id[24];
+		char name[64];
+	} tables[OUT_TABLES];
 };
 
 static void out_vadd(struct out *o, const char *fmt, va_list ap)
@@ -58,9 +72,52 @@ static void write_all(int fd, const char *buf, size_t len)
 	}
 }
 
+/* The report as one journal entry: 0, or -errno (then it is written). */
+static int emit_journal(const struct out *o)
+{
+	struct journal_entry e;
+	int priority = JOURNAL_WARNING;	/* etssup's own messages */
+
+	if (o->kind)
+		priority = strcmp(o->kind, "SUPERVISOR") == 0 ? JOURNAL_ERR :
+							       JOURNAL_NOTICE;
+	journal_entry_init(&e, "etssup", priority, o->buf, o->len);
+	if (o->kind)
+		journal_entry_add(&e, "ETSSUP_REPORT", o->kind);
+	if (o->sup)
+		journal_entry_add(&e, "SUPERVISOR", o->sup);
+	if (o->child)
+		journal_entry_add(&e, "CHILD", o->child);
+	if (o->reason[0])
+		journal_entry_add(&e, "REASON", o->reason);
+	for (size_t i = 0; i < o->ntables; i++) {
+		journal_entry_add(&e, "ETSMGR_TABLE", o->tables[i].name);
+		journal_entry_add(&e, "ETSMGR_ID", o->tables[i].id);
+	}
+	return journal_entry_send(&e);
+}
+
 static void emit(const struct out *o)
 {
+	if (sink == STDERR_FILENO && journal_is_stderr() && !emit_journal(o))
+		return;
 	write_all(sink, o->buf, o->len);
+}
+
+static void out_reason(struct out *o, const char *reason)
+{
+	snprintf(o->reason, sizeof(o->reason), "%s", reason);
+}
+
+static void out_table(struct out *o, uint64_t id, const char *name)
+{
+	if (o->ntables == OUT_TABLES)
+		return;
+	snprintf(o->tables[o->ntables].id, sizeof(o->tables[0].id), "%llu",
+		 (unsigned long long)id);
+	snprintf(o->tables[o->ntables].name, sizeof(o->tables[0].name), "%s",
+		 name);
+	o->ntables++;
 }
 
 int report_open_log(const char *path)
@@ -83,6 +140,8 @@ static void header(struct out *o, const char *kind, const char *sup)
 	struct timespec ts;
 	struct tm tm;
 
+	o->kind = kind;
+	o->sup = sup;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	localtime_r(&ts.tv_sec, &tm);
 	out_add(o, "=%s REPORT==== %02d-%s-%04d::%02d:%02d:%02d.%06ld ===\n",
@@ -101,6 +160,7 @@ static void child_list_as(struct out *o, const char *label,
 	int indent = 4 + (int)strlen(label) + 2 + 1;
 	char shutdown[32];
 
+	o->child = c->id;
 	shutdown_text(c, shutdown, sizeof(shutdown));
 	out_add(o, "    %s: [{pid,%s},\n", label, pid);
 	out_add(o, "%*s{id,%s},\n", indent, "", c->id);
@@ -129,6 +189,7 @@ static void supervisor_report(const char *sup, const char *context,
 	struct out o = { .len = 0 };
 
 	header(&o, "SUPERVISOR", sup);
+	out_reason(&o, reason);
 	out_add(&o, "    errorContext: %s\n", context);
 	out_add(&o, "    reason: %s\n", reason);
 	child_list(&o, "offender", c, pid);
@@ -223,10 +284,13 @@ void report_table(const char *sup, const char *verb, uint64_t id,
 	struct out o = { .len = 0 };
 
 	header(&o, "PROGRESS", sup);
+	out_table(&o, id, name);
 	out_add(&o, "    %s: [{table,%llu},{name,\"%s\"},{%s,{pid,%d}}",
 		verb, (unsigned long long)id, name, dir, (int)pid);
-	if (c)
+	if (c) {
+		o.child = c->id;
 		out_add(&o, ",{id,%s}", c->id);
+	}
 	out_add(&o, "]\n");
 	if (more)
 		out_add(&o, "    %s\n", more);
@@ -254,6 +318,7 @@ void report_stopped(const char *sup, const struct child_spec *c, pid_t pid)
 
 	header(&o, "PROGRESS", sup);
 	child_list(&o, "stopped", c, pid);
+	out_reason(&o, "shutdown");
 	out_add(&o, "    reason: shutdown\n");
 	emit(&o);
 }
@@ -281,6 +346,7 @@ void report_crash_loop(const char *sup, const struct child_spec *c,
 
 	seconds_text(cl->window_ms, window, sizeof(window));
 	header(&o, "SUPERVISOR", sup);
+	out_reason(&o, policy);
 	out_add(&o, "    errorContext: crash_loop\n");
 	out_add(&o, "    reason: {%s,[{deaths,%u},{within_sec,%s},{after,takeover}]}\n",
 		policy, cl->deaths, window);
@@ -289,6 +355,7 @@ void report_crash_loop(const char *sup, const struct child_spec *c,
 	for (size_t i = 0; i < n && i < CRASH_LOOP_LISTED; i++) {
 		const struct crash_loop_action *a = &actions[i];
 
+		out_table(&o, a->id, a->name);
 		out_add(&o, "%s{table,%llu},{name,\"%s\"},", i ? ",\n             " : "",
 			(unsigned long long)a->id, a->name);
 		if (a->error)
@@ -317,6 +384,7 @@ void report_terminating(const char *sup, const char *reason)
 	struct out o = { .len = 0 };
 
 	header(&o, "INFO", sup);
+	out_reason(&o, reason);
 	out_add(&o, "    terminating: %s\n", reason);
 	emit(&o);
 }

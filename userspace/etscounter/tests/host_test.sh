@@ -165,5 +165,32 @@ else
 	result $? "etscounterd ends on SIGTERM while it waits" "status $rc"
 fi
 
+# Under journald (JOURNAL_STREAM names its stderr) a report is one entry
+# with its priority and fields; journal.py plays journald in a mount
+# namespace whose /run is a tmpfs of its own.
+if [ -e /dev/etsmgr ] || [ "$(id -u)" != 0 ] || ! command -v unshare > /dev/null; then
+	echo "ok $((count + 1)) etscounterd under journald # SKIP needs root, unshare(1) and no /dev/etsmgr"
+	count=$((count + 1))
+else
+	unshare -m --propagation private sh -c 'mount -t tmpfs tmpfs /run && exec "$@"' sh \
+		python3 "$here/../../supervisor/tests/journal.py" --out "$tmp/journal" \
+		--stderr "$tmp/jerr" -- timeout -s TERM 1 \
+		"$bin/etscounterd" --table jtest --socket "$sock.j"
+	python3 - "$tmp/journal" <<-'EOF'
+	import json, sys
+	entries = [json.loads(line) for line in open(sys.argv[1])]
+	e = entries[0]
+	assert e["SYSLOG_IDENTIFIER"] == "etscounterd", e
+	assert e["PRIORITY"] == "5" and e["ETSCOUNTER_REPORT"] == "NOTICE", e
+	assert e["ETSMGR_TABLE"] == "jtest" and "ETSMGR_ID" not in e, e
+	assert e["MESSAGE"].startswith("=NOTICE REPORT==== "), e
+	assert e["MESSAGE"].endswith("etscounter_srv: waiting for etsmgr to start "
+	                             "(/dev/etsmgr: No such file or directory)."), e
+	EOF
+	[ $? -eq 0 ] && ! grep -q REPORT "$tmp/jerr"
+	result $? "etscounterd under journald: one entry per report, priority, ETSMGR_TABLE" \
+		"$(cat "$tmp/journal" "$tmp/jerr")"
+fi
+
 echo "1..$count"
 [ $failed -eq 0 ]
