@@ -212,7 +212,7 @@ INSTALL_DIRS = PREFIX=$(PREFIX) BINDIR=$(BINDIR) SBINDIR=$(SBINDIR) \
 	DESTDIR=$(DESTDIR)
 DIST_SUBST = sed -e 's|@SBINDIR@|$(SBINDIR)|g' \
 	-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g'
-UNITS := etscounter.service etssup@.service
+UNITS := etscounter.service etscounter.socket etssup@.service
 DKMS_SOURCES := $(filter-out %.mod.c,$(wildcard module/*.c)) \
 	$(wildcard module/*.h) module/Kbuild
 

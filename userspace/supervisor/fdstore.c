@@ -13,6 +13,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "fdstore.h"
+#include "listener.h"
 #include "report.h"
 #include "spec.h"
 
@@ -26,6 +27,12 @@ struct stored {
 
 static struct stored *passed;
 static size_t npassed;
+/* The socket-activated ones, by their LISTEN_FDNAMES name. */
+static struct activated {
+	char *name;
+	int fd;			/* -1: taken */
+} *activated;
+static size_t nactivated;
 
 static void store_name(char *buf, size_t len, const char *id)
 {
@@ -43,16 +50,21 @@ void fdstore_init(void)
 	if (n <= 0 || !names)
 		goto out;
 	passed = calloc((size_t)n, sizeof(*passed));
-	if (!passed) {
+	activated = calloc((size_t)n, sizeof(*activated));
+	if (!passed || !activated) {
 		report_message("out of memory: the sockets systemd passed are not used");
 		goto out;
 	}
 	for (int i = 0; i < n; i++) {
-		/* Others' (a .socket unit's) are not ours to take or close. */
 		if (strncmp(names[i], FDSTORE_NAME_PREFIX,
 			    strlen(FDSTORE_NAME_PREFIX)) != 0 ||
-		    strlen(names[i]) >= FDSTORE_NAME_MAX)
+		    strlen(names[i]) >= FDSTORE_NAME_MAX) {
+			/* Socket activation's, a .socket unit's. */
+			activated[nactivated].name = names[i];
+			names[i] = NULL;
+			activated[nactivated++].fd = SD_LISTEN_FDS_START + i;
 			continue;
+		}
 		strcpy(passed[npassed].name, names[i]);
 		passed[npassed++].fd = SD_LISTEN_FDS_START + i;
 	}
@@ -78,9 +90,32 @@ int fdstore_take(const char *id)
 	return -1;
 }
 
+int fdstore_take_activated(const char *path, const char **name)
+{
+	for (size_t i = 0; i < nactivated; i++) {
+		int fd = activated[i].fd;
+
+		if (fd >= 0 && listener_listens_on(fd, path)) {
+			activated[i].fd = -1;
+			*name = activated[i].name;
+			return fd;
+		}
+	}
+	return -1;
+}
+
 void fdstore_drop_untaken(void)
 {
 	char msg[FDSTORE_NAME_MAX + 32];
+
+	for (size_t i = 0; i < nactivated; i++) {
+		if (activated[i].fd < 0)
+			continue;
+		report_message("the socket %s that the service manager passed listens on no child's listen path: closed",
+			       activated[i].name);
+		close(activated[i].fd);
+		activated[i].fd = -1;
+	}
 
 	for (size_t i = 0; i < npassed; i++) {
 		if (passed[i].fd < 0)
@@ -94,6 +129,11 @@ void fdstore_drop_untaken(void)
 	free(passed);
 	passed = NULL;
 	npassed = 0;
+	for (size_t i = 0; i < nactivated; i++)
+		free(activated[i].name);
+	free(activated);
+	activated = NULL;
+	nactivated = 0;
 }
 
 int fdstore_put(const char *id, int fd, char *why, size_t len)

@@ -10,6 +10,12 @@
  *
  * Each socket is stored under the name "etssup-listen-ID" (ID the
  * child's id, ':' written '%', as a name may not hold ':').
+ *
+ * The other sockets passed are socket activation's (a .socket unit's,
+ * named by its FileDescriptorName=): each goes to the child whose listen
+ * path it is bound to, in place of a socket etssup would bind, so that
+ * systemd listens before etssup runs and etssup passes the socket on
+ * (fdstore_take_activated).
  */
 #ifndef ETSSUP_FDSTORE_H
 #define ETSSUP_FDSTORE_H
@@ -30,8 +36,15 @@ void fdstore_init(void);
 int fdstore_take(const char *id);
 
 /*
+ * A socket-activated socket listening on @path, once; -1 when none was
+ * passed. *@name gets its name (LISTEN_FDNAMES), for messages.
+ */
+int fdstore_take_activated(const char *path, const char **name);
+
+/*
  * Close the stored sockets no child took (of children no longer
- * configured) and drop them from the store.
+ * configured) and drop them from the store; close, and say so, the
+ * socket-activated ones no child's listen path names.
  */
 void fdstore_drop_untaken(void);
 

@@ -24,6 +24,7 @@ void listener_init(struct listener *l)
 	l->ino = 0;
 	l->left_with_child = false;
 	l->in_store = false;
+	l->activated = false;
 }
 
 static int unix_address(struct sockaddr_un *addr, const char *path)
@@ -112,8 +113,7 @@ static bool bound_to(const struct sockaddr_un *addr, const char *path)
 	return strspn(p + n + 5, "0123456789") == strlen(p + n + 5);
 }
 
-int listener_adopt(struct listener *l, int fd, const char *path, char *why,
-		   size_t len)
+bool listener_listens_on(int fd, const char *path)
 {
 	struct sockaddr_un addr;
 	socklen_t alen = sizeof(addr);
@@ -121,10 +121,16 @@ int listener_adopt(struct listener *l, int fd, const char *path, char *why,
 	socklen_t olen = sizeof(listening);
 
 	memset(&addr, 0, sizeof(addr));
-	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &olen) < 0 ||
-	    !listening ||
-	    getsockname(fd, (struct sockaddr *)&addr, &alen) < 0 ||
-	    alen >= sizeof(addr) || !bound_to(&addr, path)) {
+	return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening,
+			  &olen) == 0 && listening &&
+	       getsockname(fd, (struct sockaddr *)&addr, &alen) == 0 &&
+	       alen < sizeof(addr) && bound_to(&addr, path);
+}
+
+int listener_adopt(struct listener *l, int fd, const char *path, char *why,
+		   size_t len)
+{
+	if (!listener_listens_on(fd, path)) {
 		snprintf(why, len, "not a socket listening on %s", path);
 		close(fd);
 		return -1;
@@ -177,8 +183,9 @@ void listener_close(struct listener *l, const char *path)
 		return;
 	if (l->fd >= 0)
 		close(l->fd);
-	if (l->ino && stat(path, &st) == 0 && st.st_dev == l->dev &&
-	    st.st_ino == l->ino)
+	/* A socket unit's file is the service manager's to remove. */
+	if (!l->activated && l->ino && stat(path, &st) == 0 &&
+	    st.st_dev == l->dev && st.st_ino == l->ino)
 		unlink(path);
 	listener_init(l);
 }

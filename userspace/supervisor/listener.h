@@ -36,6 +36,9 @@ struct listener {
 	 */
 	bool left_with_child;
 	bool in_store;		/* fd is kept in the service manager's store */
+	bool activated;		/* fd is a .socket unit's (socket activation):
+				   passed again at every start, its file not
+				   etssup's to remove */
 };
 
 void listener_init(struct listener *l);
@@ -47,6 +50,12 @@ void listener_init(struct listener *l);
  */
 int listener_bind(struct listener *l, const char *path, char *why,
 		  size_t len);
+
+/*
+ * Is @fd a listening Unix stream socket bound to @path (or to the
+ * temporary name a bind here renamed to @path)?
+ */
+bool listener_listens_on(int fd, const char *path);
 
 /*
  * Make @fd (passed back by the service manager's fd store, fdstore.h)

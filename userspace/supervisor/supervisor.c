@@ -900,7 +900,8 @@ static void pass_listener(struct sup *s, size_t i)
 		fdstore_remove(id);
 		return;
 	}
-	if (l->in_store)
+	/* A socket unit passes its own again at every start. */
+	if (l->in_store || l->activated)
 		return;
 	ret = fdstore_put(id, l->fd, why, sizeof(why));
 	l->in_store = ret > 0;
@@ -909,16 +910,31 @@ static void pass_listener(struct sup *s, size_t i)
 			       id, why);
 }
 
-/* The socket the service manager kept for child @c, if it passed one. */
+/*
+ * The socket the service manager passed for child @c, if any: one its fd
+ * store kept for it, or a .socket unit's that listens on its path
+ * (socket activation), which etssup holds and passes on as its own.
+ */
 static void stored_listener(struct sup *s, struct child *c)
 {
 	struct listener *l = &s->listeners[spec_index(s, c)];
 	const char *path = c->spec->listen;
 	int fd = fdstore_take(c->spec->id);
+	const char *name;
 	char why[160];
 
-	if (fd < 0)
+	if (fd < 0) {
+		fd = fdstore_take_activated(path, &name);
+		if (fd < 0)
+			return;
+		if (listener_adopt(l, fd, path, why, sizeof(why)) < 0) {
+			report_message("child %s: the socket %s the service manager passed is %s; not used",
+				       c->spec->id, name, why);
+			return;
+		}
+		l->activated = true;
 		return;
+	}
 	if (listener_adopt(l, fd, path, why, sizeof(why)) < 0)
 		report_message("child %s: the socket the service manager kept for it is %s; not used",
 			       c->spec->id, why);
