@@ -75,8 +75,10 @@
 
 #include "etscounter.h"
 #include "etsmgr.h"
+#include "io.h"
 #include "journal.h"
 #include "notify.h"
+#include "reporttime.h"
 
 /* The process name of the seed, which every report starts with. */
 #define SERVER_NAME		"etscounter_srv"
@@ -116,20 +118,6 @@
 /* ------------------------------------------------------------------ */
 /* Reports                                                             */
 /* ------------------------------------------------------------------ */
-
-static void write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;	/* nowhere left to say it */
-		buf += n;
-		len -= (size_t)n;
-	}
-}
 
 /*
  * The table reports are about, for the journal's ETSMGR_TABLE= and
@@ -180,23 +168,12 @@ static int report_journal(const char *kind, const char *text, size_t len)
 static void __attribute__((format(printf, 2, 3)))
 report(const char *kind, const char *fmt, ...)
 {
-	static const char months[12][4] = {
-		"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-	};
 	char buf[2 * ETSCOUNTER_LINE_MAX];
-	struct timespec ts;
-	struct tm tm;
 	va_list ap;
 	int len, n;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	localtime_r(&ts.tv_sec, &tm);
-	len = snprintf(buf, sizeof(buf),
-		       "=%s REPORT==== %02d-%s-%04d::%02d:%02d:%02d.%06ld ===\n"
-		       SERVER_NAME ": ",
-		       kind, tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900,
-		       tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000);
+	len = report_header(buf, sizeof(buf), kind);
+	len += snprintf(buf + len, sizeof(buf) - (size_t)len, SERVER_NAME ": ");
 	va_start(ap, fmt);
 	n = vsnprintf(buf + len, sizeof(buf) - (size_t)len - 1, fmt, ap);
 	va_end(ap);

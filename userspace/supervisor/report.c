@@ -11,8 +11,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "io.h"
 #include "journal.h"
 #include "report.h"
+#include "reporttime.h"
 
 static int sink = STDERR_FILENO;
 
@@ -56,20 +58,6 @@ out_add(struct out *o, const char *fmt, ...)
 	va_start(ap, fmt);
 	out_vadd(o, fmt, ap);
 	va_end(ap);
-}
-
-static void write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;	/* nowhere left to say it */
-		buf += n;
-		len -= (size_t)n;
-	}
 }
 
 /* The report as one journal entry: 0, or -errno (then it is written). */
@@ -130,24 +118,15 @@ int report_open_log(const char *path)
 	return 0;
 }
 
-/* OTP's DD-Mon-YYYY::HH:MM:SS.uuuuuu, local time, months in English. */
+/* The OTP header (reporttime.h) and the supervisor's name. */
 static void header(struct out *o, const char *kind, const char *sup)
 {
-	static const char months[12][4] = {
-		"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-	};
-	struct timespec ts;
-	struct tm tm;
+	char line[REPORT_HEADER_MAX];
 
 	o->kind = kind;
 	o->sup = sup;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	localtime_r(&ts.tv_sec, &tm);
-	out_add(o, "=%s REPORT==== %02d-%s-%04d::%02d:%02d:%02d.%06ld ===\n",
-		kind, tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900,
-		tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000);
-	out_add(o, "    supervisor: {local,%s}\n", sup);
+	report_header(line, sizeof(line), kind);
+	out_add(o, "%s    supervisor: {local,%s}\n", line, sup);
 }
 
 /*
