@@ -12,26 +12,15 @@
 #include <unistd.h>
 
 #include "identity.h"
+#include "spec.h"
 
 /* The largest id: (uid_t)-1 means "unchanged" to setresuid(2). */
 #define ID_MAX 4294967294UL
 
-/* Plain decimal, no sign or blanks: 0 and the id, or -1 (not a number). */
+/* An id in decimal (spec.h's parse_uint): 0, or -1. */
 static int parse_id(const char *s, unsigned int *out)
 {
-	unsigned long v = 0;
-
-	if (*s == '\0')
-		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		v = v * 10 + (unsigned long)(*s - '0');
-		if (v > ID_MAX)
-			return -2;
-	}
-	*out = (unsigned int)v;
-	return 0;
+	return parse_uint(s, 0, ID_MAX, out);
 }
 
 static bool all_digits(const char *s)

@@ -62,9 +62,8 @@ static int lookup(const char *const *names, size_t n, const char *s)
 	return -1;
 }
 
-/* Plain decimal only: no sign, blanks, hex or trailing junk. */
-static int parse_uint(const char *s, unsigned long min, unsigned long max,
-		      unsigned int *out)
+int parse_uint(const char *s, unsigned long min, unsigned long max,
+	       unsigned int *out)
 {
 	unsigned long v = 0;
 

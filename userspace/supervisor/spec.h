@@ -125,6 +125,13 @@ const char *restart_type_name(enum restart_type r);
 /* "5000", "brutal_kill" or "infinity". */
 void shutdown_text(const struct child_spec *c, char *buf, size_t len);
 
+/*
+ * A setting's number: plain decimal only (no sign, blanks, hex or
+ * trailing junk), from @min to @max. 0, or -1.
+ */
+int parse_uint(const char *s, unsigned long min, unsigned long max,
+	       unsigned int *out);
+
 /* Milliseconds as seconds, as the settings take them: "0.1", "10". */
 void seconds_text(unsigned int ms, char *buf, size_t len);
 
