@@ -754,23 +754,14 @@ static void weigh_death(struct sup *s, struct child *c)
 {
 	struct crash_loop *cl = &s->crash_loops[spec_index(s, c)];
 	const struct crash_loop_spec *cs = &c->spec->crash_loop;
-	struct watched_table first;
-	uint64_t took_over_ns = UINT64_MAX;
-	bool complete, took_over = false;
+	uint64_t took_over_ns;
+	bool took_over;
 	size_t n;
 
 	/* Every event of the run is queued by now (tablewatch.h). */
 	table_watch_read(s->tables, now_ns());
-	n = table_watch_of(s->tables, c->last_pid, &first, 0, &complete);
-	for (size_t i = 0; i < s->tables->count; i++) {
-		const struct watched_table *t = &s->tables->tables[i];
-
-		if (t->pid == c->last_pid && t->took_over) {
-			took_over = true;
-			if (t->took_over_ns < took_over_ns)
-				took_over_ns = t->took_over_ns;
-		}
-	}
+	took_over = table_watch_took_over(s->tables, c->last_pid,
+					  &took_over_ns, &n);
 	if (n && crash_loop_exit(cl, cs, took_over, took_over_ns,
 				 exit_is_normal(&c->exit), now_ns()))
 		quarantine_tables(s->spec->name, s->tables, c->spec,

@@ -174,6 +174,28 @@ size_t table_watch_of(const struct table_watch *tw, pid_t pid,
 	return n;
 }
 
+bool table_watch_took_over(const struct table_watch *tw, pid_t pid,
+			   uint64_t *when_ns, size_t *held)
+{
+	bool took_over = false;
+
+	*when_ns = UINT64_MAX;
+	*held = 0;
+	for (size_t i = 0; i < tw->count; i++) {
+		const struct watched_table *t = &tw->tables[i];
+
+		if (t->pid != pid)
+			continue;
+		(*held)++;
+		if (t->took_over) {
+			took_over = true;
+			if (t->took_over_ns < *when_ns)
+				*when_ns = t->took_over_ns;
+		}
+	}
+	return took_over;
+}
+
 void table_watch_forget(struct table_watch *tw, pid_t pid)
 {
 	for (size_t i = 0; i < tw->count;) {

@@ -68,6 +68,13 @@ int table_watch_read(struct table_watch *tw, uint64_t now_ns);
 size_t table_watch_of(const struct table_watch *tw, pid_t pid,
 		      struct watched_table *out, size_t max, bool *complete);
 
+/*
+ * Did @pid's run take over any of its tables? True with the earliest
+ * such takeover in *@when_ns; *@held gets how many tables the run holds.
+ */
+bool table_watch_took_over(const struct table_watch *tw, pid_t pid,
+			   uint64_t *when_ns, size_t *held);
+
 /* Forget @pid's tables (its death was handled). */
 void table_watch_forget(struct table_watch *tw, pid_t pid);
 
