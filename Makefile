@@ -66,7 +66,6 @@ modules:
 
 userspace:
 	$(MAKE) -C userspace
-	$(MAKE) -C userspace/etscounter
 
 $(KERNEL_FILES): scripts/kernel-files
 	scripts/kernel-files
@@ -100,7 +99,6 @@ $(HOST_TESTS): %: %.c $(SELFTEST_HEADERS) $(KERNEL_FILES)
 unit: host-tests $(KERNEL_FILES)
 	@for t in $(HOST_TESTS); do echo "unit: $$t"; ./$$t || exit 1; done
 	$(MAKE) -C userspace check
-	$(MAKE) -C userspace/etscounter check
 
 deps:
 	scripts/deps
@@ -163,7 +161,6 @@ clean:
 	rm -f $(SELFTESTS) $(HOST_TESTS) selftests/ets-tool
 	rm -rf build
 	$(MAKE) -C userspace clean
-	$(MAKE) -C userspace/etscounter clean
 
 # The uAPI header must stand alone, in C99 and C++ as well.
 unit: header-check
@@ -220,7 +217,6 @@ DKMS_SOURCES := $(filter-out %.mod.c,$(wildcard module/*.c)) \
 
 install:
 	$(MAKE) -C userspace install $(INSTALL_DIRS)
-	$(MAKE) -C userspace/etscounter install $(INSTALL_DIRS)
 	install -d $(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(MODULESLOADDIR) \
 		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(DOCDIR)/examples
 	install -m 0644 dist/60-etsmgr.rules $(DESTDIR)$(UDEVRULESDIR)/
@@ -237,7 +233,6 @@ install:
 
 uninstall:
 	$(MAKE) -C userspace uninstall $(INSTALL_DIRS)
-	$(MAKE) -C userspace/etscounter uninstall $(INSTALL_DIRS)
 	rm -f $(DESTDIR)$(UDEVRULESDIR)/60-etsmgr.rules \
 		$(DESTDIR)$(MODULESLOADDIR)/etsmgr.conf \
 		$(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(UNITS)) \

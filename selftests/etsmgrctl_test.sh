@@ -7,7 +7,7 @@
 # so tables other tests left behind do not matter. TAP output; the whole
 # file is skipped (exit 4) when not root or without /dev/etsmgr.
 # ETSMGRCTL=path tests another etsmgrctl binary, such as the sanitized
-# one of `make -C userspace check` (userspace/build/check/bin/etsmgrctl).
+# one of `make -C userspace check` (userspace/etsmgrctl/build/check/etsmgrctl).
 #
 # Checks read `A && B || { show; return 1; }`: fail when any part fails.
 # shellcheck disable=SC2015

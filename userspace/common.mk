@@ -1,13 +1,18 @@
-# userspace/common.mk: what the Makefiles of the programs under userspace/
-# (etscounter/, supervisor/) share, included by each after its own
-# variables: the compiler flags, the sanitizer build of `make check`, the
-# library, and the internal static library of userspace/common/ (notify,
-# journal, io, report times), built per program directory so that each
-# works standalone. A Makefile sets EXTRA_CFLAGS (more -I flags) first if
-# it needs them.
+# userspace/common.mk: what every Makefile under userspace/ shares,
+# included by each after its own variables: the compiler flags, the
+# sanitizer build of `make check`, the library (userspace/Makefile builds
+# it; the programs' Makefiles, in etsmgrctl/, etscounter/ and
+# supervisor/, ask it to), and the internal static library of
+# userspace/common/ (notify, journal, io, report times), built per
+# program directory so that each works standalone. A Makefile sets
+# EXTRA_CFLAGS (more -I flags) and OBJ_CFLAGS (flags of its unsanitized
+# objects only, e.g. -fPIC) first if it needs them.
 #
 # Objects go to build/ (build/check/ with ASan + UBSan); build/common/
 # holds the internal library's objects and libetsmgr-common.a.
+
+# userspace/, as the including Makefile reaches it: "." or "..".
+USERSPACE := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 
 CFLAGS ?= -O2 -g
 PKG_CONFIG ?= pkg-config
@@ -15,11 +20,15 @@ PKG_CONFIG ?= pkg-config
 SYSTEMD_CFLAGS := $(shell $(PKG_CONFIG) --cflags libsystemd)
 SYSTEMD_LIBS := $(shell $(PKG_CONFIG) --libs libsystemd)
 BASE_CFLAGS = -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP \
-	-I../../include/uapi -I../lib -I../common $(SYSTEMD_CFLAGS) \
-	$(EXTRA_CFLAGS)
+	-I$(USERSPACE)/../include/uapi -I$(USERSPACE)/lib \
+	-I$(USERSPACE)/common $(SYSTEMD_CFLAGS) $(EXTRA_CFLAGS)
 SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
-LIB := ../lib/libetsmgr.a
+# The library, and the same objects built with the sanitizers (what a
+# program's `make check` links when its tests should see into the
+# library too).
+LIB := $(USERSPACE)/lib/libetsmgr.a
+CHECK_LIB := $(USERSPACE)/build/check/libetsmgr.a
 
 COMMON_SRCS := notify.c journal.c io.c reporttime.c
 COMMON_LIB := build/common/libetsmgr-common.a
@@ -27,26 +36,31 @@ CHECK_COMMON_LIB := build/check/common/libetsmgr-common.a
 
 .DELETE_ON_ERROR:
 
-# The library belongs to userspace/Makefile; ask it, so that a change in
-# the library's sources relinks us too.
-.PHONY: lib
+# The library belongs to userspace/Makefile; a program's Makefile asks
+# it, so that a change in the library's sources relinks the program too.
+ifneq ($(USERSPACE),.)
+.PHONY: lib check-lib
 lib:
-	$(MAKE) -C .. lib/libetsmgr.a
+	$(MAKE) -C $(USERSPACE) lib/libetsmgr.a
+check-lib:
+	$(MAKE) -C $(USERSPACE) build/check/libetsmgr.a
 $(LIB): lib ;
+$(CHECK_LIB): check-lib ;
+endif
 
 build/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(BASE_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(OBJ_CFLAGS) -c -o $@ $<
 
 build/check/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SANITIZE) -c -o $@ $<
 
-build/common/%.o: ../common/%.c
+build/common/%.o: $(USERSPACE)/common/%.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-build/check/common/%.o: ../common/%.c
+build/check/common/%.o: $(USERSPACE)/common/%.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SANITIZE) -c -o $@ $<
 

@@ -6,7 +6,7 @@
  */
 #include <errno.h>
 
-#include "../etsmgrctl/output.h"
+#include "output.h"
 #include "etsmgr_records.h"
 #include "unit.h"
 
