@@ -552,46 +552,54 @@ static inline int compare_word(uint64_t a, uint64_t b)
 	return a == b ? 0 : a < b ? -1 : 1;
 }
 
+/* A key of @len bytes as it is read: stored in words, or plain bytes. */
+struct key_view {
+	const void *p;
+	bool stored;
+};
+
+static inline uint64_t key_view_word(struct key_view k, size_t len, size_t i)
+{
+	return k.stored ? stored_word(k.p, len, i) : byte_word(k.p, len, i);
+}
+
 /*
  * The key order within a hash (a total order, nothing more): word by
- * word as unsigned integers. A stored key against plain bytes...
+ * word as unsigned integers, however each side is held. Inlined with
+ * constant views, so each caller gets the loop of its own pair.
  */
-static int compare_out(const uint64_t *words, const void *bytes, size_t len)
+static inline int compare_keys(struct key_view a, struct key_view b,
+			       size_t len)
 {
 	for (size_t i = 0; 8 * i < len; i++) {
-		int cmp = compare_word(stored_word(words, len, i),
-				       byte_word(bytes, len, i));
+		int cmp = compare_word(key_view_word(a, len, i),
+				       key_view_word(b, len, i));
 
 		if (cmp)
 			return cmp;
 	}
 	return 0;
+}
+
+/* A stored key against plain bytes... */
+static int compare_out(const uint64_t *words, const void *bytes, size_t len)
+{
+	return compare_keys((struct key_view){ words, true },
+			    (struct key_view){ bytes, false }, len);
 }
 
 /* ...two stored keys... */
 static int compare_words(const uint64_t *a, const uint64_t *b, size_t len)
 {
-	for (size_t i = 0; 8 * i < len; i++) {
-		int cmp = compare_word(stored_word(a, len, i),
-				       stored_word(b, len, i));
-
-		if (cmp)
-			return cmp;
-	}
-	return 0;
+	return compare_keys((struct key_view){ a, true },
+			    (struct key_view){ b, true }, len);
 }
 
 /* ...and two keys copied out as bytes. */
 static int compare_bytes(const void *a, const void *b, size_t len)
 {
-	for (size_t i = 0; 8 * i < len; i++) {
-		int cmp = compare_word(byte_word(a, len, i),
-				       byte_word(b, len, i));
-
-		if (cmp)
-			return cmp;
-	}
-	return 0;
+	return compare_keys((struct key_view){ a, false },
+			    (struct key_view){ b, false }, len);
 }
 
 /* hash_bytes() of @len bytes held in words. */

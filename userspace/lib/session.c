@@ -31,6 +31,27 @@ static int session_ioctl(int session, unsigned long request, void *arg)
 	return ioctl(session, request, arg) < 0 ? -errno : 0;
 }
 
+/*
+ * ATTACH of the table @name as @attach asks, into @result: 0 only when
+ * the table is @uid's, so that a caller never gets another uid's bytes
+ * it did not ask for.
+ */
+static int attach_as(int session, const char *name,
+		     struct etsmgr_attach *attach, uint32_t uid,
+		     struct etsmgr_attach *result)
+{
+	int ret;
+
+	ret = name_copy(attach->name, name);
+	if (ret)
+		return ret;
+	ret = session_ioctl(session, ETSMGR_IOC_ATTACH, attach);
+	if (ret)
+		return ret;
+	*result = *attach;
+	return attach->uid == uid ? 0 : -EPERM;
+}
+
 int etsmgr_session_attach(int session, const char *name, uint64_t size,
 			  uint32_t access, uint32_t flags,
 			  struct etsmgr_attach *result)
@@ -40,21 +61,10 @@ int etsmgr_session_attach(int session, const char *name, uint64_t size,
 		.access = access,
 		.size = size,
 	};
-	int ret;
 
 	if (flags & ETSMGR_ATTACH_UID)
 		return -EINVAL;
-	ret = name_copy(attach.name, name);
-	if (ret)
-		return ret;
-	ret = session_ioctl(session, ETSMGR_IOC_ATTACH, &attach);
-	if (ret)
-		return ret;
-	*result = attach;
-	/* Never hand a caller another uid's bytes it did not ask for. */
-	if (attach.uid != (uint32_t)geteuid())
-		return -EPERM;
-	return 0;
+	return attach_as(session, name, &attach, (uint32_t)geteuid(), result);
 }
 
 int etsmgr_session_attach_uid(int session, const char *name, uint32_t uid,
@@ -64,16 +74,8 @@ int etsmgr_session_attach_uid(int session, const char *name, uint32_t uid,
 		.flags = ETSMGR_ATTACH_UID,
 		.uid = uid,
 	};
-	int ret;
 
-	ret = name_copy(attach.name, name);
-	if (ret)
-		return ret;
-	ret = session_ioctl(session, ETSMGR_IOC_ATTACH, &attach);
-	if (ret)
-		return ret;
-	*result = attach;
-	return attach.uid == uid ? 0 : -EPERM;
+	return attach_as(session, name, &attach, uid, result);
 }
 
 int etsmgr_session_map(int session, uint64_t mmap_offset, size_t length,

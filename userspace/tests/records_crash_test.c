@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "etsmgr_records.h"
+#include "mix64.h"
 #include "kselftest_harness.h"
 
 #define CAPACITY	40
@@ -49,16 +50,6 @@
 /* ------------------------------------------------------------------ */
 /* Keys, values, randomness                                           */
 /* ------------------------------------------------------------------ */
-
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
 
 static uint64_t rng_state;
 

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "etsmgr_records.h"
+#include "mix64.h"
 #include "records_hooks.h"
 #include "kselftest_harness.h"
 
@@ -73,16 +74,6 @@ struct state {
 	struct rec r[NKEYS];
 	uint32_t count;
 };
-
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
 
 /*
  * Version @version of binary @k: 9..VALUE_MAX bytes (never 8: not a

@@ -464,23 +464,35 @@ struct seen {
 	struct etsmgr_set *set;
 };
 
+/*
+ * Count a record of the walk: key k (an int) with value k * 7 (an int);
+ * false, and the walk marked bad, for anything else.
+ */
+static bool seen_record(struct seen *seen, const void *key, size_t key_len,
+			const void *value, size_t value_len, int *k, int *v)
+{
+	if (key_len != sizeof(*k) || value_len != sizeof(*v)) {
+		seen->bad = true;
+		return false;
+	}
+	memcpy(k, key, sizeof(*k));
+	memcpy(v, value, sizeof(*v));
+	if (*k < 0 || *k >= 200 || *v != *k * 7) {
+		seen->bad = true;
+		return false;
+	}
+	seen->count[*k]++;
+	return true;
+}
+
 static int note_record(const void *key, size_t key_len, const void *value,
 		       size_t value_len, void *arg)
 {
 	struct seen *seen = arg;
 	int k, v;
 
-	if (key_len != sizeof(k) || value_len != sizeof(v)) {
-		seen->bad = true;
+	if (!seen_record(seen, key, key_len, value, value_len, &k, &v))
 		return 0;
-	}
-	memcpy(&k, key, sizeof(k));
-	memcpy(&v, value, sizeof(v));
-	if (k < 0 || k >= 200 || v != k * 7) {
-		seen->bad = true;
-		return 0;
-	}
-	seen->count[k]++;
 	if (++seen->calls == seen->stop_after)
 		return 42;
 	return 0;
@@ -860,17 +872,8 @@ static int bump_record(const void *key, size_t key_len, const void *value,
 	struct seen *seen = arg;
 	int k, v;
 
-	if (key_len != sizeof(k) || value_len != sizeof(v)) {
-		seen->bad = true;
+	if (!seen_record(seen, key, key_len, value, value_len, &k, &v))
 		return 0;
-	}
-	memcpy(&k, key, sizeof(k));
-	memcpy(&v, value, sizeof(v));
-	if (k < 0 || k >= 200 || v != k * 7) {
-		seen->bad = true;
-		return 0;
-	}
-	seen->count[k]++;
 	seen->calls++;
 	v += 1000;
 	return etsmgr_set_insert(seen->set, &k, sizeof(k), &v, sizeof(v));

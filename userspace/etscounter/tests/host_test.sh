@@ -24,18 +24,8 @@ cleanup() {
 trap cleanup EXIT
 sock=$tmp/sock
 
-count=0
-failed=0
-result() { # STATUS NAME [DETAIL]
-	count=$((count + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $count $2"
-	else
-		failed=$((failed + 1))
-		echo "not ok $count $2"
-		[ -n "${3:-}" ] && printf '%s\n' "$3" | sed 's/^/# /'
-	fi
-}
+# shellcheck source=../../tests/tap.sh
+. "$(dirname "$0")/../../tests/tap.sh"
 
 run() {
 	"$@" > "$tmp/out" 2> "$tmp/err"

@@ -10,19 +10,8 @@ set -uo pipefail
 ctl=${1:?usage: cli_test.sh ETSMGRCTL}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/etsmgrctl-cli.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-count=0
-failed=0
-
-result() { # STATUS NAME [DETAIL]
-	count=$((count + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $count $2"
-	else
-		echo "not ok $count $2"
-		[ -n "${3:-}" ] && printf '# %s\n' "$3"
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source=../../tests/tap.sh
+. "$(dirname "$0")/../../tests/tap.sh"
 
 run() { # ARGS...: status in $rc, output in $tmp/out and $tmp/err
 	"$ctl" "$@" > "$tmp/out" 2> "$tmp/err"
