@@ -20,14 +20,8 @@ tool=$dir/ets-tool
 prefix=cttest.$$.
 ct_kuid=100000
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "1..0 # SKIP needs root"
-	exit 4
-fi
-if [ ! -c /dev/etsmgr ]; then
-	echo "1..0 # SKIP no /dev/etsmgr: the module is not loaded"
-	exit 4
-fi
+. "$dir/tap.sh"
+need_root_and_module
 for cmd in unshare nsenter setpriv; do
 	if ! command -v "$cmd" > /dev/null; then
 		echo "1..0 # SKIP no $cmd"
@@ -60,8 +54,6 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-
-. "$dir/tap.sh"
 
 # The container's root is host uid $ct_kuid: it runs copies it can reach
 # wherever the checkout is (under a 0700 home, say).

@@ -24,14 +24,8 @@ root=$(cd "$dir/.." && pwd)
 export PATH="$root/userspace/etsmgrctl:$root/userspace/supervisor:$PATH"
 tool=$dir/ets-tool
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "1..0 # SKIP needs root"
-	exit 4
-fi
-if [ ! -c /dev/etsmgr ]; then
-	echo "1..0 # SKIP no /dev/etsmgr: the module is not loaded"
-	exit 4
-fi
+. "$dir/tap.sh"
+need_root_and_module
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/crashloop_test.XXXXXX")
 state=$tmp/state
@@ -54,8 +48,6 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-
-. "$dir/tap.sh"
 
 wait_for() {
 	local deadline=$((SECONDS + 20))

@@ -32,14 +32,8 @@ tool=$dir/etscounter_tool.py
 nobody=(setpriv --reuid 65534 --regid 65534 --clear-groups)
 pidfile=/run/etssup/etscounter.pid
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "1..0 # SKIP needs root"
-	exit 4
-fi
-if [ ! -c /dev/etsmgr ]; then
-	echo "1..0 # SKIP no /dev/etsmgr: the module is not loaded"
-	exit 4
-fi
+. "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/tap.sh"
+need_root_and_module
 for f in "$bin/etscounter" "$bin/etscounterd" \
 	 "$root/userspace/etsmgrctl/etsmgrctl" \
 	 "$root/userspace/supervisor/etssup"; do
@@ -93,7 +87,6 @@ trap cleanup EXIT
 
 # ------------------------------------------------------------------ TAP
 
-. "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/tap.sh"
 # uid 65534 runs a copy it can reach wherever the checkout is.
 nobody_etscounter=$(reachable "$bin/etscounter") &&
 	nobody_tool=$(reachable "$dir/ets-tool") &&

@@ -1328,6 +1328,40 @@ static inline int ets_params_save(unsigned long long saved[3])
 	return 0;
 }
 
+/*
+ * What a test that unloads the module keeps to load it back as it was:
+ * the .ko it was loaded from and its limits. found is 0 when the module
+ * is not loaded or its .ko is not found (ETS_REQUIRE_UNLOADABLE skips).
+ */
+struct ets_loaded_ko {
+	unsigned long long params[3];
+	char path[PATH_MAX + 64];
+	int found;
+};
+
+static inline void ets_loaded_ko_save(struct ets_loaded_ko *k)
+{
+	k->found = ets_module_loaded() &&
+		   !ets_find_loaded_ko(k->path, sizeof(k->path)) &&
+		   !ets_params_save(k->params);
+}
+
+/* insmod the saved .ko with its limits: 0 or -1. */
+static inline int ets_loaded_ko_insmod(const struct ets_loaded_ko *k)
+{
+	return ets_insmod(k->path, k->params);
+}
+
+/* A test that unloads the module needs root, its .ko, and no other user. */
+#define ETS_REQUIRE_UNLOADABLE(k) do {					\
+	ETS_REQUIRE_ROOT();						\
+	ETS_REQUIRE_STATS();						\
+	if (!(k)->found)						\
+		SKIP(return, "the loaded etsmgr.ko is not found");	\
+	if (ets_stat("tables") || ets_stat("sessions"))			\
+		SKIP(return, "other tables or sessions exist");		\
+} while (0)
+
 
 struct ets_ctx {
 	char prefix[40];

@@ -20,14 +20,8 @@ prefix=ctltest.$$.
 nobody=(setpriv --reuid 65534 --regid 65534 --clear-groups)
 page=$(getconf PAGESIZE)
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "1..0 # SKIP needs root"
-	exit 4
-fi
-if [ ! -c /dev/etsmgr ]; then
-	echo "1..0 # SKIP no /dev/etsmgr: the module is not loaded"
-	exit 4
-fi
+. "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/tap.sh"
+need_root_and_module
 if [ ! -x "$ctl" ] || [ ! -x "$tool" ]; then
 	echo "not ok 1 etsmgrctl and ets-tool are built ($ctl, $tool)"
 	echo "1..1"
@@ -56,7 +50,6 @@ trap cleanup EXIT
 
 # ------------------------------------------------------------------ TAP
 
-. "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/tap.sh"
 # uid 65534 runs a copy it can reach wherever the checkout is.
 nobody_ctl=$(reachable "$ctl") && nobody_tool=$(reachable "$tool") || {
 	echo "not ok 1 copies of $ctl and $tool for uid 65534"
@@ -157,10 +150,8 @@ INT_KEYS = (TABLE_KEYS | STATS_KEYS | {"pid"}) - {
 TEXT_OR_NULL_KEYS = {"orig_name", "rename_reason"}
 BOOL_KEYS = {"mapped"}
 
-
 def fail(message):
     sys.exit(message)
-
 
 def check_object(obj, keys, where):
     if not isinstance(obj, dict):
@@ -178,7 +169,6 @@ def check_object(obj, keys, where):
         if obj[key] is not None and not isinstance(obj[key], str):
             fail(f"{where}: {key} is {obj[key]!r}, not a string or null")
 
-
 def check_values(obj, specs, where):
     for spec in specs:
         key, _, want = spec.partition("=")
@@ -186,7 +176,6 @@ def check_values(obj, specs, where):
         want = int(want) if isinstance(want, str) and want.isdigit() else want
         if obj.get(key) != want:
             fail(f"{where}: {key} is {obj.get(key)!r}, want {want!r}")
-
 
 mode, args = sys.argv[1], sys.argv[2:]
 text = sys.stdin.read()

@@ -28,14 +28,8 @@ export PATH="$root/userspace/etscounter:$root/userspace/etsmgrctl:$root/userspac
 tool=$dir/etscounter_tool.py
 kills=${ETSSUP_TEST_KILLS:-20}
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "1..0 # SKIP needs root"
-	exit 4
-fi
-if [ ! -c /dev/etsmgr ]; then
-	echo "1..0 # SKIP no /dev/etsmgr: the module is not loaded"
-	exit 4
-fi
+. "$dir/tap.sh"
+need_root_and_module
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/etssup_test.XXXXXX")
 state=$tmp/state
@@ -59,8 +53,6 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-
-. "$dir/tap.sh"
 
 # Run until it succeeds, at most 20 s.
 wait_for() {

@@ -12,14 +12,8 @@ set -uo pipefail
 dir=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 ctl=${ETSMGRCTL:-$dir/../userspace/etsmgrctl/etsmgrctl}
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "1..0 # SKIP needs root"
-	exit 4
-fi
-if [ ! -c /dev/etsmgr ]; then
-	echo "1..0 # SKIP no /dev/etsmgr: the module is not loaded"
-	exit 4
-fi
+. "$dir/tap.sh"
+need_root_and_module
 for f in "$ctl" "$dir/ets-tool" "$dir/container_test.sh" \
 	 "$dir/etsmgrctl_test.sh" "$dir/tap.sh"; do
 	if [ ! -f "$f" ]; then

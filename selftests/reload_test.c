@@ -18,9 +18,7 @@
 
 FIXTURE(reload) {
 	struct ets_ctx c;
-	unsigned long long params[3];
-	char ko[PATH_MAX + 64];
-	int have_ko;
+	struct ets_loaded_ko ko;
 };
 
 static int genl_err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e,
@@ -75,9 +73,7 @@ out:
 FIXTURE_SETUP(reload)
 {
 	ets_ctx_setup(_metadata, &self->c);
-	self->have_ko = ets_module_loaded() &&
-			!ets_find_loaded_ko(self->ko, sizeof(self->ko)) &&
-			!ets_params_save(self->params);
+	ets_loaded_ko_save(&self->ko);
 }
 
 FIXTURE_TEARDOWN(reload)
@@ -85,19 +81,11 @@ FIXTURE_TEARDOWN(reload)
 	/* Whatever a failed test left: serve again, loaded. */
 	if (ets_module_loaded())
 		genl_cmd(ETSMGR_CMD_DRAIN_ABORT, 0);
-	else if (self->have_ko)
-		ets_insmod(self->ko, self->params);
+	else if (self->ko.found)
+		ets_loaded_ko_insmod(&self->ko);
 	ets_ctx_teardown(_metadata, &self->c);
 }
 
-#define REQUIRE_UNLOADABLE() do {					\
-	ETS_REQUIRE_ROOT();						\
-	ETS_REQUIRE_STATS();						\
-	if (!self->have_ko)						\
-		SKIP(return, "the loaded etsmgr.ko is not found");	\
-	if (ets_stat("tables") || ets_stat("sessions"))			\
-		SKIP(return, "other tables or sessions exist");		\
-} while (0)
 
 /*
  * Create a table of access @access, map it, fill it, close the session:
@@ -171,7 +159,7 @@ static int restart_manager(struct __test_metadata *_metadata,
 		TH_LOG("rmmod failed after a drain");
 		return -1;
 	}
-	return ets_insmod(self->ko, self->params);
+	return ets_loaded_ko_insmod(&self->ko);
 }
 
 TEST_F(reload, adopt_registered_table_eexist)
@@ -380,7 +368,7 @@ TEST_F(reload, drain_finish_refuses_unmapped_held_table)
 	const char *n = ETS_NAME("t");
 	struct etsmgr_attach a;
 
-	REQUIRE_UNLOADABLE();
+	ETS_REQUIRE_UNLOADABLE(&self->ko);
 	ASSERT_EQ(0, ets_make_held(n, ETSMGR_ACCESS_PRIVATE, 4096, 0, &a));
 	ASSERT_EQ(0, genl_cmd(ETSMGR_CMD_DRAIN_START, 0));
 	EXPECT_EQ(-EBUSY, genl_cmd(ETSMGR_CMD_DRAIN_FINISH, 0));
@@ -395,7 +383,7 @@ TEST_F(reload, drain_discard_deletes_unmapped_held_table)
 	const char *n = ETS_NAME("t");
 	struct etsmgr_attach a;
 
-	REQUIRE_UNLOADABLE();
+	ETS_REQUIRE_UNLOADABLE(&self->ko);
 	ASSERT_EQ(0, ets_make_held(n, ETSMGR_ACCESS_PRIVATE, 4096, 0, &a));
 	ASSERT_EQ(0, restart_manager(_metadata, self, 1));
 	EXPECT_EQ(0, ets_stat("tables"));
@@ -412,7 +400,7 @@ TEST_F(reload, reload_then_adopt_same_name_id_and_bytes)
 	unsigned char *p;
 	int fd;
 
-	REQUIRE_UNLOADABLE();
+	ETS_REQUIRE_UNLOADABLE(&self->ko);
 	p = make_mapped_table(_metadata, n, len, 41, &a);
 	ASSERT_NE(NULL, p);
 	ASSERT_EQ(0, restart_manager(_metadata, self, 0));
@@ -462,7 +450,7 @@ TEST_F(reload, adopt_after_reload_name_taken_eexist)
 	void *p;
 	int fd;
 
-	REQUIRE_UNLOADABLE();
+	ETS_REQUIRE_UNLOADABLE(&self->ko);
 	p = make_mapped_table(_metadata, n, len, 5, &a);
 	ASSERT_NE(NULL, p);
 	ASSERT_EQ(0, restart_manager(_metadata, self, 0));
@@ -489,7 +477,7 @@ TEST_F(reload, adopt_other_uid_table_eperm)
 	pid_t pid;
 	int fd;
 
-	REQUIRE_UNLOADABLE();
+	ETS_REQUIRE_UNLOADABLE(&self->ko);
 	/* Public: the owner's mapping, and its grant, are inherited. */
 	p = make_mapped_table_as(_metadata, n, ETSMGR_ACCESS_PUBLIC, len, 9,
 				 &a);
@@ -529,7 +517,7 @@ TEST_F(reload, adopt_generation_and_access_come_from_the_mapping)
 	unsigned char *p;
 	int fd, err;
 
-	REQUIRE_UNLOADABLE();
+	ETS_REQUIRE_UNLOADABLE(&self->ko);
 	fd = ets_open();
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ets_create(fd, n, ETSMGR_ACCESS_PRIVATE, len, &a));

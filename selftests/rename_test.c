@@ -21,17 +21,13 @@
 
 FIXTURE(rename) {
 	struct ets_ctx c;
-	unsigned long long params[3];
-	char ko[PATH_MAX + 64];
-	int have_ko;
+	struct ets_loaded_ko ko;
 };
 
 FIXTURE_SETUP(rename)
 {
 	ets_ctx_setup(_metadata, &self->c);
-	self->have_ko = ets_module_loaded() &&
-			!ets_find_loaded_ko(self->ko, sizeof(self->ko)) &&
-			!ets_params_save(self->params);
+	ets_loaded_ko_save(&self->ko);
 }
 
 FIXTURE_TEARDOWN(rename)
@@ -44,8 +40,8 @@ FIXTURE_TEARDOWN(rename)
 			ets_nl_cmd(&nl, ETSMGR_CMD_DRAIN_ABORT);
 			ets_nl_close(&nl);
 		}
-	} else if (self->have_ko) {
-		ets_insmod(self->ko, self->params);
+	} else if (self->ko.found) {
+		ets_loaded_ko_insmod(&self->ko);
 	}
 	ets_ctx_teardown(_metadata, &self->c);
 }
@@ -481,14 +477,6 @@ TEST_F(rename, one_renamed_event_with_old_and_new_name)
 	EXPECT_EQ(0, ets_cleanup(m));
 }
 
-#define REQUIRE_UNLOADABLE() do {					\
-	ETS_REQUIRE_ROOT();						\
-	ETS_REQUIRE_STATS();						\
-	if (!self->have_ko)						\
-		SKIP(return, "the loaded etsmgr.ko is not found");	\
-	if (ets_stat("tables") || ets_stat("sessions"))			\
-		SKIP(return, "other tables or sessions exist");		\
-} while (0)
 
 /* Drain, rmmod, insmod: the manager restarted. 0 or -errno. */
 static int restart_manager(FIXTURE_DATA(rename) *self)
@@ -507,7 +495,7 @@ static int restart_manager(FIXTURE_DATA(rename) *self)
 		return ret;
 	if (ets_rmmod())
 		return -EBUSY;
-	return ets_insmod(self->ko, self->params) ? -EIO : 0;
+	return ets_loaded_ko_insmod(&self->ko) ? -EIO : 0;
 }
 
 TEST_F(rename, reload_adopts_under_the_latest_name)
@@ -520,7 +508,7 @@ TEST_F(rename, reload_adopts_under_the_latest_name)
 	unsigned char *p;
 	int fd, err;
 
-	REQUIRE_UNLOADABLE();
+	ETS_REQUIRE_UNLOADABLE(&self->ko);
 	fd = ets_open();
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ets_create(fd, n, ETSMGR_ACCESS_PROTECTED, len, &a));

@@ -1,11 +1,25 @@
 # SPDX-License-Identifier: GPL-2.0
-# TAP helpers of the shell selftests (sourced, not run): ok, not_ok, skip,
+# TAP helpers of the shell selftests (sourced, not run): need_root_and_module
+# (the SKIPs every one of them starts with), ok, not_ok, skip,
 # check (run a test function), run (capture a command), show (what it
 # got), expect (a value). The caller sets $tmp, a scratch directory,
 # before using check or run.
 
 count=0
 failed=0
+
+# The preconditions of every shell selftest: SKIP (exit 4) when not root
+# or when the module is not loaded.
+need_root_and_module() {
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "1..0 # SKIP needs root"
+		exit 4
+	fi
+	if [ ! -c /dev/etsmgr ]; then
+		echo "1..0 # SKIP no /dev/etsmgr: the module is not loaded"
+		exit 4
+	fi
+}
 
 ok() { # NAME
 	count=$((count + 1))
