@@ -3,7 +3,8 @@
 # sanitizer build of `make check`, the library (userspace/Makefile builds
 # it; the programs' Makefiles, in etsmgrctl/, etscounter/ and
 # supervisor/, ask it to), and the internal static library of
-# userspace/common/ (notify, journal, io, report times), built per
+# userspace/common/ (notify, journal, io, report times, the monotonic
+# clock, group names), built per
 # program directory so that each works standalone. A Makefile sets
 # EXTRA_CFLAGS (more -I flags) and OBJ_CFLAGS (flags of its unsanitized
 # objects only, e.g. -fPIC) first if it needs them.
@@ -30,7 +31,7 @@ SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all \
 LIB := $(USERSPACE)/lib/libetsmgr.a
 CHECK_LIB := $(USERSPACE)/build/check/libetsmgr.a
 
-COMMON_SRCS := notify.c journal.c io.c reporttime.c
+COMMON_SRCS := notify.c journal.c io.c reporttime.c monotonic.c group.c
 COMMON_LIB := build/common/libetsmgr-common.a
 CHECK_COMMON_LIB := build/check/common/libetsmgr-common.a
 

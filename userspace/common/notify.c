@@ -10,18 +10,11 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
+#include "monotonic.h"
 #include "notify.h"
 
 /* A STATUS= line longer than this is cut: systemd shows one line. */
 #define STATUS_MAX 512
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /*
  * "HEAD\nSTATUS=text". The manager's answer is not awaited and its
@@ -79,7 +72,7 @@ void notify_watchdog_init(struct notify_watchdog *w)
 						    usec * 1000u / 2;
 	if (w->interval_ns == 0)
 		w->interval_ns = 1;
-	w->due_ns = mono_ns() + w->interval_ns;
+	w->due_ns = monotonic_ns() + w->interval_ns;
 }
 
 int notify_watchdog_timeout_ms(const struct notify_watchdog *w,
@@ -89,7 +82,7 @@ int notify_watchdog_timeout_ms(const struct notify_watchdog *w,
 
 	if (!w->interval_ns)
 		return timeout_ms;
-	now = mono_ns();
+	now = monotonic_ns();
 	left_ms = now >= w->due_ns ? 0 : (w->due_ns - now + 999999) / 1000000;
 	if (timeout_ms >= 0 && (uint64_t)timeout_ms <= left_ms)
 		return timeout_ms;
@@ -102,7 +95,7 @@ void notify_watchdog_kick(struct notify_watchdog *w)
 
 	if (!w->interval_ns)
 		return;
-	now = mono_ns();
+	now = monotonic_ns();
 	if (now < w->due_ns)
 		return;
 	sd_notify(0, "WATCHDOG=1");

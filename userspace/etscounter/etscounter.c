@@ -28,7 +28,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <grp.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -49,6 +48,8 @@
 
 #include "etscounter.h"
 #include "etsmgr.h"
+#include "group.h"
+#include "monotonic.h"
 
 /* The supervisor: etssup --name SUPERVISOR_NAME, its pidfile. */
 #define SUPERVISOR_NAME		"etscounter"
@@ -107,14 +108,6 @@ static void __attribute__((format(printf, 1, 2))) error(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void sleep_ms(int ms)
 {
 	struct timespec ts = { .tv_sec = ms / 1000,
@@ -147,7 +140,7 @@ static int exchange(const char *path, const char *request, char *answer,
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	char line[ETSCOUNTER_LINE_MAX];
-	int64_t deadline = now_ms() + ANSWER_TIMEOUT_MS;
+	int64_t deadline = monotonic_ms() + ANSWER_TIMEOUT_MS;
 	size_t len = 0;
 	char *newline = NULL;
 	int fd, ret, left;
@@ -175,7 +168,7 @@ static int exchange(const char *path, const char *request, char *answer,
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 
-		left = (int)(deadline - now_ms());
+		left = (int)(deadline - monotonic_ms());
 		if (left <= 0) {
 			ret = -ETIMEDOUT;
 			goto out;
@@ -280,7 +273,7 @@ static enum asked ask_daemon(const struct options *o, const char *request,
 			     bool idempotent, bool until_closed, int *keep,
 			     char *answer, size_t size)
 {
-	int64_t deadline = now_ms() + RESTART_WAIT_MS;
+	int64_t deadline = monotonic_ms() + RESTART_WAIT_MS;
 	enum progress progress;
 	int ret;
 
@@ -289,7 +282,7 @@ static enum asked ask_daemon(const struct options *o, const char *request,
 			       until_closed, keep, &progress);
 		if (ret == 0)
 			break;
-		if (now_ms() >= deadline || !supervisor_running(NULL) ||
+		if (monotonic_ms() >= deadline || !supervisor_running(NULL) ||
 		    (progress == NOT_CONNECTED && !nobody_listening(ret)) ||
 		    (progress == SENT && !idempotent)) {
 			if (progress == NOT_CONNECTED) {
@@ -668,7 +661,7 @@ static int cmd_start(const struct options *o)
 		exec_supervisor(o, etssup, daemon, log);
 	close(log);
 
-	deadline = now_ms() + START_TIMEOUT_MS;
+	deadline = monotonic_ms() + START_TIMEOUT_MS;
 	for (;;) {
 		if (waitpid(pid, &status, WNOHANG) == pid) {
 			error("etssup exited (%s %d) before etscounterd answered; see %s",
@@ -686,7 +679,7 @@ static int cmd_start(const struct options *o)
 			}
 			break;
 		}
-		if (now_ms() >= deadline) {
+		if (monotonic_ms() >= deadline) {
 			error("etscounterd did not answer on %s within %d s; see %s (etssup pid %d runs on)",
 			      o->socket_path, START_TIMEOUT_MS / 1000,
 			      o->log_path, (int)pid);
@@ -855,8 +848,6 @@ int main(int argc, char **argv)
 		.period = PERIOD_DEFAULT,
 		.socket_gid = (gid_t)-1,
 	};
-	struct group *group;
-	uint64_t gid;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "vh", long_options, NULL)) != -1) {
@@ -886,13 +877,7 @@ int main(int argc, char **argv)
 			o.standby = true;
 			break;
 		case 'g':
-			group = getgrnam(optarg);
-			if (group) {
-				o.socket_gid = group->gr_gid;
-			} else if (!etsmgr_parse_u64(optarg, &gid) &&
-				   gid < (uint64_t)(gid_t)-1) {
-				o.socket_gid = (gid_t)gid;
-			} else {
+			if (parse_group(optarg, &o.socket_gid)) {
 				fprintf(stderr, "etscounter: unknown group %s (--socket-group NAME or GID)\n",
 					optarg);
 				usage(stderr);

@@ -54,7 +54,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <grp.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
@@ -77,6 +76,8 @@
 #include "etsmgr.h"
 #include "io.h"
 #include "journal.h"
+#include "group.h"
+#include "monotonic.h"
 #include "notify.h"
 #include "reporttime.h"
 
@@ -194,14 +195,6 @@ report(const char *kind, const char *fmt, ...)
 	report("ERROR", __VA_ARGS__);		\
 	exit(1);				\
 } while (0)
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ------------------------------------------------------------------ */
 /* The server's state                                                  */
@@ -948,7 +941,7 @@ static int flush_client(struct server *s, struct client *c)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			if (!c->stalled_ms)
-				c->stalled_ms = now_ms();
+				c->stalled_ms = monotonic_ms();
 			return 0;
 		}
 		if (n <= 0) {
@@ -966,14 +959,14 @@ static int flush_client(struct server *s, struct client *c)
 /* Send what is queued, waiting up to @ms for the client to take it. */
 static void flush_client_wait(struct server *s, struct client *c, int ms)
 {
-	int64_t deadline = now_ms() + ms;
+	int64_t deadline = monotonic_ms() + ms;
 	struct pollfd pfd;
 	int left;
 
 	while (c->fd >= 0 && c->out_len > 0) {
 		if (flush_client(s, c) || c->out_len == 0)
 			return;
-		left = (int)(deadline - now_ms());
+		left = (int)(deadline - monotonic_ms());
 		if (left <= 0)
 			return;
 		pfd = (struct pollfd){ .fd = c->fd, .events = POLLOUT };
@@ -1108,7 +1101,7 @@ static void delete_table(struct server *s)
  */
 static void keep_table(struct server *s)
 {
-	int64_t deadline = now_ms() + TERM_MANAGER_WAIT_MS;
+	int64_t deadline = monotonic_ms() + TERM_MANAGER_WAIT_MS;
 	struct text data;
 	struct pollfd pfd;
 	int left;
@@ -1116,7 +1109,7 @@ static void keep_table(struct server *s)
 	if (table_text(s, &data))
 		snprintf(data.buf, sizeof(data.buf), "unreadable");
 	while (s->session < 0 && s->manager_back >= 0 &&
-	       (left = (int)(deadline - now_ms())) > 0) {
+	       (left = (int)(deadline - monotonic_ms())) > 0) {
 		pfd = (struct pollfd){ .fd = s->manager_back, .events = POLLIN };
 		if (poll(&pfd, 1, left) > 0)
 			manager_back(s);
@@ -1174,7 +1167,7 @@ static void do_stop(struct server *s, struct client *c)
 	 * gone) or SIGTERM comes, whichever is first.
 	 */
 	s->stopped = true;
-	s->stop_deadline_ms = now_ms() + STOP_LINGER_MS;
+	s->stop_deadline_ms = monotonic_ms() + STOP_LINGER_MS;
 	c->stopper = true;
 }
 
@@ -1354,7 +1347,7 @@ static int block_signals(void)
 /* The poll timeout: the next stalled client's or the stop's deadline. */
 static int next_timeout(const struct server *s)
 {
-	int64_t now = now_ms(), due = -1;
+	int64_t now = monotonic_ms(), due = -1;
 	int i;
 
 	for (i = 0; i < MAX_CLIENTS; i++) {
@@ -1444,7 +1437,7 @@ static void serve(struct server *s)
 			if (pfd[first_client + i].revents && polled[i]->fd >= 0)
 				client_ready(s, polled[i], events[i],
 					     pfd[first_client + i].revents);
-		now = now_ms();
+		now = monotonic_ms();
 		for (i = 0; i < MAX_CLIENTS; i++)
 			if (s->clients[i].fd >= 0)
 				drop_stalled(s, &s->clients[i], now);
@@ -1491,22 +1484,6 @@ static void usage(FILE *out)
 		"Exit status: 0 after stop (the table is deleted) or SIGTERM (the\n"
 		"table is kept, to be reclaimed), 1 on an error (the table is kept),\n"
 		"2 on a usage error. See etscounterd(8).\n");
-}
-
-/* A group by name or number, as chown(1) takes it; -1 if none such. */
-static int parse_group(const char *text, gid_t *gid)
-{
-	struct group *g = getgrnam(text);
-	uint64_t v;
-
-	if (g) {
-		*gid = g->gr_gid;
-		return 0;
-	}
-	if (etsmgr_parse_u64(text, &v) || v >= (uint64_t)(gid_t)-1)
-		return -1;
-	*gid = (gid_t)v;
-	return 0;
 }
 
 int main(int argc, char **argv)

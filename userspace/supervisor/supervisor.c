@@ -54,6 +54,7 @@
 #include "heir.h"
 #include "intensity.h"
 #include "listener.h"
+#include "monotonic.h"
 #include "pidfile.h"
 #include "proc.h"
 #include "quarantine.h"
@@ -116,14 +117,6 @@ struct sup {
 	char pidfile[PATH_MAX];
 	char statefile[PATH_MAX];
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* The child's standby instance, or NULL when it has none. */
 static struct child *standby_of(struct sup *s, const struct child *c)
@@ -407,14 +400,14 @@ static void heir_let_go(struct sup *s)
 		       s->heir.n);
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->heir.session, NULL);
 	heir_close(&s->heir);
-	s->heir_reopen_ns = now_ns() + HEIR_REOPEN_MS * 1000000ull;
+	s->heir_reopen_ns = monotonic_ns() + HEIR_REOPEN_MS * 1000000ull;
 }
 
 /* Try the new session when due; returns ms until the next try, or -1. */
 static int heir_reopen(struct sup *s)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_ETSMGR };
-	uint64_t now = now_ns();
+	uint64_t now = monotonic_ns();
 
 	if (!s->heir_reopen_ns)
 		return -1;
@@ -450,7 +443,7 @@ static void pump(struct sup *s, int timeout_ms)
 			continue;
 		}
 		if (tag == TAG_TABLES) {
-			table_watch_read(s->tables, now_ns());
+			table_watch_read(s->tables, monotonic_ns());
 			continue;
 		}
 		if (tag == TAG_NOTIFY) {
@@ -493,7 +486,7 @@ static int start_child(struct sup *s, struct child *c)
 	c->ready = false;
 	c->status[0] = '\0';
 	/* A failed start is one that ran 0 ms, for the backoff. */
-	c->started_ns = now_ns();
+	c->started_ns = monotonic_ns();
 	if (child_start(c, why, sizeof(why)) < 0) {
 		report_start_error(s->spec->name, c->spec, why);
 		return -1;
@@ -528,7 +521,7 @@ static void stop_child(struct sup *s, struct child *c)
 {
 	const struct child_spec *cs = c->spec;
 	bool adopted = c->adopted, timed_out = false;
-	uint64_t deadline = now_ns() + (uint64_t)cs->shutdown_ms * 1000000u;
+	uint64_t deadline = monotonic_ns() + (uint64_t)cs->shutdown_ms * 1000000u;
 	struct exit_info e;
 	pid_t pid = c->pid;
 
@@ -539,7 +532,7 @@ static void stop_child(struct sup *s, struct child *c)
 		int timeout_ms = -1;
 
 		if (cs->shutdown == SHUTDOWN_TIMEOUT && !timed_out) {
-			uint64_t now = now_ns();
+			uint64_t now = monotonic_ns();
 
 			if (now >= deadline) {
 				child_signal(c, SIGKILL);
@@ -636,7 +629,7 @@ static bool needs_restart(const struct child *c)
 static void schedule_start(struct sup *s, struct child *c)
 {
 	const struct backoff *b = &c->spec->backoff;
-	uint64_t now = now_ns(), ran_ms = UINT64_MAX;
+	uint64_t now = monotonic_ns(), ran_ms = UINT64_MAX;
 	unsigned int interval = backoff_interval_ms(b, c->backoff_step);
 	unsigned int delay;
 
@@ -659,7 +652,7 @@ static enum outcome restart(struct sup *s, struct child *c)
 {
 	if (s->stop_signal)
 		return CARRY_ON;
-	if (!intensity_add(&s->restarts, now_ns())) {
+	if (!intensity_add(&s->restarts, monotonic_ns())) {
 		report_escalation(s->spec->name, c->spec, c->last_pid);
 		return ESCALATE;
 	}
@@ -706,7 +699,7 @@ static enum outcome promote(struct sup *s, struct child *a, struct child *b)
 	struct exit_info last_exit = a->exit;
 	pid_t dead = a->last_pid;
 
-	if (!intensity_add(&s->restarts, now_ns())) {
+	if (!intensity_add(&s->restarts, monotonic_ns())) {
 		report_escalation(s->spec->name, a->spec, dead);
 		return ESCALATE;
 	}
@@ -727,7 +720,7 @@ static enum outcome promote(struct sup *s, struct child *a, struct child *b)
 	report_promoted(s->spec->name, a, dead);
 	deliver(s);
 	save_state(s);
-	b->start_due_ns = now_ns() + STANDBY_DELAY_MS * 1000000ull;
+	b->start_due_ns = monotonic_ns() + STANDBY_DELAY_MS * 1000000ull;
 	return CARRY_ON;
 }
 
@@ -738,7 +731,7 @@ static enum outcome restart_standby(struct sup *s, struct child *b)
 
 	if (s->stop_signal || !child_running(a))
 		return CARRY_ON;
-	if (!intensity_add(&s->restarts, now_ns())) {
+	if (!intensity_add(&s->restarts, monotonic_ns())) {
 		report_escalation(s->spec->name, b->spec, b->last_pid);
 		return ESCALATE;
 	}
@@ -759,11 +752,11 @@ static void weigh_death(struct sup *s, struct child *c)
 	size_t n;
 
 	/* Every event of the run is queued by now (tablewatch.h). */
-	table_watch_read(s->tables, now_ns());
+	table_watch_read(s->tables, monotonic_ns());
 	took_over = table_watch_took_over(s->tables, c->last_pid,
 					  &took_over_ns, &n);
 	if (n && crash_loop_exit(cl, cs, took_over, took_over_ns,
-				 exit_is_normal(&c->exit), now_ns()))
+				 exit_is_normal(&c->exit), monotonic_ns()))
 		quarantine_tables(s->spec->name, s->tables, c->spec,
 				  c->last_pid);
 	else if (!n)
@@ -1376,7 +1369,7 @@ static struct child *first_pending(struct sup *s)
  */
 static enum outcome start_due(struct sup *s, int *timeout_ms)
 {
-	uint64_t now = now_ns(), next = UINT64_MAX;
+	uint64_t now = monotonic_ns(), next = UINT64_MAX;
 
 	for (size_t i = 0; i < 2 * s->n; i++) {
 		struct child *c = &s->children[i];
@@ -1390,7 +1383,7 @@ static enum outcome start_due(struct sup *s, int *timeout_ms)
 			return ESCALATE;
 	}
 	/* Again: a failed start may be due again, a one_for_all took time. */
-	now = now_ns();
+	now = monotonic_ns();
 	for (size_t i = 0; i < 2 * s->n; i++) {
 		uint64_t due = s->children[i].start_due_ns;
 
