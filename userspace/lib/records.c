@@ -1387,11 +1387,29 @@ static int publish(struct etsmgr_set *s, struct place *p, uint64_t hash,
 	return 0;
 }
 
+/*
+ * Take the writers' lock and find where @key goes (see locate()). On
+ * success the lock is held, for the caller to change the set and unlock.
+ */
+static int lock_and_locate(struct etsmgr_set *s, uint64_t hash,
+			   const void *key, size_t key_len, struct place *p)
+{
+	bool dirty;
+	int ret;
+
+	ret = lock_set(s, &dirty);
+	if (ret)
+		return ret;
+	ret = locate(s, hash, key, key_len, p);
+	if (ret)
+		unlock_set(s);
+	return ret;
+}
+
 int etsmgr_set_insert(struct etsmgr_set *set, const void *key,
 		      size_t key_len, const void *value, size_t value_len)
 {
 	struct place p;
-	bool dirty;
 	uint64_t hash;
 	int ret;
 
@@ -1403,12 +1421,10 @@ int etsmgr_set_insert(struct etsmgr_set *set, const void *key,
 	if (value_len > set->value_max)
 		return -E2BIG;
 	hash = hash_bytes(set->seed, key, key_len);
-	ret = lock_set(set, &dirty);
+	ret = lock_and_locate(set, hash, key, key_len, &p);
 	if (ret)
 		return ret;
-	ret = locate(set, hash, key, key_len, &p);
-	if (!ret)
-		ret = publish(set, &p, hash, key, key_len, value, value_len);
+	ret = publish(set, &p, hash, key, key_len, value, value_len);
 	unlock_set(set);
 	return ret;
 }
@@ -1417,29 +1433,26 @@ int etsmgr_set_delete(struct etsmgr_set *set, const void *key,
 		      size_t key_len)
 {
 	struct place p;
-	bool dirty;
-	uint64_t hash;
 	int ret;
 
 	ret = check_write(set, key, key_len);
 	if (ret)
 		return ret;
-	hash = hash_bytes(set->seed, key, key_len);
-	ret = lock_set(set, &dirty);
+	ret = lock_and_locate(set, hash_bytes(set->seed, key, key_len), key,
+			      key_len, &p);
 	if (ret)
 		return ret;
-	ret = locate(set, hash, key, key_len, &p);
-	if (!ret && !p.found)
-		ret = -ENOENT;
-	if (!ret) {
-		freeze(p.found);
-		/* Unlinking is the one store that deletes. */
-		WSTORE_REL(p.pred, LOAD(&p.found->next));
-		retire(set, p.found);
-		WSTORE(&set->hdr->count, LOAD(&set->hdr->count) - 1);
+	if (!p.found) {
+		unlock_set(set);
+		return -ENOENT;
 	}
+	freeze(p.found);
+	/* Unlinking is the one store that deletes. */
+	WSTORE_REL(p.pred, LOAD(&p.found->next));
+	retire(set, p.found);
+	WSTORE(&set->hdr->count, LOAD(&set->hdr->count) - 1);
 	unlock_set(set);
-	return ret;
+	return 0;
 }
 
 /*
@@ -1517,7 +1530,6 @@ int etsmgr_set_update_counter(struct etsmgr_set *set, const void *key,
 	uint64_t hash, value = 0;
 	struct place p;
 	struct hit hit;
-	bool dirty;
 	int ret;
 
 	ret = check_write(set, key, key_len);
@@ -1558,17 +1570,16 @@ int etsmgr_set_update_counter(struct etsmgr_set *set, const void *key,
 		if (ret != -ESTALE)
 			return ret;
 	}
-	ret = lock_set(set, &dirty);
+	ret = lock_and_locate(set, hash, key, key_len, &p);
 	if (ret)
 		return ret;
-	ret = locate(set, hash, key, key_len, &p);
-	if (!ret && p.found) {
+	if (p.found) {
 		ret = counter_add_locked(p.found, increment, &value);
-	} else if (!ret && initial) {
+	} else if (initial) {
 		value = (uint64_t)*initial + (uint64_t)increment;
 		ret = publish(set, &p, hash, key, key_len, &value,
 			      sizeof(value));
-	} else if (!ret) {
+	} else {
 		ret = -ENOENT;
 	}
 	unlock_set(set);
