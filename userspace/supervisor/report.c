@@ -276,13 +276,21 @@ void report_table(const char *sup, const char *verb, uint64_t id,
 	emit(&o);
 }
 
-void report_child_terminated(const char *sup, const struct child_spec *c,
-			     pid_t pid, const struct exit_info *e)
+/* A supervisor report whose reason is how the process @pid ended. */
+static void exit_report(const char *sup, const char *context,
+			const struct child_spec *c, pid_t pid,
+			const struct exit_info *e)
 {
 	char reason[64];
 
 	exit_reason_text(e, reason, sizeof(reason));
-	supervisor_report(sup, "child_terminated", reason, c, pid);
+	supervisor_report(sup, context, reason, c, pid);
+}
+
+void report_child_terminated(const char *sup, const struct child_spec *c,
+			     pid_t pid, const struct exit_info *e)
+{
+	exit_report(sup, "child_terminated", c, pid, e);
 }
 
 void report_start_error(const char *sup, const struct child_spec *c,
@@ -305,10 +313,7 @@ void report_stopped(const char *sup, const struct child_spec *c, pid_t pid)
 void report_shutdown_error(const char *sup, const struct child_spec *c,
 			   pid_t pid, const struct exit_info *e)
 {
-	char reason[64];
-
-	exit_reason_text(e, reason, sizeof(reason));
-	supervisor_report(sup, "shutdown_error", reason, c, pid);
+	exit_report(sup, "shutdown_error", c, pid, e);
 }
 
 /* Tables listed in a crash-loop report at most; the rest are counted. */
