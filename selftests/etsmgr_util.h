@@ -884,6 +884,7 @@ static inline void ets_owner_child(struct ets_owner_shm *shm, int cmd_fd,
 	volatile __u64 *ctr;
 	unsigned char cmd[2];
 	pthread_t th;
+	pid_t worker;
 	void *m = NULL;
 	int fd = -1, err, k;
 
@@ -959,10 +960,12 @@ static inline void ets_owner_child(struct ets_owner_shm *shm, int cmd_fd,
 			 * A worker that never touches etsmgr: it inherits the
 			 * session fd and the mapping, and with arg 0 pauses
 			 * until killed, else _exit(arg)s 100 ms after its
-			 * parent, the owner, is gone.
+			 * parent, the owner, is gone. Only the parent stores
+			 * the pid: the worker would race it writing its 0
+			 * into the shared page, and kill(0) ends the test.
 			 */
-			shm->worker = fork();
-			if (shm->worker == 0) {
+			worker = fork();
+			if (worker == 0) {
 				pid_t parent = getppid();
 
 				close(cmd_fd);
@@ -975,7 +978,8 @@ static inline void ets_owner_child(struct ets_owner_shm *shm, int cmd_fd,
 				usleep(100000);
 				_exit(cmd[1]);
 			}
-			shm->err = shm->worker < 0 ? -errno : 0;
+			shm->err = worker < 0 ? -errno : 0;
+			shm->worker = worker;
 			break;
 		case ETS_CMD_POKE:
 			/* 0: written; -EFAULT: the write faulted. */

@@ -29,6 +29,7 @@ TEST_F(owner, forked_worker_does_not_keep_a_dead_owners_table)
 				     ETS_AS_SELF));
 	ASSERT_EQ(0, ets_owner_cmd(&o, ETS_CMD_FORK, 0));
 	worker = o.shm->worker;
+	ASSERT_LT(0, worker);
 	st = ets_owner_kill(&o, SIGKILL);
 	ASSERT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 
@@ -65,6 +66,7 @@ TEST_F(owner, owners_exit_status_not_the_last_holders)
 	/* The worker _exit(42)s soon after the owner _exit(3)s. */
 	ASSERT_EQ(0, ets_owner_cmd(&o, ETS_CMD_FORK, 42));
 	worker = o.shm->worker;
+	ASSERT_LT(0, worker);
 	st = ets_owner_exit(&o, 3);
 	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 3);
 	st = ets_wait(worker);
