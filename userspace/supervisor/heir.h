@@ -10,7 +10,7 @@
  * restarted instance as soon as that one has opened its own session.
  * Only etssup's side is here: one session, the notices it receives, the
  * tables it holds and the give-aways; which child is whose is the
- * supervisor's business (supervisor.c).
+ * supervisor's business (succession.c).
  */
 #ifndef ETSSUP_HEIR_H
 #define ETSSUP_HEIR_H
