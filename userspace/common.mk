@@ -4,10 +4,10 @@
 # it; the programs' Makefiles, in etsmgrctl/, etscounter/ and
 # supervisor/, ask it to), and the internal static library of
 # userspace/common/ (notify, journal, io, report times, the monotonic
-# clock, group names), built per
-# program directory so that each works standalone. A Makefile sets
-# EXTRA_CFLAGS (more -I flags) and OBJ_CFLAGS (flags of its unsanitized
-# objects only, e.g. -fPIC) first if it needs them.
+# clock, group names), built per program directory so that each works
+# standalone, and a program directory's install and uninstall. A Makefile
+# sets EXTRA_CFLAGS (more -I flags) and OBJ_CFLAGS (flags of its
+# unsanitized objects only, e.g. -fPIC) first if it needs them.
 #
 # Objects go to build/ (build/check/ with ASan + UBSan); build/common/
 # holds the internal library's objects and libetsmgr-common.a.
@@ -47,6 +47,35 @@ check-lib:
 	$(MAKE) -C $(USERSPACE) build/check/libetsmgr.a
 $(LIB): lib ;
 $(CHECK_LIB): check-lib ;
+
+# install and uninstall of a program directory: the programs it names in
+# BIN_PROGRAMS and SBIN_PROGRAMS, and its pages of Documentation/ in
+# MAN_PAGES, each in the section its suffix says (etscounter.1: man1).
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+man_dir = $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(1)))
+installed = $(BIN_PROGRAMS:%=$(DESTDIR)$(BINDIR)/%) \
+	$(SBIN_PROGRAMS:%=$(DESTDIR)$(SBINDIR)/%) \
+	$(foreach page,$(MAN_PAGES),$(call man_dir,$(page))/$(page))
+
+.PHONY: install uninstall
+install: all
+ifneq ($(BIN_PROGRAMS),)
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 $(BIN_PROGRAMS) $(DESTDIR)$(BINDIR)/
+endif
+ifneq ($(SBIN_PROGRAMS),)
+	install -d $(DESTDIR)$(SBINDIR)
+	install -m 0755 $(SBIN_PROGRAMS) $(DESTDIR)$(SBINDIR)/
+endif
+	$(foreach page,$(MAN_PAGES),install -d $(call man_dir,$(page)) && \
+		install -m 0644 $(USERSPACE)/../Documentation/$(page) \
+			$(call man_dir,$(page))/ &&) true
+
+uninstall:
+	rm -f $(installed)
 endif
 
 build/%.o: %.c
