@@ -108,11 +108,6 @@ static void previous_owner_text(uint32_t exit_reason, int32_t exit_status,
 	}
 }
 
-/*
- * Open the record set in the table, formatting it in a new table (or in
- * one whose first format was cut short by a crash: -ENODATA), and make
- * sure {count, N} exists, at 0 in a new set.
- */
 /* Does the table hold nothing but zero bytes (never written)? */
 static bool table_is_blank(const struct server *s)
 {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * etscounter: what the counter daemon (etscounterd.c) and its client
- * (etscounter.c) agree on: the socket, the table, and the protocol.
+ * etscounter: what the counter daemon (etscounterd, counterd_*.c) and
+ * its client (etscounter.c) agree on: the socket, the table, and the
+ * protocol.
  *
  * The protocol is one line per request over a Unix stream socket, and one
  * line per answer; a connection may carry several requests in turn.
