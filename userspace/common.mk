@@ -51,6 +51,7 @@ $(CHECK_LIB): check-lib ;
 # install and uninstall of a program directory: the programs it names in
 # BIN_PROGRAMS and SBIN_PROGRAMS, and its pages of Documentation/ in
 # MAN_PAGES, each in the section its suffix says (etscounter.1: man1).
+# They are set before the include: the recipe tests them as it is read.
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 SBINDIR ?= $(PREFIX)/sbin
